@@ -96,6 +96,9 @@ OUR_LDFLAGS := $(SANITIZE_FLAGS) $(LDFLAGS)
 ifeq ($(V),1)
 Q :=
 msg =
+else ifneq ($(findstring s,$(filter-out --%,$(firstword -$(MAKEFLAGS)))),)
+Q := @
+msg = @
 else
 Q := @
 msg = @printf '  %-3s %s\n' '$(1)' '$(2)';

@@ -51,19 +51,19 @@ static inline void shoal_cleanup_fclose(FILE **f)
 #define _cleanup_fclose_ __attribute__((cleanup(shoal_cleanup_fclose)))
 
 /* Take the pointer out of *@pp, leaving NULL, so the cleanup will not free it. */
-#define steal_pointer(pp)                                                                          \
-	({                                                                                         \
-		__typeof__(*(pp)) shoal__stolen = *(pp);                                           \
-		*(pp) = NULL;                                                                      \
-		shoal__stolen;                                                                     \
+#define steal_pointer(pp)                                \
+	({                                               \
+		__typeof__(*(pp)) shoal__stolen = *(pp); \
+		*(pp) = NULL;                            \
+		shoal__stolen;                           \
 	})
 
 /* Take the descriptor out of *@fdp, leaving -1, so the cleanup will not close it. */
-#define steal_fd(fdp)                                                                              \
-	({                                                                                         \
-		int shoal__stolen_fd = *(fdp);                                                     \
-		*(fdp) = -1;                                                                       \
-		shoal__stolen_fd;                                                                  \
+#define steal_fd(fdp)                          \
+	({                                     \
+		int shoal__stolen_fd = *(fdp); \
+		*(fdp) = -1;                   \
+		shoal__stolen_fd;              \
 	})
 
 #endif /* SHOAL_API_CLEANUP_H */

@@ -19,8 +19,8 @@
 #define SHOAL_ERROR_MSG_MAX 512
 
 struct shoal_error {
-	int err;			/* positive errno value; 0 while unset */
-	char msg[SHOAL_ERROR_MSG_MAX];	/* "what failed: strerror(err)", NUL-terminated */
+	int err; /* positive errno value; 0 while unset */
+	char msg[SHOAL_ERROR_MSG_MAX]; /* "what failed: strerror(err)", NUL-terminated */
 };
 
 /*

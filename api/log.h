@@ -66,10 +66,10 @@ bool shoal_log_enabled(enum shoal_log_level level);
 void shoal_log_write(enum shoal_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-#define shoal_log(level, ...)                                                                      \
-	do {                                                                                       \
-		if (shoal_log_enabled(level))                                                      \
-			shoal_log_write(level, __VA_ARGS__);                                       \
+#define shoal_log(level, ...)                                \
+	do {                                                 \
+		if (shoal_log_enabled(level))                \
+			shoal_log_write(level, __VA_ARGS__); \
 	} while (0)
 
 #define shoal_log_error(...) shoal_log(SHOAL_LOG_ERROR, __VA_ARGS__)

@@ -119,8 +119,8 @@ static int harness_check_unique(void)
 	for (c = harness_first; c; c = c->next) {
 		for (d = c->next; d; d = d->next) {
 			if (strcmp(c->name, d->name) == 0) {
-				fprintf(stderr, "duplicate test case '%s' (%s:%d and %s:%d)\n", c->name,
-					c->file, c->line, d->file, d->line);
+				fprintf(stderr, "duplicate test case '%s' (%s:%d and %s:%d)\n",
+					c->name, c->file, c->line, d->file, d->line);
 				return -1;
 			}
 		}
@@ -164,7 +164,8 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr,
 		"usage: %s --list | CASE\n"
-		"Runs one test case; exit 0 pass, 77 skip, other fail. tests/run-tests runs them all.\n",
+		"Runs one test case; exit 0 pass, 77 skip, other fail. tests/run-tests runs them "
+		"all.\n",
 		argv[0]);
 	return 2;
 }

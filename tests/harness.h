@@ -55,39 +55,40 @@ void harness_fail_str(const char *file, int line, const char *expr_a, const char
 		      const char *a, const char *b) __attribute__((noreturn));
 
 /* Define a case that the runner gives @secs seconds instead of its default. */
-#define TEST_TIMEOUT(id, secs)                                                                   \
-	static void harness_fn_##id(void);                                                       \
-	static struct harness_case harness_case_##id = {                                         \
-		.name = #id,                                                                     \
-		.fn = harness_fn_##id,                                                           \
-		.timeout = (secs),                                                                 \
-		.file = __FILE__,                                                                  \
-		.line = __LINE__,                                                                  \
-	};                                                                                         \
-	__attribute__((constructor)) static void harness_register_##id(void)                     \
-	{                                                                                          \
-		harness_register(&harness_case_##id);                                            \
-	}                                                                                          \
+#define TEST_TIMEOUT(id, secs)                                               \
+	static void harness_fn_##id(void);                                   \
+	static struct harness_case harness_case_##id = {                     \
+		.name = #id,                                                 \
+		.fn = harness_fn_##id,                                       \
+		.timeout = (secs),                                           \
+		.file = __FILE__,                                            \
+		.line = __LINE__,                                            \
+	};                                                                   \
+	__attribute__((constructor)) static void harness_register_##id(void) \
+	{                                                                    \
+		harness_register(&harness_case_##id);                        \
+	}                                                                    \
 	static void harness_fn_##id(void)
 
 /* Define a case with the runner's default timeout. */
 #define TEST(id) TEST_TIMEOUT(id, 0)
 
 /* Fail the case unless @cond holds; the message shows the condition's text. */
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			harness_fail(__FILE__, __LINE__, "CHECK(%s) failed", #cond);               \
+#define CHECK(cond)                                                                  \
+	do {                                                                         \
+		if (!(cond))                                                         \
+			harness_fail(__FILE__, __LINE__, "CHECK(%s) failed", #cond); \
 	} while (0)
 
 /* Fail unless the integers @a and @b (compared as long long) are equal; shows both. */
-#define CHECK_EQ_INT(a, b)                                                                         \
-	do {                                                                                       \
-		long long harness_a_ = (long long)(a);                                             \
-		long long harness_b_ = (long long)(b);                                             \
-		if (harness_a_ != harness_b_)                                                      \
-			harness_fail(__FILE__, __LINE__, "CHECK_EQ_INT(%s, %s) failed: %lld != %lld", \
-				     #a, #b, harness_a_, harness_b_);                              \
+#define CHECK_EQ_INT(a, b)                                                                \
+	do {                                                                              \
+		long long harness_a_ = (long long)(a);                                    \
+		long long harness_b_ = (long long)(b);                                    \
+		if (harness_a_ != harness_b_)                                             \
+			harness_fail(__FILE__, __LINE__,                                  \
+				     "CHECK_EQ_INT(%s, %s) failed: %lld != %lld", #a, #b, \
+				     harness_a_, harness_b_);                             \
 	} while (0)
 
 /* Fail if the integers @a and @b (compared as long long) are equal. */
@@ -101,12 +102,12 @@ void harness_fail_str(const char *file, int line, const char *expr_a, const char
 	} while (0)
 
 /* Fail unless the strings @a and @b are equal (two NULLs are equal); shows both. */
-#define CHECK_EQ_STR(a, b)                                                                         \
-	do {                                                                                       \
-		const char *harness_sa_ = (a);                                                     \
-		const char *harness_sb_ = (b);                                                     \
-		if (!harness_str_equal(harness_sa_, harness_sb_))                                  \
-			harness_fail_str(__FILE__, __LINE__, #a, #b, harness_sa_, harness_sb_);    \
+#define CHECK_EQ_STR(a, b)                                                                      \
+	do {                                                                                    \
+		const char *harness_sa_ = (a);                                                  \
+		const char *harness_sb_ = (b);                                                  \
+		if (!harness_str_equal(harness_sa_, harness_sb_))                               \
+			harness_fail_str(__FILE__, __LINE__, #a, #b, harness_sa_, harness_sb_); \
 	} while (0)
 
 /* Fail the case with a printf-style message. */
