@@ -15,7 +15,8 @@
 #include <unistd.h>
 
 #if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/allocator_interface.h>
+/* Exported by ASan's runtime; GCC ships no header for it (LLVM's allocator_interface.h). */
+size_t __sanitizer_get_current_allocated_bytes(void);
 #endif
 
 /* Bytes currently allocated from the heap by this process. */
