@@ -161,6 +161,7 @@ if [ -n "$$missing" ]; then \
 	echo "  DEPS installing:$$missing"; \
 	mkdir -p $(BUILD_ROOT); \
 	export DEBIAN_FRONTEND=noninteractive LC_ALL=C; \
+	no_network() { grep -q -E 'Failed to fetch|Could not (connect|resolve)|Temporary failure resolving|Unable to connect|Network is unreachable' $(DEPS_LOG); }; \
 	if ! apt-get update >$(DEPS_LOG) 2>&1; then \
 		echo "make deps: 'apt-get update' failed (no network to the archive?); missing:$$missing; see $(DEPS_LOG)" >&2; \
 		exit 1; \
@@ -170,15 +171,19 @@ if [ -n "$$missing" ]; then \
 		apt-cache show --no-all-versions "$$p" >/dev/null 2>&1 || unknown="$$unknown $$p"; \
 	done; \
 	if [ -n "$$unknown" ]; then \
-		if grep -q -E '^(W|E|Err):.*(Failed to fetch|Could not|Temporary failure|Unable to connect)' $(DEPS_LOG); then \
-			echo "make deps: the package archive is unreachable, cannot install:$$unknown; see $(DEPS_LOG)" >&2; \
+		if no_network; then \
+			echo "make deps: the package archive is unreachable; apt knows nothing of:$$unknown; see $(DEPS_LOG)" >&2; \
 		else \
 			echo "make deps: apt cannot find these packages in its sources:$$unknown" >&2; \
 		fi; \
 		exit 1; \
 	fi; \
 	if ! apt-get install -y --no-install-recommends $$missing >>$(DEPS_LOG) 2>&1; then \
-		echo "make deps: 'apt-get install' failed for:$$missing; see $(DEPS_LOG)" >&2; \
+		if no_network; then \
+			echo "make deps: cannot download from the package archive (no network?); missing:$$missing; see $(DEPS_LOG)" >&2; \
+		else \
+			echo "make deps: 'apt-get install' failed for:$$missing; see $(DEPS_LOG)" >&2; \
+		fi; \
 		exit 1; \
 	fi; \
 	find_missing; \
