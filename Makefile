@@ -106,7 +106,7 @@ endif
 
 pkg-query = $(if $(shell pkg-config --exists $(2) 2>/dev/null && echo yes),$\
 	$(shell pkg-config $(1) $(2)),$\
-	$(error pkg-config does not know '$(2)': run 'make deps' as root to install Shoal's packages))
+	$(error pkg-config does not know '$(2)': is its -dev package in DEB_PACKAGES? 'make deps' installs them))
 pkg-cflags = $(call pkg-query,--cflags,$(1))
 pkg-libs = $(call pkg-query,--libs,$(1))
 
