@@ -17,8 +17,12 @@
 #                              protocol in tests/README.md (--list, one case
 #                              per run, exit 0/77/other). Paths may be built
 #                              files or executable scripts in the tree.
+#                              `make test` runs them all through
+#                              tests/run-tests, from the repository root, with
+#                              SHOAL_BUILD=$(BUILD) in the environment.
 #   TEST_DEPS_<suite> += FILE  other files that must be built before the suite
 #                              runs (fixtures, the kernel object, ...).
+#   SUITES += NAME             a new suite; it gets test-NAME and SUITE=NAME.
 #   DEMO_CMD = COMMAND         the shell command `make demo` runs after `all`.
 #                              Use `=` (a later fragment may override it).
 #   ordinary rules for its own files under $(BUILD).
