@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _ASM_SKL_PROCESSOR_H
+#define _ASM_SKL_PROCESSOR_H
+
+#ifndef __ASSEMBLY__
+#include <skl/host_ops.h>
+
+/*
+ * Per-task host state. Every task is driven by exactly one host thread at a
+ * time: a kernel thread by the host thread created for it, a host task by
+ * whichever application thread made the system call (host_id changes).
+ */
+struct thread_struct {
+	/* The driving host thread sleeps here while the task is off the CPU;
+	 * __switch_to wakes it when the task is picked again. */
+	struct skl_sem *sem;
+	/* The host thread created for a kernel thread; NULL for host tasks. */
+	struct skl_thread *host_thread;
+	/* thread_self() of the host thread driving the task. */
+	unsigned long host_id;
+	/* While set, switching away from this task returns the driving host
+	 * thread to this context instead of sleeping on sem: a host task's
+	 * caller going back to the application, or a thread that borrowed the
+	 * CPU. */
+	struct skl_jmp_buf *leave;
+	/* Kernel thread entry, run by the new host thread. */
+	int (*fn)(void *);
+	void *fn_arg;
+	/* Where the driving host thread of a host task escapes to if the
+	 * kernel halts while it waits inside a system call. */
+	struct skl_jmp_buf *abort;
+	/* Set at halt: a host thread woken with it set ends itself (or
+	 * escapes through abort). */
+	int exit_now;
+};
+
+#define INIT_THREAD { }
+
+static inline void cpu_relax(void)
+{
+	/* A loop polling jiffies or a flag set by an IRQ must let IRQs
+	 * that other host threads queued run, or it would spin forever. */
+	extern void skl_cpu_relax(void);
+
+	skl_cpu_relax();
+}
+
+#define TASK_SIZE	(~0UL)
+#define TASK_UNMAPPED_BASE 0
+#define STACK_TOP	TASK_SIZE
+#define STACK_TOP_MAX	STACK_TOP
+
+#define KSTK_EIP(tsk)	(0)
+#define KSTK_ESP(tsk)	(0)
+
+static inline unsigned long __get_wchan(struct task_struct *p)
+{
+	return 0;
+}
+
+static inline void start_thread(void *regs, unsigned long pc,
+				unsigned long sp)
+{
+}
+
+#define current_text_addr() ({ __label__ _l; _l: &&_l; })
+
+#endif /* __ASSEMBLY__ */
+#endif

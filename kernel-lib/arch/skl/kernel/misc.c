@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Small arch hooks: the idle loop's wait, stack dumps, register dumps. */
+#include <linux/kernel.h>
+#include <linux/sched.h>
+#include <linux/sched/debug.h>
+#include <linux/sched/task.h>
+#include <linux/cpu.h>
+#include <linux/printk.h>
+#include <linux/ptrace.h>
+#include <linux/regset.h>
+#include <linux/seq_file.h>
+#include <asm/skl.h>
+
+/*
+ * Entered with IRQs off. Like a halt instruction, let IRQs in and sleep
+ * until there is something to do: the CPU lock is freed so that system
+ * calls, timers and devices can take it, and the thread that makes work
+ * runnable hands it back (cpu.c).
+ */
+void arch_cpu_idle(void)
+{
+	skl_irq_flags = ARCH_IRQ_ENABLED;
+	skl_cpu_idle_wait();
+	if (init_task.thread.exit_now)
+		skl_ops->thread_exit();
+	skl_irq_flags = ARCH_IRQ_DISABLED;
+}
+
+void show_stack(struct task_struct *task, unsigned long *sp,
+		const char *loglvl)
+{
+	printk("%sCall trace not available (host thread %lx)\n", loglvl,
+	       task ? task->thread.host_id : 0UL);
+}
+
+void show_regs(struct pt_regs *regs)
+{
+	show_regs_print_info(KERN_DEFAULT);
+}
+
+/* No user mode, so nothing to trace: ptrace requests fail. */
+long arch_ptrace(struct task_struct *child, long request, unsigned long addr,
+		 unsigned long data)
+{
+	return -EIO;
+}
+
+void ptrace_disable(struct task_struct *child)
+{
+}
+
+const struct user_regset_view *task_user_regset_view(struct task_struct *task)
+{
+	return NULL;
+}
+
+static int cpuinfo_show(struct seq_file *m, void *v)
+{
+	seq_printf(m, "processor\t: 0\nmodel name\t: skl library kernel\n");
+	return 0;
+}
+
+static void *cpuinfo_start(struct seq_file *m, loff_t *pos)
+{
+	return *pos == 0 ? (void *)1 : NULL;
+}
+
+static void *cpuinfo_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	++*pos;
+	return NULL;
+}
+
+static void cpuinfo_stop(struct seq_file *m, void *v)
+{
+}
+
+const struct seq_operations cpuinfo_op = {
+	.start	= cpuinfo_start,
+	.next	= cpuinfo_next,
+	.stop	= cpuinfo_stop,
+	.show	= cpuinfo_show,
+};

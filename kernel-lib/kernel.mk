@@ -1,0 +1,66 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The library kernel: Debian's linux-source-6.12 unpacked into build/kernel/,
+# our arch port linked in (a symlink, so edits rebuild), patches applied,
+# configured from our defconfig on top of allnoconfig, built out of tree with
+# O=. Kbuild does the incremental work, so it runs on every `make`.
+#
+# Outputs:
+#   $(SKL_KERNEL_OBJ)  the kernel as one relocatable object, only skl_* global
+#   $(SKL_LIB)         libskl.a: that object + the POSIX host library
+#   $(SKL_INCLUDE)/    skl.h, skl/host_ops.h and the prefixed uapi headers
+
+KERNEL_TARBALL := /usr/src/linux-source-6.12.tar.xz
+KERNEL_DIR := $(BUILD_ROOT)/kernel
+KERNEL_SRC := $(KERNEL_DIR)/src/linux-source-6.12
+KERNEL_OBJ := $(KERNEL_DIR)/obj
+KERNEL_ARCH := $(abspath kernel-lib/arch/skl)
+KERNEL_PATCHES := $(sort $(wildcard kernel-lib/patches/*.patch))
+KERNEL_JOBS ?= $(shell nproc)
+SKL_KERNEL_OBJ := $(KERNEL_DIR)/skl-kernel.o
+SKL_INCLUDE := $(KERNEL_DIR)/include
+SKL_LIB := $(BUILD)/kernel-lib/libskl.a
+
+kmake = $(MAKE) -C $(KERNEL_SRC) O=$(abspath $(KERNEL_OBJ)) ARCH=skl \
+	$(if $(filter 1,$(V)),V=1) -j$(KERNEL_JOBS)
+
+# A fresh tree per unpack: the kernel refuses O= builds from a tree that was
+# ever built in place. The stamp records which patches were applied, so a new
+# or changed patch starts over from a clean unpack.
+KERNEL_STAMP := $(KERNEL_SRC)/.skl-unpacked
+$(KERNEL_STAMP): $(KERNEL_TARBALL) $(KERNEL_PATCHES) | $(DEPS_STAMP)
+	$(call msg,TAR,$(KERNEL_TARBALL))rm -rf $(KERNEL_DIR)/src && \
+		mkdir -p $(KERNEL_DIR)/src && tar -C $(KERNEL_DIR)/src -xf $(KERNEL_TARBALL)
+	$(Q)ln -sfn $(KERNEL_ARCH) $(KERNEL_SRC)/arch/skl
+	$(Q)for p in $(KERNEL_PATCHES); do \
+		echo "  PATCH $$p"; \
+		patch -d $(KERNEL_SRC) -p1 --quiet < $$p || exit 1; \
+	done
+	$(Q)touch $@
+
+$(KERNEL_TARBALL): | $(DEPS_STAMP)
+
+$(KERNEL_OBJ)/.config: kernel-lib/arch/skl/configs/skl_defconfig \
+		kernel-lib/arch/skl/Kconfig $(KERNEL_STAMP)
+	$(call msg,CFG,$@)mkdir -p $(KERNEL_OBJ) && \
+		$(kmake) -s KCONFIG_ALLCONFIG=$(abspath $<) allnoconfig
+	$(Q)for opt in $$(sed -n 's/^\(CONFIG_[A-Z0-9_]*\)=y$$/\1/p' $<); do \
+		grep -q "^$$opt=y" $@ || { echo "kernel config: $$opt did not stay =y" >&2; \
+		rm -f $@; exit 1; }; \
+	done
+
+# Kbuild decides what is out of date; this recipe always runs.
+$(KERNEL_OBJ)/vmlinux: $(KERNEL_OBJ)/.config FORCE
+	$(call msg,KBUILD,vmlinux)$(kmake) $(if $(filter 1,$(V)),,-s) vmlinux
+
+# Keep only the API global: every kernel symbol (memcpy, printk, jiffies...)
+# becomes local so it cannot clash with the host's libc.
+$(SKL_KERNEL_OBJ): $(KERNEL_OBJ)/vmlinux
+	$(call msg,OBJCOPY,$@)objcopy --wildcard -G 'skl_*' \
+		-R .eh_frame -R .note.GNU-stack $< $@.tmp && mv $@.tmp $@
+
+.PHONY: kernel FORCE
+FORCE:
+kernel: $(SKL_LIB) skl-headers
+
+ALL_TARGETS += kernel
