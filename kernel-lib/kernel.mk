@@ -53,14 +53,50 @@ $(KERNEL_OBJ)/.config: kernel-lib/arch/skl/configs/skl_defconfig \
 $(KERNEL_OBJ)/vmlinux: $(KERNEL_OBJ)/.config FORCE
 	$(call msg,KBUILD,vmlinux)$(kmake) $(if $(filter 1,$(V)),,-s) vmlinux
 
-# Keep only the API global: every kernel symbol (memcpy, printk, jiffies...)
-# becomes local so it cannot clash with the host's libc.
-$(SKL_KERNEL_OBJ): $(KERNEL_OBJ)/vmlinux
-	$(call msg,OBJCOPY,$@)objcopy --wildcard -G 'skl_*' \
-		-R .eh_frame -R .note.GNU-stack $< $@.tmp && mv $@.tmp $@
+# Keep only the API (kernel-lib/api.symbols) global: every other kernel
+# symbol (memcpy, printk, jiffies, our own skl_cpu_*...) becomes local so it
+# cannot clash with the host's libc or the program.
+$(SKL_KERNEL_OBJ): $(KERNEL_OBJ)/vmlinux kernel-lib/api.symbols
+	$(call msg,OBJCOPY,$@)objcopy --keep-global-symbols=kernel-lib/api.symbols \
+		-R .eh_frame --add-section .note.GNU-stack=/dev/null \
+		$< $@.tmp && mv $@.tmp $@
 
 .PHONY: kernel FORCE
 FORCE:
 kernel: $(SKL_LIB) skl-headers
 
 ALL_TARGETS += kernel
+
+# Installable headers: our API, the host-operations contract, and the
+# kernel's uapi renamed with the skl prefix (kernel-lib/scripts/).
+SKL_HDR_STAMP := $(SKL_INCLUDE)/.stamp
+SKL_UAPI_INSTALL := $(KERNEL_DIR)/uapi-install
+$(SKL_HDR_STAMP): $(KERNEL_OBJ)/vmlinux kernel-lib/include/skl.h \
+		kernel-lib/arch/skl/include/shared/skl/host_ops.h \
+		kernel-lib/scripts/prefix-uapi.py kernel-lib/scripts/gen-syscalls.py
+	$(call msg,HDRS,$(SKL_INCLUDE))$(kmake) -s headers_install \
+		INSTALL_HDR_PATH=$(abspath $(SKL_UAPI_INSTALL))
+	$(Q)mkdir -p $(SKL_INCLUDE)/skl
+	$(Q)kernel-lib/scripts/prefix-uapi.py --src $(SKL_UAPI_INSTALL)/include \
+		--out $(SKL_INCLUDE) --prefix skl --srctree $(KERNEL_SRC)
+	$(Q)kernel-lib/scripts/gen-syscalls.py --srctree $(KERNEL_SRC) \
+		--unistd $(SKL_UAPI_INSTALL)/include/asm/unistd_64.h --prefix skl \
+		--out $(SKL_INCLUDE)/skl/syscalls.h
+	$(Q)cp kernel-lib/include/skl.h $(SKL_INCLUDE)/skl.h
+	$(Q)cp kernel-lib/arch/skl/include/shared/skl/host_ops.h $(SKL_INCLUDE)/skl/host_ops.h
+	$(Q)touch $@
+
+.PHONY: skl-headers
+skl-headers: $(SKL_HDR_STAMP)
+
+# The host library: host operations on POSIX and the boot helper.
+SKL_HOST_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard kernel-lib/host/*.c)))
+$(SKL_HOST_OBJS): LOCAL_CFLAGS += -I$(SKL_INCLUDE)
+$(SKL_HOST_OBJS): $(SKL_HDR_STAMP)
+
+$(SKL_LIB): $(SKL_KERNEL_OBJ) $(SKL_HOST_OBJS)
+	$(call msg,AR,$@)mkdir -p $(@D) && rm -f $@ && $(AR) rcs $@ $^
+
+# What a program needs to use the library kernel.
+SKL_CFLAGS = -I$(SKL_INCLUDE)
+SKL_LDLIBS = -lpthread

@@ -15,6 +15,8 @@
 #include <linux/sched/task.h>
 #include <linux/syscalls.h>
 #include <linux/random.h>
+#include <linux/panic_notifier.h>
+#include <linux/notifier.h>
 #include <asm/setup.h>
 #include <asm/skl.h>
 
@@ -22,11 +24,33 @@ struct skl_host_ops *skl_ops;
 static struct skl_thread *idle_thread;
 static bool halted;
 
+/* A kernel panic ends the kernel; the host decides what that does to the
+ * process (the POSIX host aborts it). */
+static int panic_to_host(struct notifier_block *nb, unsigned long event,
+			 void *msg)
+{
+	skl_ops->panic();
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block panic_notifier = {
+	.notifier_call = panic_to_host,
+	.priority = INT_MIN,
+};
+
 void __init setup_arch(char **cmdline_p)
 {
+	u8 seed[64];
+
 	*cmdline_p = boot_command_line;
 	parse_early_param();
 	skl_bootmem_init();
+	atomic_notifier_chain_register(&panic_notifier_list, &panic_notifier);
+
+	/* Seed the entropy pool from the host so getrandom never blocks. */
+	if (!skl_ops->getrandom(seed, sizeof(seed)))
+		add_bootloader_randomness(seed, sizeof(seed));
+	memzero_explicit(seed, sizeof(seed));
 }
 
 static void __ref boot_thread(void *unused)

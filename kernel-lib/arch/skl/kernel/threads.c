@@ -257,7 +257,9 @@ static int __init host0_format_init(void)
 	f = filp_open("/init", O_CREAT | O_WRONLY | O_TRUNC, 0700);
 	if (IS_ERR(f))
 		return PTR_ERR(f);
-	fput(f);
+	/* Closed now, not later from a workqueue: an open writer would make
+	 * the exec fail with ETXTBSY. */
+	__fput_sync(f);
 	return 0;
 }
 late_initcall(host0_format_init);

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * skl.h: the API of the library kernel, Linux 6.12 built as a library.
+ *
+ * A process links libskl.a, boots one kernel with skl_boot (or
+ * skl_start_kernel with its own host operations), and then makes system
+ * calls into it from any of its threads with the typed skl_sys_*() wrappers
+ * of <skl/syscalls.h> or with skl_syscall(). Every kernel type and constant
+ * carries the skl_/SKL_ prefix, so this header and glibc's headers can be
+ * included in the same file. One kernel per process, for the life of the
+ * process: a halted kernel cannot be started again.
+ */
+#ifndef SKL_H
+#define SKL_H
+
+#include <skl/host_ops.h>
+
+#define SKL_SYSCALL_DECLARED 1
+/**
+ * skl_syscall - make system call nr with six arguments
+ *
+ * May be called from any host thread once the kernel is up; the thread gets
+ * a kernel task of its own on its first call (see skl_thread_new_task).
+ * Returns the kernel's result: >= 0, or -errno. -ENOSYS for an unknown nr,
+ * -ENODEV after skl_halt (also for calls blocked when the halt came).
+ */
+long skl_syscall(long nr, long *params);
+
+#include <skl/uapi.h>
+#include <skl/syscalls.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** The POSIX implementation of the host operations (kernel-lib/host). */
+extern struct skl_host_ops skl_host_posix_ops;
+
+/** Where the POSIX host writes kernel console output (default: fd 2). -1 drops it. */
+void skl_posix_set_console_fd(int fd);
+
+/**
+ * skl_start_kernel - boot the kernel with the given host operations
+ * @ops: must stay valid for the life of the process
+ * @cmdline: kernel command line, e.g. "mem=64M loglevel=4"
+ *
+ * Returns 0 when the kernel is ready for system calls, -EALREADY if a
+ * kernel was already started in this process, -E2BIG for a command line
+ * longer than 4095 bytes, or another -errno.
+ */
+long skl_start_kernel(struct skl_host_ops *ops, const char *cmdline);
+
+/** Boot parameters for skl_boot. Zero fields take the defaults. */
+struct skl_boot_params {
+	unsigned long mem_bytes; /* kernel RAM; default 64 MiB, at least 16 MiB */
+	int loglevel;            /* console log level 0-8; default 4 (warnings) */
+	const char *extra;       /* more kernel parameters, or NULL */
+};
+
+/**
+ * skl_boot - boot with the POSIX host operations
+ *
+ * Builds the command line from params (NULL for all defaults). Returns as
+ * skl_start_kernel, or -EINVAL for a bad field.
+ */
+long skl_boot(const struct skl_boot_params *params);
+
+/**
+ * skl_halt - power the kernel off
+ *
+ * Every kernel thread and every host thread the kernel created has ended
+ * when it returns; threads blocked in system calls return -ENODEV. Returns
+ * 0, or -ENODEV if the kernel was not running.
+ */
+long skl_halt(void);
+
+/** skl_is_running - 1 between a successful boot and the halt, else 0. */
+int skl_is_running(void);
+
+/* Flags for skl_thread_new_task. */
+#define SKL_TASK_NEW_PROCESS 1UL /* own pid, own copy of the fd table and cwd */
+
+/**
+ * skl_thread_new_task - bind the calling thread to a new kernel task now
+ * @flags: 0 for a thread of the kernel's process 1 (its fd table and cwd are
+ *         shared with every other such thread: what a thread's first system
+ *         call does by itself), or SKL_TASK_NEW_PROCESS
+ *
+ * Returns the task's thread id (> 0), -EBUSY if the thread already has a
+ * task, or -errno.
+ */
+long skl_thread_new_task(unsigned long flags);
+
+/**
+ * skl_thread_exit_task - end the calling thread's kernel task
+ *
+ * Happens by itself when a host thread that has a task exits. Returns 0,
+ * or -ENOENT if the thread had none.
+ */
+long skl_thread_exit_task(void);
+
+/** skl_trigger_irq - raise an interrupt from any host thread (device models). */
+int skl_trigger_irq(int irq);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SKL_H */
