@@ -46,14 +46,6 @@ int skl_cpu_init(void)
 	return 0;
 }
 
-void skl_cpu_free(void)
-{
-	skl_ops->sem_free(cpu.idle_wake);
-	skl_ops->sem_free(cpu.sleep);
-	skl_ops->mutex_free(cpu.lock);
-	memset(&cpu, 0, sizeof(cpu));
-}
-
 unsigned long skl_cpu_owner(void)
 {
 	return cpu.owner;
@@ -77,7 +69,7 @@ int skl_cpu_get(void)
 		skl_ops->mutex_lock(cpu.lock);
 		cpu.sleepers--;
 	}
-	if (cpu.shutdown && cpu.owner != self) {
+	if (cpu.shutdown) {
 		skl_ops->mutex_unlock(cpu.lock);
 		return -ENODEV;
 	}
@@ -94,7 +86,7 @@ int skl_cpu_try_get(void)
 	int ret = 0;
 
 	skl_ops->mutex_lock(cpu.lock);
-	if (cpu.shutdown && cpu.owner != self)
+	if (cpu.shutdown)
 		ret = -ENODEV;
 	else if (cpu.owner && cpu.owner != self)
 		ret = -EBUSY;

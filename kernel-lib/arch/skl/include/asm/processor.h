@@ -36,12 +36,12 @@ struct thread_struct {
 
 #define INIT_THREAD { }
 
+void skl_cpu_relax(void);
+
 static inline void cpu_relax(void)
 {
 	/* A loop polling jiffies or a flag set by an IRQ must let IRQs
 	 * that other host threads queued run, or it would spin forever. */
-	extern void skl_cpu_relax(void);
-
 	skl_cpu_relax();
 }
 

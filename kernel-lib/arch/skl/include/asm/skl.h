@@ -28,6 +28,7 @@ void skl_cpu_idle_wait(void);
 void skl_cpu_kick_idle(void);
 void skl_cpu_shutdown(void);
 int skl_cpu_is_shutdown(void);
+void skl_cpu_relax(void);
 
 /* IRQs (irq.c). */
 void skl_run_pending_irqs(void);

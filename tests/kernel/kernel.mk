@@ -1,0 +1,18 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# tests/kernel/: cases against the real library kernel, one executable per
+# area, each case in its own process (the runner's protocol). They link
+# libskl.a; they are not built with sanitizers' runtime in the kernel, but
+# their own code is.
+
+KERNEL_TEST_BINS := $(patsubst %.c,$(BUILD)/%,$(sort $(wildcard tests/kernel/test_*.c)))
+KERNEL_TEST_OBJS := $(KERNEL_TEST_BINS:=.o)
+
+TEST_BINS_kernel += $(KERNEL_TEST_BINS) $(sort $(wildcard tests/kernel-headers/*-test.py))
+
+$(KERNEL_TEST_OBJS): LOCAL_CFLAGS += $(SKL_CFLAGS)
+$(KERNEL_TEST_OBJS): $(SKL_HDR_STAMP)
+
+$(KERNEL_TEST_BINS): $(BUILD)/tests/kernel/%: $(BUILD)/tests/kernel/%.o $(HARNESS_OBJ) $(SKL_LIB)
+	$(cmd-link)
+$(KERNEL_TEST_BINS): private LOCAL_LDLIBS += $(SKL_LDLIBS)

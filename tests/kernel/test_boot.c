@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Boot, identity and halt of the library kernel, and the shape of the
+ * library: only the API is global in the kernel object.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tests/kernel/kboot.h"
+
+TEST(boot_and_halt)
+{
+	kboot();
+	CHECK_EQ_INT(skl_is_running(), 1);
+	CHECK_EQ_INT(skl_halt(), 0);
+	CHECK_EQ_INT(skl_is_running(), 0);
+	/* After the halt, calls fail cleanly and a second halt is refused. */
+	CHECK_EQ_INT(skl_sys_getpid(), -ENODEV);
+	CHECK_EQ_INT(skl_halt(), -ENODEV);
+}
+
+TEST(one_kernel_per_process)
+{
+	kboot();
+	CHECK_EQ_INT(skl_boot(NULL), -EALREADY);
+	CHECK_EQ_INT(skl_halt(), 0);
+}
+
+TEST(bad_boot_params_are_refused)
+{
+	struct skl_boot_params small = { .mem_bytes = 1024 * 1024 };
+	struct skl_boot_params loud = { .loglevel = 9 };
+
+	CHECK_EQ_INT(skl_boot(&small), -EINVAL);
+	CHECK_EQ_INT(skl_boot(&loud), -EINVAL);
+	CHECK_EQ_INT(skl_is_running(), 0);
+}
+
+TEST(uname_says_6_12)
+{
+	struct skl_new_utsname u;
+
+	kboot();
+	memset(&u, 0, sizeof(u));
+	SYS_OK(skl_sys_uname(&u));
+	CHECK_EQ_STR(u.sysname, "Linux");
+	CHECK(strncmp(u.release, "6.12.", 5) == 0);
+	CHECK_EQ_INT(skl_halt(), 0);
+}
+
+TEST(first_thread_is_in_process_1)
+{
+	kboot();
+	CHECK_EQ_INT(skl_sys_getpid(), 1);
+	CHECK(skl_sys_gettid() > 1);
+	CHECK_EQ_INT(skl_halt(), 0);
+}
+
+TEST(invalid_syscall_is_enosys)
+{
+	long params[6] = { 0 };
+
+	kboot();
+	CHECK_EQ_INT(skl_syscall(100000, params), -ENOSYS);
+	CHECK_EQ_INT(skl_syscall(-1, params), -ENOSYS);
+	CHECK_EQ_INT(skl_syscall(1000, params), -ENOSYS);
+	/* A number inside the table that nothing implements (lookup_dcookie). */
+	CHECK_EQ_INT(skl_syscall(18, params), -ENOSYS);
+	CHECK_EQ_INT(skl_halt(), 0);
+}
+
+TEST(mem_parameter_sets_ram)
+{
+	struct skl_boot_params params = { .mem_bytes = 32UL << 20, .loglevel = 4 };
+	struct skl_sysinfo info;
+
+	skl_posix_set_console_fd(-1);
+	CHECK_EQ_INT(skl_boot(&params), 0);
+	memset(&info, 0, sizeof(info));
+	SYS_OK(skl_sys_sysinfo(&info));
+	CHECK(info.totalram * info.mem_unit <= 32UL << 20);
+	CHECK(info.totalram * info.mem_unit > 24UL << 20);
+	CHECK_EQ_INT(skl_halt(), 0);
+}
+
+/* 200 boots, each in a fresh process, all succeed. */
+TEST_TIMEOUT(boot_200_fresh_processes, 300)
+{
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		int status;
+		pid_t pid = fork();
+
+		CHECK(pid >= 0);
+		if (pid == 0) {
+			struct skl_new_utsname u;
+
+			skl_posix_set_console_fd(-1);
+			if (skl_boot(NULL) || skl_sys_uname(&u) || skl_halt())
+				_exit(1);
+			_exit(0);
+		}
+		CHECK_EQ_INT(waitpid(pid, &status, 0), pid);
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			FAIL("boot %d: status 0x%x", i, status);
+	}
+}
+
+/* Only the API is global in the kernel object: nothing else can clash. */
+TEST(only_api_symbols_are_global)
+{
+	/* The kernel object does not depend on SANITIZE: always build/kernel. */
+	const char *obj = "build/kernel/skl-kernel.o";
+	char cmd[512], line[256];
+	int n = 0, bad = 0;
+	FILE *p;
+
+	CHECK(access(obj, R_OK) == 0);
+	snprintf(cmd, sizeof(cmd), "nm -g --defined-only %s", obj);
+	p = popen(cmd, "r");
+	CHECK(p != NULL);
+	while (fgets(line, sizeof(line), p)) {
+		char *name = strrchr(line, ' ');
+
+		n++;
+		if (!name || strncmp(name + 1, "skl_", 4) != 0) {
+			fprintf(stderr, "leaked symbol: %s", line);
+			bad++;
+		}
+	}
+	CHECK_EQ_INT(pclose(p), 0);
+	CHECK_EQ_INT(bad, 0);
+	CHECK(n >= 5);
+}
