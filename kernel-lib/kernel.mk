@@ -100,3 +100,6 @@ $(SKL_LIB): $(SKL_KERNEL_OBJ) $(SKL_HOST_OBJS)
 # What a program needs to use the library kernel.
 SKL_CFLAGS = -I$(SKL_INCLUDE)
 SKL_LDLIBS = -lpthread
+
+# tests/kernel-headers checks our real generated headers, not its stand-in.
+export SKL_HEADERS_DIR := $(abspath $(SKL_INCLUDE))

@@ -136,3 +136,34 @@ TEST(only_api_symbols_are_global)
 	CHECK_EQ_INT(bad, 0);
 	CHECK(n >= 5);
 }
+
+/* Threads of this host process, from the host's /proc. */
+static int host_thread_count(void)
+{
+	char path[64], line[256];
+	int threads = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)getpid());
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Threads: %d", &threads) == 1)
+			break;
+	fclose(f);
+	return threads;
+}
+
+TEST(halt_leaves_no_host_threads)
+{
+	int before = host_thread_count(), during;
+
+	CHECK(before >= 1);
+	kboot();
+	during = host_thread_count();
+	CHECK(during > before);
+	fprintf(stderr, "host threads: %d before boot, %d booted\n", before, during);
+	CHECK_EQ_INT(skl_halt(), 0);
+	CHECK_EQ_INT(host_thread_count(), before);
+}
