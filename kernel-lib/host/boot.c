@@ -23,8 +23,8 @@ long skl_boot(const struct skl_boot_params *params)
 	loglevel = params->loglevel ? params->loglevel : 4;
 	if (mem < 16 * MIB || mem % MIB || loglevel < 0 || loglevel > 8)
 		return -EINVAL;
-	n = snprintf(cmdline, sizeof(cmdline), "mem=%luM loglevel=%d %s", mem / MIB, loglevel,
-		     params->extra ? params->extra : "");
+	n = snprintf(cmdline, sizeof(cmdline), "mem=%luM loglevel=%d %s",
+		     mem / MIB, loglevel, params->extra ? params->extra : "");
 	if (n < 0 || (size_t)n >= sizeof(cmdline))
 		return -E2BIG;
 	return skl_start_kernel(&skl_host_posix_ops, cmdline);

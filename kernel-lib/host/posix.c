@@ -138,7 +138,8 @@ static void *thread_trampoline(void *p)
 }
 
 /* pthread_t is an unsigned long on glibc: it is the handle and the id. */
-_Static_assert(sizeof(pthread_t) == sizeof(unsigned long), "pthread_t is not a word");
+_Static_assert(sizeof(pthread_t) == sizeof(unsigned long),
+	       "pthread_t is not a word");
 
 static struct skl_thread *posix_thread_create(void (*fn)(void *), void *arg)
 {
@@ -240,7 +241,8 @@ static unsigned long long clock_ns(clockid_t clock)
 	struct timespec ts;
 
 	clock_gettime(clock, &ts);
-	return (unsigned long long)ts.tv_sec * 1000000000ULL + (unsigned long long)ts.tv_nsec;
+	return (unsigned long long)ts.tv_sec * 1000000000ULL +
+	       (unsigned long long)ts.tv_nsec;
 }
 
 static unsigned long long posix_time_ns(void)
@@ -350,7 +352,8 @@ static void posix_timer_free(struct skl_timer *t)
 	free(t);
 }
 
-static int posix_jmp_buf_set(struct skl_jmp_buf *jb, void (*fn)(void *), void *arg)
+static int posix_jmp_buf_set(struct skl_jmp_buf *jb, void (*fn)(void *),
+			     void *arg)
 {
 	if (sigsetjmp(*(sigjmp_buf *)jb->buf, 0))
 		return 1;
@@ -358,7 +361,8 @@ static int posix_jmp_buf_set(struct skl_jmp_buf *jb, void (*fn)(void *), void *a
 	return 0;
 }
 
-static __attribute__((noreturn)) void posix_jmp_buf_longjmp(struct skl_jmp_buf *jb)
+static __attribute__((noreturn)) void
+posix_jmp_buf_longjmp(struct skl_jmp_buf *jb)
 {
 	siglongjmp(*(sigjmp_buf *)jb->buf, 1);
 }

@@ -36,7 +36,8 @@ extern "C" {
 /** The POSIX implementation of the host operations (kernel-lib/host). */
 extern struct skl_host_ops skl_host_posix_ops;
 
-/** Where the POSIX host writes kernel console output (default: fd 2). -1 drops it. */
+/** Where the POSIX host writes kernel console output (default: fd 2). -1 drops
+ * it. */
 void skl_posix_set_console_fd(int fd);
 
 /**
@@ -52,9 +53,10 @@ long skl_start_kernel(struct skl_host_ops *ops, const char *cmdline);
 
 /** Boot parameters for skl_boot. Zero fields take the defaults. */
 struct skl_boot_params {
-	unsigned long mem_bytes; /* kernel RAM; default 64 MiB, at least 16 MiB */
-	int loglevel;            /* console log level 0-8; default 4 (warnings) */
-	const char *extra;       /* more kernel parameters, or NULL */
+	unsigned long
+		mem_bytes; /* kernel RAM; default 64 MiB, at least 16 MiB */
+	int loglevel; /* console log level 0-8; default 4 (warnings) */
+	const char *extra; /* more kernel parameters, or NULL */
 };
 
 /**
@@ -78,7 +80,8 @@ long skl_halt(void);
 int skl_is_running(void);
 
 /* Flags for skl_thread_new_task. */
-#define SKL_TASK_NEW_PROCESS 1UL /* own pid, own copy of the fd table and cwd */
+#define SKL_TASK_NEW_PROCESS 1UL /* own pid, own copy of the fd table and cwd \
+				  */
 
 /**
  * skl_thread_new_task - bind the calling thread to a new kernel task now
@@ -99,7 +102,8 @@ long skl_thread_new_task(unsigned long flags);
  */
 long skl_thread_exit_task(void);
 
-/** skl_trigger_irq - raise an interrupt from any host thread (device models). */
+/** skl_trigger_irq - raise an interrupt from any host thread (device models).
+ */
 int skl_trigger_irq(int irq);
 
 #ifdef __cplusplus

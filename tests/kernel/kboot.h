@@ -27,13 +27,13 @@ static inline void kboot(void)
 }
 
 /* Fail unless a system call returned >= 0; evaluates to its result. */
-#define SYS_OK(call)                                                                           \
-	({                                                                                     \
-		long __r = (call);                                                             \
-		if (__r < 0)                                                                   \
-			harness_fail(__FILE__, __LINE__, "%s = %ld (%s)", #call, __r,          \
-				     strerror((int)-__r));                                     \
-		__r;                                                                           \
+#define SYS_OK(call)                                                                  \
+	({                                                                            \
+		long __r = (call);                                                    \
+		if (__r < 0)                                                          \
+			harness_fail(__FILE__, __LINE__, "%s = %ld (%s)", #call, __r, \
+				     strerror((int)-__r));                            \
+		__r;                                                                  \
 	})
 
 /* Mount a fresh tmpfs on /tmp-like dir (created if missing). */

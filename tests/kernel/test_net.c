@@ -115,8 +115,9 @@ TEST(udp_loopback_datagrams)
 		CHECK_EQ_INT(skl_sys_sendto((int)sa, buf, len, 0, (void *)&b, sizeof(b)), len);
 		memset(buf, 0, sizeof(buf));
 		fromlen = sizeof(from);
-		CHECK_EQ_INT(skl_sys_recvfrom((int)sb, buf, sizeof(buf), 0, (void *)&from, &fromlen),
-			     len);
+		CHECK_EQ_INT(
+			skl_sys_recvfrom((int)sb, buf, sizeof(buf), 0, (void *)&from, &fromlen),
+			len);
 		CHECK_EQ_INT((unsigned char)buf[len - 1], (unsigned char)i);
 		CHECK_EQ_INT(ntohs(from.sin_port), 5002);
 		/* and back */
