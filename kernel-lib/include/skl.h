@@ -79,7 +79,10 @@ long skl_halt(void);
 /** skl_is_running - 1 between a successful boot and the halt, else 0. */
 int skl_is_running(void);
 
-/* Flags for skl_thread_new_task. SKL_TASK_NEW_PROCESS: own pid, own copy of the fd table and cwd. */
+/*
+ * Flags for skl_thread_new_task. SKL_TASK_NEW_PROCESS: own pid, own copy of
+ * the fd table and cwd.
+ */
 #define SKL_TASK_NEW_PROCESS 1UL
 
 /**
