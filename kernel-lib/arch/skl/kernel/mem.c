@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The kernel's RAM: one block the host allocates at boot (mem= on the
- * command line, 64 MiB by default). Physical addresses are host virtual
- * addresses, so the block is handed to memblock where it lies and the
- * buddy allocator takes it all after boot. Pages the kernel never touches
- * cost the host nothing.
+ * command line, 64 MiB by default). Physical addresses are offsets into the
+ * block (asm/page.h); the buddy allocator takes all of it after boot but
+ * the first page, the zero page. Pages the kernel never touches cost the
+ * host nothing.
  */
 #include <linux/kernel.h>
 #include <linux/init.h>
@@ -44,14 +44,14 @@ void __init skl_bootmem_init(void)
 	skl_ram_start = start;
 	skl_ram_size = end - start;
 
-	memblock_add(start, skl_ram_size);
-	min_low_pfn = PFN_UP(start);
-	max_low_pfn = max_pfn = PFN_DOWN(end);
+	memblock_add(0, skl_ram_size);
+	min_low_pfn = 0;
+	max_low_pfn = max_pfn = PFN_DOWN(skl_ram_size);
 	high_memory = (void *)end;
 
-	empty_zero_page = memblock_alloc(PAGE_SIZE, PAGE_SIZE);
-	if (!empty_zero_page)
-		panic("skl: no zero page\n");
+	/* Physical 0 must never be handed out: it reads as "no memory". */
+	memblock_reserve(0, PAGE_SIZE);
+	empty_zero_page = __va(0);
 
 	max_zone_pfn[ZONE_NORMAL] = max_pfn;
 	free_area_init(max_zone_pfn);

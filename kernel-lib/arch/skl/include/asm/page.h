@@ -11,14 +11,17 @@
 #ifndef __ASSEMBLY__
 
 /*
- * No MMU: a "physical" address is the host virtual address. RAM is one
- * block the host allocated at boot; pfns are counted from address 0 so
- * pfn == address >> PAGE_SHIFT and mem_map starts at the block's first pfn.
+ * No MMU. RAM is one block the host allocated at boot, at skl_ram_start in
+ * the host's address space; "physical" addresses count from the start of
+ * that block, so pfns run from 0 to the RAM size. (With physical == host
+ * virtual, pfns would start in the billions and boot would walk every
+ * pageblock below the block: 30 ms of nothing.) Physical page 0 is the zero
+ * page, so no allocation ever returns physical address 0.
  */
 extern unsigned long skl_ram_start, skl_ram_size;
 
 #define PAGE_OFFSET		(skl_ram_start)
-#define ARCH_PFN_OFFSET		(skl_ram_start >> PAGE_SHIFT)
+#define ARCH_PFN_OFFSET		(0UL)
 
 typedef struct { unsigned long pte; } pte_t;
 typedef struct { unsigned long pmd; } pmd_t;
@@ -40,8 +43,8 @@ typedef struct page *pgtable_t;
 #define clear_user_page(page, vaddr, pg)	clear_page(page)
 #define copy_user_page(to, from, vaddr, pg)	copy_page(to, from)
 
-#define __pa(vaddr)		((unsigned long)(vaddr))
-#define __va(paddr)		((void *)((unsigned long)(paddr)))
+#define __pa(vaddr)		((unsigned long)(vaddr) - PAGE_OFFSET)
+#define __va(paddr)		((void *)((unsigned long)(paddr) + PAGE_OFFSET))
 
 static inline unsigned long virt_to_pfn(const void *kaddr)
 {
