@@ -20,6 +20,8 @@
 
 #include <skl.h>
 
+#include "kernel-lib/host/host.h"
+
 /* Kernel code was written for 16 KiB stacks; give it room to spare. Only
  * touched pages cost memory. */
 #define KERNEL_THREAD_STACK (256 * 1024)
@@ -400,6 +402,9 @@ struct skl_host_ops skl_host_posix_ops = {
 	.thread_join = posix_thread_join,
 	.thread_self = posix_thread_self,
 	.gettid = posix_gettid,
+	.context_alloc = host_context_alloc,
+	.context_free = host_context_free,
+	.context_switch = host_context_switch,
 	.tls_alloc = posix_tls_alloc,
 	.tls_free = posix_tls_free,
 	.tls_set = posix_tls_set,

@@ -53,9 +53,10 @@ void __init setup_arch(char **cmdline_p)
 	memzero_explicit(seed, sizeof(seed));
 }
 
+/* The runner: boots the kernel, then runs every kernel thread and idle. */
 static void __ref boot_thread(void *unused)
 {
-	init_task.thread.host_id = skl_ops->thread_self();
+	skl_threads_runner_start();
 	if (skl_cpu_get())
 		skl_ops->thread_exit();
 	start_kernel();

@@ -1,18 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Tasks as host threads. Every kernel task is driven by one host thread at a
- * time, which sleeps on the task's semaphore while the task is off the CPU:
+ * Tasks and host threads. Two kinds of task:
  *
- *  - a kernel thread has a host thread of its own, created in copy_thread;
- *  - a host task (one per application thread that makes system calls, and
- *    host0, the init process they are all threads of) has none: the
- *    application thread that makes a system call drives it for the length
- *    of the call, then leaves it parked in TASK_IDLE and returns.
+ *  - kernel threads and the idle task are contexts (a stack and saved
+ *    registers, host_ops context_*) that all run on one host thread, the
+ *    runner (the thread that booted the kernel). Switching between two of
+ *    them is a user-space context switch: no host wake-up at all;
+ *  - host tasks (one per application thread that makes system calls, and
+ *    host0, the init process they are all threads of) are driven by the
+ *    application thread making the call, which sleeps on the task's
+ *    semaphore while the task is off the CPU and leaves it parked in
+ *    TASK_IDLE when it returns to the application.
  *
- * __switch_to moves the CPU lock to the next task's host thread and wakes
- * it. The previous task's thread then sleeps on its own semaphore -- unless
- * it is a host task's caller on its way back to the application (or out of
- * a dying task), in which case it jumps back to where it left (thread.leave).
+ * __switch_to moves the CPU lock to whoever runs next. When a host task is
+ * current the runner sleeps on runner_wake, and the host thread that next
+ * switches to a context hands it over (runner_next). A host task's caller
+ * on its way back to the application (or out of a dying task) does not
+ * sleep: it jumps back to where it left (thread.leave).
  */
 #include <linux/kernel.h>
 #include <linux/sched.h>
@@ -29,20 +33,40 @@
 #include <asm/switch_to.h>
 #include <asm/skl.h>
 
+/* Kernel code was written for 16 KiB stacks; only touched pages cost. */
+#define CONTEXT_STACK_SIZE	(64 * 1024)
+
 struct task_struct *skl_current_task = &init_task;
-/* The task switched away from, read by the thread of the task switched to. */
+/* The task switched away from, read by the one switched to. */
 struct task_struct *skl_switch_last;
 
 static struct task_struct *host0;
-static struct skl_thread *host0_boot_thread;
 static struct skl_sem *boot_done;
 
-static void thread_start(void *arg);
+/* The runner: the host thread all contexts run on. */
+static unsigned long runner_id;
+static struct skl_sem *runner_wake;
+static struct task_struct *runner_next;
+static bool runner_exit;
 
-/* Marks a clone as a host task: it gets no host thread of its own. */
+/* Contexts of released tasks, freed once the runner is off their stack. */
+#define DEAD_CONTEXTS 64
+static struct skl_context *dead_contexts[DEAD_CONTEXTS];
+static int dead_count;
+/* The context whose stack the runner is on. */
+static struct skl_context *runner_on;
+
+static void context_start(void *arg);
+
+/* Marks a clone as a host task: it gets no context. */
 static int host_task_fn(void *unused)
 {
 	return 0;
+}
+
+static bool is_context(struct task_struct *p)
+{
+	return p->thread.ctx && !p->thread.sem;
 }
 
 int copy_thread(struct task_struct *p, const struct kernel_clone_args *args)
@@ -52,35 +76,44 @@ int copy_thread(struct task_struct *p, const struct kernel_clone_args *args)
 	memset(t, 0, sizeof(*t));
 	if (!args->fn)
 		return -EINVAL;	/* no user mode: nothing to return to */
-	t->sem = skl_ops->sem_alloc(0);
-	if (!t->sem)
-		return -ENOMEM;
-	if (args->fn == host_task_fn)
-		return 0;
+	if (args->fn == host_task_fn) {
+		t->sem = skl_ops->sem_alloc(0);
+		return t->sem ? 0 : -ENOMEM;
+	}
 	t->fn = args->fn;
 	t->fn_arg = args->fn_arg;
-	t->host_thread = skl_ops->thread_create(thread_start, p);
-	if (!t->host_thread) {
-		skl_ops->sem_free(t->sem);
-		t->sem = NULL;
-		return -ENOMEM;
+	t->ctx = skl_ops->context_alloc(context_start, p, CONTEXT_STACK_SIZE);
+	return t->ctx ? 0 : -ENOMEM;
+}
+
+static void free_dead_contexts(void)
+{
+	int i, kept = 0;
+
+	for (i = 0; i < dead_count; i++) {
+		if (dead_contexts[i] == runner_on)
+			dead_contexts[kept++] = dead_contexts[i];
+		else
+			skl_ops->context_free(dead_contexts[i]);
 	}
-	t->host_id = (unsigned long)t->host_thread;
-	return 0;
+	dead_count = kept;
 }
 
 void arch_release_task_struct(struct task_struct *p)
 {
 	struct thread_struct *t = &p->thread;
 
-	/* A dead kernel thread's host thread ends right after its last switch;
-	 * wait for it so no host thread outlives its task. */
-	if (t->host_thread)
-		skl_ops->thread_join(t->host_thread);
 	if (t->sem)
 		skl_ops->sem_free(t->sem);
-	t->host_thread = NULL;
 	t->sem = NULL;
+	if (!t->ctx)
+		return;
+	/* We may be running on this very stack (the runner asleep in a dead
+	 * task's last switch): free it on the next switch instead. */
+	if (dead_count == DEAD_CONTEXTS)
+		free_dead_contexts();
+	dead_contexts[dead_count++] = t->ctx;
+	t->ctx = NULL;
 }
 
 void flush_thread(void)
@@ -95,59 +128,102 @@ static void __noreturn thread_abandon(struct thread_struct *t)
 	skl_ops->thread_exit();
 }
 
+/* On the runner, after a context was resumed: tidy up, or end at halt. */
+static void context_resumed(void)
+{
+	if (unlikely(runner_exit))
+		skl_ops->thread_exit();
+	free_dead_contexts();
+}
+
 struct task_struct *__switch_to(struct task_struct *prev,
 				struct task_struct *next)
 {
 	struct thread_struct *pt = &prev->thread;
 	struct skl_jmp_buf *leave = pt->leave;
-	struct skl_sem *sem = pt->sem;
-	bool dead = READ_ONCE(prev->__state) == TASK_DEAD;
+	struct skl_context *prev_ctx = pt->ctx;
+	struct skl_sem *prev_sem = pt->sem;
+	bool from_context = is_context(prev);
 
-	/* Everything about prev is read before next can run: a dead prev may
-	 * be freed by next at once. */
+	/* pid 1 becomes host0 once it switches away after its exec. */
+	if (unlikely(pt->becoming_host)) {
+		pt->becoming_host = 0;
+		pt->sem = skl_ops->sem_alloc(0);
+		if (!pt->sem)
+			panic("skl: no semaphore for host0\n");
+		skl_ops->sem_up(boot_done);
+	}
 	pt->leave = NULL;
 	skl_switch_last = prev;
 	skl_current_task = next;
-	skl_cpu_set_owner(next->thread.host_id);
-	skl_ops->sem_up(next->thread.sem);
 
+	if (is_context(next)) {
+		skl_cpu_set_owner(runner_id);
+		if (from_context) {
+			runner_on = next->thread.ctx;
+			skl_ops->context_switch(prev_ctx, next->thread.ctx);
+			context_resumed();
+			return skl_switch_last;
+		}
+		/* A host task's thread hands the CPU to the runner. */
+		runner_next = next;
+		skl_ops->sem_up(runner_wake);
+	} else {
+		skl_cpu_set_owner(next->thread.host_id);
+		skl_ops->sem_up(next->thread.sem);
+		if (from_context) {
+			struct task_struct *resume;
+
+			/* The runner waits while host tasks have the CPU, on
+			 * prev's stack; it resumes whichever context a host
+			 * thread picks next. */
+			skl_ops->sem_down(runner_wake);
+			if (unlikely(runner_exit))
+				skl_ops->thread_exit();
+			resume = runner_next;
+			if (resume->thread.ctx != prev_ctx) {
+				runner_on = resume->thread.ctx;
+				skl_ops->context_switch(prev_ctx,
+							resume->thread.ctx);
+			}
+			context_resumed();
+			return skl_switch_last;
+		}
+	}
+
+	/* prev is a host task, and this is its driving thread. */
 	if (leave)
 		skl_ops->jmp_buf_longjmp(leave);
-	if (dead)
-		skl_ops->thread_exit();
-
-	skl_ops->sem_down(sem);
+	skl_ops->sem_down(prev_sem);
 	if (pt->exit_now)
 		thread_abandon(pt);
 	return skl_switch_last;
 }
 
-static void thread_start(void *arg)
+static void context_start(void *arg)
 {
 	struct task_struct *task = arg;
 	struct thread_struct *t = &task->thread;
 
-	skl_ops->sem_down(t->sem);
-	if (t->exit_now)
-		thread_abandon(t);
+	context_resumed();
 	schedule_tail(skl_switch_last);
 	t->fn(t->fn_arg);
 
 	/*
 	 * Only kernel_init returns, after it "executed" /init (binfmt below):
 	 * on a real machine it would now enter user mode as pid 1. Here pid 1
-	 * becomes host0, the process every host task is a thread of, and its
-	 * host thread ends.
+	 * becomes host0, the process every host task is a thread of: a host
+	 * task from its next switch on. Its context is never resumed.
 	 */
 	host0 = task;
 	/* host0 never waits for children: let the kernel reap the tasks made
 	 * with SKL_TASK_NEW_PROCESS when they end. */
 	task->sighand->action[SIGCHLD - 1].sa.sa_handler = SIG_IGN;
-	host0_boot_thread = t->host_thread;
-	t->host_thread = NULL;
-	skl_ops->sem_up(boot_done);
-	skl_task_leave(task);
-	skl_ops->thread_exit();
+	t->becoming_host = 1;
+	for (;;) {
+		set_current_state(TASK_IDLE);
+		schedule();
+	}
 }
 
 static void schedule_fn(void *unused)
@@ -267,10 +343,19 @@ late_initcall(host0_format_init);
 int skl_threads_init(void)
 {
 	boot_done = skl_ops->sem_alloc(0);
-	init_task.thread.sem = skl_ops->sem_alloc(0);
-	if (!boot_done || !init_task.thread.sem)
+	runner_wake = skl_ops->sem_alloc(0);
+	/* The idle task is the runner's own stack: a save area is enough. */
+	init_task.thread.ctx = skl_ops->context_alloc(NULL, NULL, 0);
+	if (!boot_done || !runner_wake || !init_task.thread.ctx)
 		return -ENOMEM;
 	return 0;
+}
+
+/* Called on the runner before it starts the kernel. */
+void skl_threads_runner_start(void)
+{
+	runner_id = skl_ops->thread_self();
+	runner_on = init_task.thread.ctx;
 }
 
 void skl_threads_wait_boot(void)
@@ -279,40 +364,34 @@ void skl_threads_wait_boot(void)
 }
 
 /*
- * Halt, called by the halting thread holding the CPU: wake every host
- * thread parked in the kernel with exit_now set and wait for the ones the
- * kernel created. Host tasks' callers escape through their abort buffer.
+ * Halt, called by the halting thread holding the CPU as a host task: every
+ * host task's driver blocked in the kernel escapes through its abort
+ * buffer, the runner ends (it is asleep on runner_wake, since a host task
+ * is current), and the caller joins it. Contexts are freed with it.
  */
-void skl_threads_shutdown(struct skl_thread *idle_thread)
+void skl_threads_shutdown(struct skl_thread *runner)
 {
 	struct task_struct *g, *p;
-	struct skl_thread **threads;
-	int n = 0, max = 0, i;
-
-	for_each_process_thread(g, p)
-		max++;
-	threads = kmalloc_array(max + 2, sizeof(*threads), GFP_ATOMIC);
 
 	for_each_process_thread(g, p) {
-		if (p == current)
+		if (p == current || !p->thread.sem)
 			continue;
 		p->thread.exit_now = 1;
-		if (p->thread.host_thread && threads)
-			threads[n++] = p->thread.host_thread;
-		p->thread.host_thread = NULL;
-		if (p->thread.sem)
-			skl_ops->sem_up(p->thread.sem);
+		skl_ops->sem_up(p->thread.sem);
 	}
-	init_task.thread.exit_now = 1;
-	skl_ops->sem_up(init_task.thread.sem);
+	runner_exit = true;
+	skl_ops->sem_up(runner_wake);
 	skl_cpu_kick_idle();
-	if (threads) {
-		if (idle_thread)
-			threads[n++] = idle_thread;
-		if (host0_boot_thread)
-			threads[n++] = host0_boot_thread;
-		for (i = 0; i < n; i++)
-			skl_ops->thread_join(threads[i]);
+	if (runner)
+		skl_ops->thread_join(runner);
+
+	for_each_process_thread(g, p) {
+		if (p->thread.ctx)
+			skl_ops->context_free(p->thread.ctx);
+		p->thread.ctx = NULL;
 	}
-	host0_boot_thread = NULL;
+	skl_ops->context_free(init_task.thread.ctx);
+	init_task.thread.ctx = NULL;
+	runner_on = NULL;
+	free_dead_contexts();
 }

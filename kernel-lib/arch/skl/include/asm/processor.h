@@ -6,24 +6,27 @@
 #include <skl/host_ops.h>
 
 /*
- * Per-task host state. Every task is driven by exactly one host thread at a
- * time: a kernel thread by the host thread created for it, a host task by
+ * Per-task host state. A kernel thread (and the idle task) is a context
+ * that runs on the one "runner" host thread; a host task is driven by
  * whichever application thread made the system call (host_id changes).
  */
 struct thread_struct {
-	/* The driving host thread sleeps here while the task is off the CPU;
-	 * __switch_to wakes it when the task is picked again. */
+	/* Kernel threads and idle: the saved context; NULL for host tasks. */
+	struct skl_context *ctx;
+	/* Host tasks: the driving host thread sleeps here while the task is
+	 * off the CPU; __switch_to wakes it when the task is picked again. */
 	struct skl_sem *sem;
-	/* The host thread created for a kernel thread; NULL for host tasks. */
-	struct skl_thread *host_thread;
-	/* thread_self() of the host thread driving the task. */
+	/* thread_self() of the host thread driving a host task. */
 	unsigned long host_id;
+	/* pid 1 after its "exec" of /init: from its next switch on, a host
+	 * task (host0) and no longer a context. */
+	int becoming_host;
 	/* While set, switching away from this task returns the driving host
 	 * thread to this context instead of sleeping on sem: a host task's
 	 * caller going back to the application, or a thread that borrowed the
 	 * CPU. */
 	struct skl_jmp_buf *leave;
-	/* Kernel thread entry, run by the new host thread. */
+	/* Kernel thread entry, run when its context is first switched in. */
 	int (*fn)(void *);
 	void *fn_arg;
 	/* Where the driving host thread of a host task escapes to if the

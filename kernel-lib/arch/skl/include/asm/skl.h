@@ -41,7 +41,8 @@ void skl_put_irq(int irq);
 extern struct task_struct *skl_switch_last;
 int skl_threads_init(void);
 void skl_threads_wait_boot(void);
-void skl_threads_shutdown(struct skl_thread *idle_thread);
+void skl_threads_runner_start(void);
+void skl_threads_shutdown(struct skl_thread *runner);
 struct task_struct *skl_host0(void);
 struct task_struct *skl_host_task_create(unsigned long flags);
 void skl_task_enter(struct task_struct *task, bool from_current,

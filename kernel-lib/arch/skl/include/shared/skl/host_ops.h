@@ -16,6 +16,7 @@ struct skl_mutex;
 struct skl_thread;
 struct skl_tls_key;
 struct skl_timer;
+struct skl_context;
 
 /* Room for the host's setjmp state; checked at build time on the host side. */
 struct skl_jmp_buf {
@@ -54,6 +55,20 @@ struct skl_host_ops {
 	unsigned long (*thread_self)(void);
 	/* The host's thread id (gettid), for logs and statistics. */
 	long (*gettid)(void);
+
+	/* Execution contexts: a stack and saved registers, switched on the
+	 * calling host thread without the host kernel. Every kernel thread
+	 * is one, and they all take turns on one host thread: only one runs
+	 * kernel code at a time anyway. context_alloc(fn, arg, size) makes a
+	 * context whose first switch-in runs fn(arg) on a fresh stack of
+	 * size bytes; context_alloc(NULL, NULL, 0) makes an empty one that
+	 * only saves the caller's context. context_switch saves the calling
+	 * context in from and resumes to. */
+	struct skl_context *(*context_alloc)(void (*fn)(void *), void *arg,
+					     unsigned long stack_size);
+	void (*context_free)(struct skl_context *ctx);
+	void (*context_switch)(struct skl_context *from,
+			       struct skl_context *to);
 
 	/* Thread-local keys: bind a host thread to its kernel task. The
 	 * destructor runs when a thread that set a value exits. */

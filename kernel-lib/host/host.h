@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Internal to the POSIX host library: the parts of skl_host_posix_ops that
+ * live in files of their own. */
+#ifndef SKL_HOST_HOST_H
+#define SKL_HOST_HOST_H
+
+struct skl_context;
+
+struct skl_context *host_context_alloc(void (*fn)(void *), void *arg, unsigned long stack_size);
+void host_context_free(struct skl_context *ctx);
+void host_context_switch(struct skl_context *from, struct skl_context *to);
+
+#endif
