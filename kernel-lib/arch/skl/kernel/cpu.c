@@ -7,9 +7,9 @@
  *
  *  - skl_cpu_get/skl_cpu_put, by a host thread that wants to run kernel
  *    code while the CPU is free (a system call entering, a timer or device
- *    thread raising an IRQ). While the CPU is free the current task is
- *    always the idle task, so such a thread runs on top of idle, as a real
- *    interrupt would;
+ *    thread raising an IRQ). While the CPU is free the current task is the
+ *    idle task or a host task parked by its driver (threads.c), and such a
+ *    thread runs on top of it, as a real interrupt would;
  *  - __switch_to hands it to the host thread of the next task (threads.c);
  *  - skl_cpu_wake_idle hands it to the idle task's thread, which is asleep
  *    in arch_cpu_idle, when an IRQ or a system call made work runnable.
@@ -179,9 +179,14 @@ void skl_cpu_put_borrowed(void)
 	for (;;) {
 		if (skl_irqs_pending() && !irqs_disabled() && cpu.depth == 1)
 			skl_run_pending_irqs();
-		if (cpu.depth == 1 && need_resched() && is_idle_task(current) &&
-		    !cpu.shutdown) {
-			skl_cpu_wake_idle();
+		if (cpu.depth == 1 && need_resched() && !cpu.shutdown) {
+			/* Something became runnable: the current task must
+			 * schedule. Idle does so on its own thread; a parked
+			 * host task has nobody, so we do it on its behalf. */
+			if (is_idle_task(current))
+				skl_cpu_wake_idle();
+			else
+				skl_task_leave(current);
 			return;
 		}
 		skl_ops->mutex_lock(cpu.lock);

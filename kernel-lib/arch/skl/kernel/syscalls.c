@@ -117,7 +117,7 @@ static void syscall_body(void *arg)
 
 	call->ret = run_syscall(call->nr, call->params);
 	task->thread.abort = NULL;
-	skl_task_leave(task);
+	skl_task_park(task);
 }
 
 static long syscall_call(struct syscall_call *call)

@@ -154,6 +154,7 @@ struct task_struct *__switch_to(struct task_struct *prev,
 		skl_ops->sem_up(boot_done);
 	}
 	pt->leave = NULL;
+	pt->detached = 0;
 	skl_switch_last = prev;
 	skl_current_task = next;
 
@@ -251,10 +252,26 @@ void skl_task_leave(struct task_struct *task)
 }
 
 /*
+ * The driver of task (current) goes back to the application but leaves the
+ * task current and frees the CPU: if the same thread calls again before
+ * anything else needs the CPU, no switch happens at all. Whoever takes the
+ * CPU next and needs it for another task switches the parked task away on
+ * its behalf (skl_task_leave from a borrowing thread); the next timer tick
+ * does so too, so that an idle kernel really idles (no tick).
+ */
+void skl_task_park(struct task_struct *task)
+{
+	task->thread.detached = 1;
+	set_current_state(TASK_IDLE);
+	skl_cpu_put_borrowed();
+}
+
+/*
  * Make the calling thread drive task. The caller holds the CPU, either on
- * top of the idle task (from_current false) or as the driver of the current
- * task, which it leaves (from_current true). Returns holding the CPU with
- * task current.
+ * top of whatever task is current while the CPU is free -- the idle task or
+ * a parked host task -- (from_current false), or as the driver of the
+ * current task, which it leaves (from_current true). Returns holding the
+ * CPU with task current.
  */
 void skl_task_enter(struct task_struct *task, bool from_current,
 		    struct skl_jmp_buf *abort)
@@ -262,11 +279,12 @@ void skl_task_enter(struct task_struct *task, bool from_current,
 	task->thread.host_id = skl_ops->thread_self();
 	task->thread.abort = abort;
 	if (current == task) {
+		task->thread.detached = 0;
 		__set_current_state(TASK_RUNNING);
 		return;
 	}
 	wake_up_process(task);
-	if (from_current)
+	if (from_current || !is_idle_task(current))
 		skl_task_leave(current);
 	else
 		skl_cpu_wake_idle();

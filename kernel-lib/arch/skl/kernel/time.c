@@ -62,6 +62,10 @@ static irqreturn_t timer_irq(int irq, void *dev_id)
 	struct clock_event_device *evt = dev_id;
 
 	evt->event_handler(evt);
+	/* A host task parked as current keeps the tick going: switch it out
+	 * so that an idle kernel goes NO_HZ idle. */
+	if (current->thread.detached)
+		set_tsk_need_resched(current);
 	return IRQ_HANDLED;
 }
 

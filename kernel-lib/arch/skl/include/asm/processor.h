@@ -18,6 +18,10 @@ struct thread_struct {
 	struct skl_sem *sem;
 	/* thread_self() of the host thread driving a host task. */
 	unsigned long host_id;
+	/* A host task left current by its driver, which went back to the
+	 * application holding nothing: the next call from the same thread
+	 * needs no switch at all. */
+	int detached;
 	/* pid 1 after its "exec" of /init: from its next switch on, a host
 	 * task (host0) and no longer a context. */
 	int becoming_host;

@@ -48,6 +48,7 @@ struct task_struct *skl_host_task_create(unsigned long flags);
 void skl_task_enter(struct task_struct *task, bool from_current,
 		    struct skl_jmp_buf *abort);
 void skl_task_leave(struct task_struct *task);
+void skl_task_park(struct task_struct *task);
 
 /* Time (time.c). */
 void skl_time_shutdown(void);
