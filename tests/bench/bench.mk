@@ -1,0 +1,44 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# tests/bench/: benchmarks that print figures beside peers measured in the
+# same run; they never pass or fail on time (tests/bench/README.md).
+#
+#   make bench                         build and run them (not part of `make test`)
+#   make bench BENCH_ARGS='--runs 20'  pass options to boot-bench
+#
+# boot-bench is ordinary C using api/'s error convention (error.o and the
+# header-only cleanup.h; not the whole archive, so work in progress elsewhere
+# in api/ does not stop the benchmark from building); boot-one, the instance it
+# measures, links the library kernel like the tests in tests/kernel/. The one
+# test case (test_bench) proves in the kernel suite that the benchmark runs
+# and prints complete JSON, without judging any figure.
+
+BENCH_DIR := $(BUILD)/tests/bench
+BENCH_BOOT := $(BENCH_DIR)/boot-bench
+BENCH_BOOT_ONE := $(BENCH_DIR)/boot-one
+BENCH_TEST := $(BENCH_DIR)/test_bench
+BENCH_OBJS := $(addprefix $(BENCH_DIR)/,boot-bench.o cgroup.o instance.o procfs.o report.o)
+BENCH_ARGS ?=
+
+ALL_TARGETS += $(BENCH_BOOT) $(BENCH_BOOT_ONE)
+TEST_BINS_kernel += $(BENCH_TEST)
+TEST_DEPS_kernel += $(BENCH_BOOT) $(BENCH_BOOT_ONE)
+
+$(BENCH_BOOT): $(BENCH_OBJS) $(BUILD)/api/error.o
+	$(cmd-link)
+$(BENCH_BOOT): private LOCAL_LDLIBS += -lm
+
+$(BENCH_DIR)/boot-one.o: LOCAL_CFLAGS += $(SKL_CFLAGS)
+$(BENCH_DIR)/boot-one.o: $(SKL_HDR_STAMP)
+$(BENCH_BOOT_ONE): $(BENCH_DIR)/boot-one.o $(SKL_LIB)
+	$(cmd-link)
+$(BENCH_BOOT_ONE): private LOCAL_LDLIBS += $(SKL_LDLIBS)
+
+$(BENCH_DIR)/test_bench.o: LOCAL_CFLAGS += $(call pkg-cflags,jansson)
+$(BENCH_TEST): $(BENCH_DIR)/test_bench.o $(HARNESS_OBJ)
+	$(cmd-link)
+$(BENCH_TEST): private LOCAL_LDLIBS += $(call pkg-libs,jansson)
+
+.PHONY: bench
+bench: $(BENCH_BOOT) $(BENCH_BOOT_ONE) | $(DEPS_STAMP)
+	$(Q)$(BENCH_BOOT) $(BENCH_ARGS)
