@@ -12,9 +12,10 @@ TEST_DEPS_unit += $(UNIT_FIXTURES)
 
 $(UNIT_C_BINS): $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(HARNESS_OBJ) $(API_LIB)
 	$(cmd-link)
+$(UNIT_C_BINS): private LOCAL_LDLIBS += $(API_LDLIBS)
 
 $(UNIT_FIXTURES): $(BUILD)/%: $(BUILD)/%.o $(HARNESS_OBJ)
 	$(cmd-link)
 
+# test_log parses the JSON lines it makes; libjansson itself comes with $(API_LDLIBS).
 $(BUILD)/tests/unit/test_log.o: LOCAL_CFLAGS += $(call pkg-cflags,jansson)
-$(BUILD)/tests/unit/test_log: private LOCAL_LDLIBS += $(call pkg-libs,jansson)
