@@ -21,7 +21,9 @@ SKL_KERNEL_OBJ := $(KERNEL_DIR)/skl-kernel.o
 SKL_INCLUDE := $(KERNEL_DIR)/include
 SKL_LIB := $(BUILD)/kernel-lib/libskl.a
 
-kmake = $(MAKE) -C $(KERNEL_SRC) O=$(abspath $(KERNEL_OBJ)) ARCH=skl \
+# One kernel build at a time in build/kernel/obj: two make processes (two
+# terminals, a test run and a benchmark) would corrupt each other's objects.
+kmake = flock $(abspath $(KERNEL_DIR))/.build-lock $(MAKE) -C $(KERNEL_SRC) O=$(abspath $(KERNEL_OBJ)) ARCH=skl \
 	$(if $(filter 1,$(V)),V=1) -j$(KERNEL_JOBS)
 
 # A fresh tree per unpack: the kernel refuses O= builds from a tree that was
@@ -71,7 +73,7 @@ ALL_TARGETS += kernel
 # kernel's uapi renamed with the skl prefix (kernel-lib/scripts/).
 SKL_HDR_STAMP := $(SKL_INCLUDE)/.stamp
 SKL_UAPI_INSTALL := $(KERNEL_DIR)/uapi-install
-$(SKL_HDR_STAMP): $(KERNEL_OBJ)/vmlinux kernel-lib/include/skl.h \
+$(SKL_HDR_STAMP): $(KERNEL_OBJ)/vmlinux $(wildcard kernel-lib/include/*.h) \
 		kernel-lib/arch/skl/include/shared/skl/host_ops.h \
 		kernel-lib/scripts/prefix-uapi.py kernel-lib/scripts/gen-syscalls.py
 	$(call msg,HDRS,$(SKL_INCLUDE))$(kmake) -s headers_install \
@@ -82,7 +84,7 @@ $(SKL_HDR_STAMP): $(KERNEL_OBJ)/vmlinux kernel-lib/include/skl.h \
 	$(Q)kernel-lib/scripts/gen-syscalls.py --srctree $(KERNEL_SRC) \
 		--unistd $(SKL_UAPI_INSTALL)/include/asm/unistd_64.h --prefix skl \
 		--out $(SKL_INCLUDE)/skl/syscalls.h
-	$(Q)cp kernel-lib/include/skl.h $(SKL_INCLUDE)/skl.h
+	$(Q)cp kernel-lib/include/*.h $(SKL_INCLUDE)/
 	$(Q)cp kernel-lib/arch/skl/include/shared/skl/host_ops.h $(SKL_INCLUDE)/skl/host_ops.h
 	$(Q)touch $@
 

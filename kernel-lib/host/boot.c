@@ -8,6 +8,8 @@
 
 #include <skl.h>
 
+#include "kernel-lib/host/virtio.h"
+
 #define MIB (1024UL * 1024UL)
 
 long skl_boot(const struct skl_boot_params *params)
@@ -15,7 +17,7 @@ long skl_boot(const struct skl_boot_params *params)
 	static const struct skl_boot_params defaults = { 0 };
 	unsigned long mem;
 	int loglevel, n;
-	char cmdline[4096];
+	char cmdline[4096], devices[2048];
 
 	if (!params)
 		params = &defaults;
@@ -23,8 +25,12 @@ long skl_boot(const struct skl_boot_params *params)
 	loglevel = params->loglevel ? params->loglevel : 4;
 	if (mem < 16 * MIB || mem % MIB || loglevel < 0 || loglevel > 8)
 		return -EINVAL;
-	n = snprintf(cmdline, sizeof(cmdline), "mem=%luM loglevel=%d %s",
-		     mem / MIB, loglevel, params->extra ? params->extra : "");
+	/* Devices added with skl_netdev_add / skl_blkdev_add. */
+	if (virtio_cmdline(devices, sizeof(devices)))
+		return -E2BIG;
+	n = snprintf(cmdline, sizeof(cmdline), "mem=%luM loglevel=%d%s %s",
+		     mem / MIB, loglevel, devices,
+		     params->extra ? params->extra : "");
 	if (n < 0 || (size_t)n >= sizeof(cmdline))
 		return -E2BIG;
 	return skl_start_kernel(&skl_host_posix_ops, cmdline);

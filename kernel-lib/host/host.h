@@ -10,4 +10,9 @@ struct skl_context *host_context_alloc(void (*fn)(void *), void *arg, unsigned l
 void host_context_free(struct skl_context *ctx);
 void host_context_switch(struct skl_context *from, struct skl_context *to);
 
+void host_ram_bounds(void **base, unsigned long *size);
+int host_iomem_access(unsigned long addr, void *val, int size, int write);
+void host_netdevs_stop(void);
+void host_blkdevs_stop(void);
+
 #endif

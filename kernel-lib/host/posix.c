@@ -225,17 +225,39 @@ static void *posix_mem_alloc(unsigned long size)
 	return malloc(size);
 }
 
+/* The kernel's RAM block; device models translate "physical" addresses
+ * (offsets into it) with host_ram_bounds. */
+static void *ram_base;
+static unsigned long ram_size;
+
+void host_ram_bounds(void **base, unsigned long *size)
+{
+	*base = __atomic_load_n(&ram_base, __ATOMIC_ACQUIRE);
+	*size = ram_size;
+}
+
 static void *posix_ram_alloc(unsigned long size)
 {
 	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
-	return p == MAP_FAILED ? NULL : p;
+	if (p == MAP_FAILED)
+		return NULL;
+	ram_size = size;
+	__atomic_store_n(&ram_base, p, __ATOMIC_RELEASE);
+	return p;
 }
 
 static void posix_ram_free(void *addr, unsigned long size)
 {
+	__atomic_store_n(&ram_base, NULL, __ATOMIC_RELEASE);
 	munmap(addr, size);
+}
+
+static void posix_halted(void)
+{
+	host_netdevs_stop();
+	host_blkdevs_stop();
 }
 
 static unsigned long long clock_ns(clockid_t clock)
@@ -420,5 +442,7 @@ struct skl_host_ops skl_host_posix_ops = {
 	.timer_free = posix_timer_free,
 	.jmp_buf_set = posix_jmp_buf_set,
 	.jmp_buf_longjmp = posix_jmp_buf_longjmp,
+	.iomem_access = host_iomem_access,
+	.halted = posix_halted,
 	.getrandom = posix_getrandom,
 };

@@ -13,6 +13,8 @@
 #ifndef SKL_H
 #define SKL_H
 
+#include <stddef.h>
+
 #include <skl/host_ops.h>
 
 #define SKL_SYSCALL_DECLARED 1
@@ -104,9 +106,46 @@ long skl_thread_new_task(unsigned long flags);
  */
 long skl_thread_exit_task(void);
 
-/** skl_trigger_irq - raise an interrupt from any host thread (device models).
- */
+/* Device models: raise an IRQ from any host thread; get and put IRQ lines. */
 int skl_trigger_irq(int irq);
+int skl_get_free_irq(const char *user);
+void skl_put_irq(int irq);
+
+/*
+ * Devices. Add them before booting with skl_boot, which announces them to
+ * the kernel; skl_halt stops their threads and closes their files. Each
+ * add function returns the device's number (>= 0) or -errno, and writes a
+ * one-line reason into err (errlen bytes; may be NULL).
+ */
+
+/* A virtio-net device whose backend is an AF_PACKET socket. */
+struct skl_netdev_params {
+	const char *ifname;   /* host interface to open a packet socket on, */
+	int packet_fd;	      /* or an open raw AF_PACKET socket, or -1 */
+	unsigned char mac[6]; /* all zero: random, locally administered */
+	unsigned int mtu;     /* 0: 1500 */
+	int offloads;	      /* 1: checksum and TSO/GSO offload through
+			       * the socket's virtio-net header; 0: none */
+};
+
+int skl_netdev_add(const struct skl_netdev_params *params, char *err,
+		   size_t errlen);
+/* The MAC address of network device netdev. */
+int skl_netdev_mac(int netdev, unsigned char mac[6]);
+
+struct skl_netdev_stats {
+	unsigned long rx_packets, rx_bytes, rx_dropped;
+	unsigned long tx_packets, tx_bytes, tx_dropped;
+};
+/* Frames and bytes the device moved between the kernel and its socket. */
+int skl_netdev_stats(int netdev, struct skl_netdev_stats *stats);
+
+/*
+ * A virtio-blk disk backed by a raw image file. Disks appear in the kernel
+ * as vda, vdb, ... in the order they were added (mount devtmpfs on /dev to
+ * get their nodes).
+ */
+int skl_blkdev_add(const char *path, int read_only, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

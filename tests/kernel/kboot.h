@@ -17,10 +17,14 @@
 static inline void kboot(void)
 {
 	struct skl_boot_params params = { .loglevel = 4 };
+	const char *console = getenv("SKL_CONSOLE");
 	long ret;
 
-	if (!getenv("SKL_CONSOLE"))
+	/* SKL_CONSOLE=1 shows warnings, SKL_CONSOLE=8 everything. */
+	if (!console)
 		skl_posix_set_console_fd(-1);
+	else if (atoi(console) > 1)
+		params.loglevel = atoi(console);
 	ret = skl_boot(&params);
 	if (ret)
 		harness_fail(__FILE__, __LINE__, "skl_boot: %ld (%s)", ret, strerror((int)-ret));

@@ -9,6 +9,7 @@
 #include <linux/ptrace.h>
 #include <linux/regset.h>
 #include <linux/seq_file.h>
+#include <linux/io.h>
 #include <asm/skl.h>
 
 /*
@@ -81,3 +82,13 @@ const struct seq_operations cpuinfo_op = {
 	.stop	= cpuinfo_stop,
 	.show	= cpuinfo_show,
 };
+
+int skl_iomem_access(const volatile void __iomem *addr, void *val, int size,
+		     int write)
+{
+	int ret = skl_ops->iomem_access((unsigned long)addr, val, size, write);
+
+	if (ret && !write)
+		memset(val, 0xff, size);
+	return ret;
+}

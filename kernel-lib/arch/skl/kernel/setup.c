@@ -149,6 +149,8 @@ long skl_halt(void)
 	skl_syscall(__NR_reboot, params);
 	if (!halted)
 		return -EIO;
+	if (skl_ops->halted)
+		skl_ops->halted();
 	skl_bootmem_exit();
 	return 0;
 }

@@ -11,6 +11,14 @@
 #ifndef _SKL_HOST_OPS_H
 #define _SKL_HOST_OPS_H
 
+/*
+ * Device register windows (virtio-mmio) live at these "physical" addresses,
+ * far above any RAM; the kernel sends every access inside them to the host's
+ * iomem_access instead of memory.
+ */
+#define SKL_IOMEM_BASE 0x100000000000UL
+#define SKL_IOMEM_SIZE 0x000010000000UL
+
 struct skl_sem;
 struct skl_mutex;
 struct skl_thread;
@@ -102,6 +110,16 @@ struct skl_host_ops {
 			   void *arg);
 	void (*jmp_buf_longjmp)(struct skl_jmp_buf *jb)
 		__attribute__((noreturn));
+
+	/* A driver read (write 0) or wrote (write 1) size bytes at addr in
+	 * the device window: the host's device model answers. Returns 0, or
+	 * -errno for an address no device owns (reads then see all ones). */
+	int (*iomem_access)(unsigned long addr, void *val, int size, int write);
+
+	/* The kernel has halted and every thread it made has ended: the
+	 * host stops what it runs for the kernel (device threads) and closes
+	 * what it opened. May be NULL. */
+	void (*halted)(void);
 
 	/* Fill buf with len random bytes from the host (seeds the kernel's
 	 * entropy pool so getrandom never blocks at boot). */
