@@ -28,6 +28,7 @@
 
 #include <skl.h>
 
+#include "kernel-lib/host/net_soft.h"
 #include "kernel-lib/host/virtio.h"
 
 #ifndef PACKET_IGNORE_OUTGOING
@@ -61,6 +62,8 @@ struct vnet_hdr {
 	uint16_t csum_start;
 	uint16_t csum_offset;
 };
+
+#define VNET_F_NEEDS_CSUM 1
 
 /* The header the driver speaks with VERSION_1: the same plus num_buffers. */
 #define DRIVER_HDR_LEN 12
@@ -142,12 +145,13 @@ static void tx_drain(struct netdev *nd)
 				pushed = true;
 				continue;
 			}
-			memcpy(&hdrs[n], hdrbuf, sizeof(hdrs[n]));
-			if (nd->offloads) {
-				iovs[n][k].iov_base = &hdrs[n];
-				iovs[n][k].iov_len = sizeof(hdrs[n]);
-				k++;
-			}
+			if (nd->offloads)
+				memcpy(&hdrs[n], hdrbuf, sizeof(hdrs[n]));
+			else
+				memset(&hdrs[n], 0, sizeof(hdrs[n]));
+			iovs[n][k].iov_base = &hdrs[n];
+			iovs[n][k].iov_len = sizeof(hdrs[n]);
+			k++;
 			for (j = 0; j < req.nout && k < 64; j++) {
 				size_t len = req.iov[j].iov_len;
 				char *base = req.iov[j].iov_base;
@@ -199,79 +203,119 @@ static void tx_drain(struct netdev *nd)
 		virtio_queue_interrupt(dev, TXQ);
 }
 
-/* Give staged packets to the driver. Returns false when it ran out of rx
- * buffers (the rest stays staged). Runs on the poller only. */
-static bool rx_deliver(struct netdev *nd)
+/*
+ * Copy one frame with its driver header into as many mergeable rx buffers as
+ * it needs. Returns false, taking nothing, when the ring has too few.
+ */
+static bool rx_deliver_one(struct netdev *nd, const struct vnet_hdr *vh, const unsigned char *data,
+			   size_t len)
 {
 	struct virtio_dev *dev = &nd->vdev;
 	struct virtio_queue *vq = &dev->queues[RXQ];
+	uint16_t saved_avail = vq->last_avail;
+	struct virtio_req req;
+	unsigned char hdr[DRIVER_HDR_LEN];
+	uint16_t heads[64];
+	uint32_t lens[64];
+	unsigned int nbufs = 0, i;
+	size_t total = DRIVER_HDR_LEN + len, done = 0;
+	unsigned char *first = NULL;
+
+	memset(hdr, 0, sizeof(hdr));
+	memcpy(hdr, vh, sizeof(*vh));
+	while (done < total) {
+		size_t room = 0, j;
+
+		if (nbufs == 64 || !virtio_queue_pop(dev, RXQ, &req)) {
+			vq->last_avail = saved_avail; /* nothing taken */
+			return false;
+		}
+		heads[nbufs] = req.head;
+		for (j = req.nout; j < req.nout + req.nin && done < total; j++) {
+			unsigned char *p = req.iov[j].iov_base;
+			size_t blen = req.iov[j].iov_len, off = 0;
+
+			if (!first && blen >= DRIVER_HDR_LEN)
+				first = p;
+			while (off < blen && done < total) {
+				size_t take;
+
+				if (done < DRIVER_HDR_LEN) {
+					take = DRIVER_HDR_LEN - done;
+					if (take > blen - off)
+						take = blen - off;
+					memcpy(p + off, hdr + done, take);
+				} else {
+					take = total - done;
+					if (take > blen - off)
+						take = blen - off;
+					memcpy(p + off, data + (done - DRIVER_HDR_LEN), take);
+				}
+				off += take;
+				done += take;
+				room += take;
+			}
+		}
+		lens[nbufs++] = (uint32_t)room;
+	}
+	/* num_buffers, in the header's last two bytes */
+	if (first) {
+		uint16_t nb = (uint16_t)nbufs;
+
+		memcpy(first + 10, &nb, sizeof(nb));
+	}
+	for (i = 0; i < nbufs; i++)
+		virtio_queue_push(dev, RXQ, heads[i], lens[i]);
+	__atomic_fetch_add(&nd->rx_packets, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&nd->rx_bytes, len, __ATOMIC_RELAXED);
+	return true;
+}
+
+static int rx_emit_segment(void *ctx, const unsigned char *frame, size_t len)
+{
+	static const struct vnet_hdr none;
+	struct netdev *nd = ctx;
+
+	if (!rx_deliver_one(nd, &none, frame, len)) {
+		__atomic_fetch_add(&nd->rx_dropped, 1, __ATOMIC_RELAXED);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Give staged packets to the driver. Returns false when it ran out of rx
+ * buffers (the rest stays staged). Runs on the poller only.
+ */
+static bool rx_deliver(struct netdev *nd)
+{
+	struct virtio_dev *dev = &nd->vdev;
 	bool delivered = false, ok = true;
 
 	while (nd->rx_count) {
 		struct rx_slot *slot = &nd->rx[nd->rx_head];
-		uint16_t saved_avail = vq->last_avail;
-		struct virtio_req req;
-		unsigned char hdr[DRIVER_HDR_LEN];
-		uint16_t heads[64];
-		uint32_t lens[64];
-		unsigned int nbufs = 0, i;
-		size_t total = DRIVER_HDR_LEN + slot->len, done = 0;
-		unsigned char *first = NULL;
 
-		memset(hdr, 0, sizeof(hdr));
-		if (nd->offloads)
-			memcpy(hdr, &slot->hdr, sizeof(slot->hdr));
-		while (done < total) {
-			size_t room = 0, j;
-
-			if (nbufs == 64 || !virtio_queue_pop(dev, RXQ, &req)) {
+		if (!nd->offloads && slot->hdr.gso_type) {
+			/* Cut it up here; segments that find no buffer are
+			 * dropped and TCP sends them again. */
+			if (net_soft_segment(slot->data, slot->len, slot->hdr.gso_type,
+					     slot->hdr.gso_size, rx_emit_segment, nd))
+				__atomic_fetch_add(&nd->rx_dropped, 1, __ATOMIC_RELAXED);
+			delivered = true;
+		} else {
+			if (!nd->offloads && (slot->hdr.flags & VNET_F_NEEDS_CSUM)) {
+				net_soft_csum(slot->data, slot->len, slot->hdr.csum_start,
+					      slot->hdr.csum_offset);
+				memset(&slot->hdr, 0, sizeof(slot->hdr));
+			}
+			if (!nd->offloads)
+				memset(&slot->hdr, 0, sizeof(slot->hdr));
+			if (!rx_deliver_one(nd, &slot->hdr, slot->data, slot->len)) {
 				ok = false;
 				break;
 			}
-			heads[nbufs] = req.head;
-			lens[nbufs] = 0;
-			for (j = req.nout; j < req.nout + req.nin && done < total; j++) {
-				unsigned char *p = req.iov[j].iov_base;
-				size_t len = req.iov[j].iov_len, off = 0;
-
-				if (!first && len >= DRIVER_HDR_LEN)
-					first = p;
-				while (off < len && done < total) {
-					size_t take;
-
-					if (done < DRIVER_HDR_LEN) {
-						take = DRIVER_HDR_LEN - done;
-						if (take > len - off)
-							take = len - off;
-						memcpy(p + off, hdr + done, take);
-					} else {
-						take = total - done;
-						if (take > len - off)
-							take = len - off;
-						memcpy(p + off, slot->data + (done - DRIVER_HDR_LEN), take);
-					}
-					off += take;
-					done += take;
-					room += take;
-				}
-			}
-			lens[nbufs++] = (uint32_t)room;
+			delivered = true;
 		}
-		if (!ok) {
-			vq->last_avail = saved_avail; /* not delivered: buffers back */
-			break;
-		}
-		/* num_buffers, in the header's last two bytes */
-		if (first) {
-			uint16_t nb = (uint16_t)nbufs;
-
-			memcpy(first + 10, &nb, sizeof(nb));
-		}
-		for (i = 0; i < nbufs; i++)
-			virtio_queue_push(dev, RXQ, heads[i], lens[i]);
-		__atomic_fetch_add(&nd->rx_packets, 1, __ATOMIC_RELAXED);
-		__atomic_fetch_add(&nd->rx_bytes, slot->len, __ATOMIC_RELAXED);
-		delivered = true;
 		nd->rx_head = (nd->rx_head + 1) % RX_BATCH;
 		nd->rx_count--;
 	}
@@ -295,11 +339,9 @@ static void rx_read(struct netdev *nd)
 		struct rx_slot *slot = &nd->rx[(first + i) % RX_BATCH];
 		unsigned int k = 0;
 
-		if (nd->offloads) {
-			iovs[i][k].iov_base = &slot->hdr;
-			iovs[i][k].iov_len = sizeof(slot->hdr);
-			k++;
-		}
+		iovs[i][k].iov_base = &slot->hdr;
+		iovs[i][k].iov_len = sizeof(slot->hdr);
+		k++;
 		iovs[i][k].iov_base = slot->data;
 		iovs[i][k].iov_len = MAX_FRAME;
 		k++;
@@ -312,12 +354,8 @@ static void rx_read(struct netdev *nd)
 		struct rx_slot *slot = &nd->rx[(first + i) % RX_BATCH];
 		size_t len = msgs[i].msg_len;
 
-		if (nd->offloads)
-			len = len >= sizeof(slot->hdr) ? len - sizeof(slot->hdr) : 0;
-		/* Without offloads a frame must fit the MTU (a GSO frame from
-		 * a peer that offloads cannot be taken apart here). */
-		if ((msgs[i].msg_hdr.msg_flags & MSG_TRUNC) || len < ETH_HLEN ||
-		    (!nd->offloads && len > (size_t)nd->mtu + ETH_HLEN + 4)) {
+		len = len >= sizeof(slot->hdr) ? len - sizeof(slot->hdr) : 0;
+		if ((msgs[i].msg_hdr.msg_flags & MSG_TRUNC) || len < ETH_HLEN) {
 			__atomic_fetch_add(&nd->rx_dropped, 1, __ATOMIC_RELAXED);
 			slot->len = 0;
 			continue;
@@ -489,7 +527,9 @@ static int packet_socket_setup(const struct skl_netdev_params *p, char *err, siz
 			return -e;
 		}
 	}
-	if (p->offloads && setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)) < 0) {
+	/* The header is on even without offloads: frames from local senders
+	 * may still need their checksum or segmentation (net_soft.c). */
+	if (setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)) < 0) {
 		int e = errno;
 
 		close(fd);

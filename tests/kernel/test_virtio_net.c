@@ -233,6 +233,53 @@ static pid_t host_tcp_sink(struct knetns *ns, const char *ip, unsigned short por
 	return pid;
 }
 
+/* Host TCP client in the namespace (child process): send the pattern. The
+ * host's stack uses TSO and checksum offload on the veth, so a kernel with
+ * offloads off gets frames the device must finish and cut (net_soft.c). */
+static pid_t host_tcp_source(struct knetns *ns, const char *ip, unsigned short port,
+			     uint64_t total)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		static unsigned char buf[64 * 1024];
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+		uint64_t pos = 0;
+		int fd, tries;
+
+		knetns_forked(ns);
+		knetns_enter(ns);
+		inet_pton(AF_INET, ip, &a.sin_addr);
+		for (tries = 0; tries < 100; tries++) {
+			fd = socket(AF_INET, SOCK_STREAM, 0);
+			if (!connect(fd, (struct sockaddr *)&a, sizeof(a)))
+				break;
+			close(fd);
+			fd = -1;
+			usleep(50 * 1000);
+		}
+		if (fd < 0)
+			_exit(2);
+		while (pos < total) {
+			size_t n = total - pos < sizeof(buf) ? (size_t)(total - pos) : sizeof(buf);
+			size_t off = 0;
+
+			fill_pattern(buf, n, pos);
+			while (off < n) {
+				ssize_t w = write(fd, buf + off, n - off);
+
+				if (w <= 0)
+					_exit(3);
+				off += (size_t)w;
+			}
+			pos += n;
+		}
+		close(fd);
+		_exit(0);
+	}
+	return pid;
+}
+
 static void host_peer_case(int offloads, unsigned int mtu)
 {
 	struct knetns ns;
@@ -259,6 +306,14 @@ static void host_peer_case(int offloads, unsigned int mtu)
 	CHECK_EQ_INT(waitpid(sink, &status, 0), sink);
 	CHECK_EQ_INT(total, want);
 	CHECK_EQ_INT(h, pattern_hash(want));
+
+	/* and from the host into the library kernel */
+	sink = host_tcp_source(&ns, "198.18.0.2", 7002, 16 * MIB);
+	h = kernel_tcp_receive(7002, &total);
+	CHECK_EQ_INT(waitpid(sink, &status, 0), sink);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CHECK_EQ_INT(total, 16 * MIB);
+	CHECK_EQ_INT(h, pattern_hash(16 * MIB));
 	CHECK_EQ_INT(skl_halt(), 0);
 }
 
@@ -286,37 +341,65 @@ struct node_result {
 	int udp_ok;
 };
 
-/* UDP: send count datagrams of 1 KiB to ip:port, expect count back. */
+/*
+ * UDP both ways: the initiator sends count datagrams of 1 KiB, each until its
+ * echo comes back (the peer may not have bound its socket yet, and UDP may
+ * drop); the responder echoes whatever arrives until it has seen every
+ * index, then lingers a little for repeats whose echo was lost.
+ */
 static int kernel_udp_exchange(const char *self_ip, const char *peer_ip, unsigned short port,
-			       int count, int first)
+			       int count, int initiator)
 {
 	struct skl_sockaddr_in me = kaddr(self_ip, port), peer = kaddr(peer_ip, port);
-	struct skl_timeval tv = { .tv_sec = 5 };
+	struct skl_timeval tv = { .tv_sec = 0, .tv_usec = 200 * 1000 };
+	unsigned char seen[256] = { 0 };
 	char buf[1024];
 	long fd = SYS_OK(skl_sys_socket(SKL_AF_INET, SKL_SOCK_DGRAM, 0));
-	int i;
+	int i, distinct = 0, idle = 0, ok = 0;
 
 	SYS_OK(skl_sys_bind((int)fd, (void *)&me, sizeof(me)));
 	SYS_OK(skl_sys_setsockopt((int)fd, SKL_SOL_SOCKET, SKL_SO_RCVTIMEO_OLD, (char *)&tv,
 				  sizeof(tv)));
-	for (i = 0; i < count; i++) {
-		long n;
+	if (initiator) {
+		for (i = 0; i < count; i++) {
+			int tries;
 
-		if (first) {
-			memset(buf, i, sizeof(buf));
-			SYS_OK(skl_sys_sendto((int)fd, buf, sizeof(buf), 0, (void *)&peer,
+			for (tries = 0; tries < 50; tries++) {
+				long n;
+
+				memset(buf, i, sizeof(buf));
+				SYS_OK(skl_sys_sendto((int)fd, buf, sizeof(buf), 0, (void *)&peer,
+						      sizeof(peer)));
+				n = skl_sys_recvfrom((int)fd, buf, sizeof(buf), 0, NULL, NULL);
+				if (n == sizeof(buf) && (unsigned char)buf[0] == (unsigned char)i &&
+				    (unsigned char)buf[sizeof(buf) - 1] == (unsigned char)i)
+					break;
+			}
+			if (tries == 50)
+				goto out;
+		}
+		ok = 1;
+	} else {
+		while (idle < 25 && (distinct < count || idle < 5)) {
+			long n = skl_sys_recvfrom((int)fd, buf, sizeof(buf), 0, NULL, NULL);
+
+			if (n < 0) {
+				idle++;
+				continue;
+			}
+			idle = 0;
+			if (n != sizeof(buf) || buf[0] != buf[sizeof(buf) - 1])
+				goto out;
+			if (!seen[(unsigned char)buf[0]]++)
+				distinct++;
+			SYS_OK(skl_sys_sendto((int)fd, buf, (size_t)n, 0, (void *)&peer,
 					      sizeof(peer)));
 		}
-		n = skl_sys_recvfrom((int)fd, buf, sizeof(buf), 0, NULL, NULL);
-		if (n != sizeof(buf) || (unsigned char)buf[0] != (unsigned char)i ||
-		    (unsigned char)buf[sizeof(buf) - 1] != (unsigned char)i)
-			return -1;
-		if (!first)
-			SYS_OK(skl_sys_sendto((int)fd, buf, sizeof(buf), 0, (void *)&peer,
-					      sizeof(peer)));
+		ok = distinct == count;
 	}
+out:
 	skl_sys_close((unsigned int)fd);
-	return 0;
+	return ok ? 0 : -1;
 }
 
 /* One node of the pair, in its own process: boot, then its role. */

@@ -12,6 +12,7 @@
 #include <linux/hardirq.h>
 #include <linux/irqchip.h>
 #include <linux/seq_file.h>
+#include <asm/irq_regs.h>
 #include <asm/skl.h>
 
 unsigned long skl_irq_flags = ARCH_IRQ_DISABLED;
@@ -33,6 +34,9 @@ int skl_irqs_pending(void)
 void skl_run_pending_irqs(void)
 {
 	unsigned long flags = skl_irq_flags, bits;
+	/* The tick handler runs timers and the scheduler tick only when it
+	 * sees interrupt registers; ours are empty but must exist. */
+	struct pt_regs regs = { 0 }, *old_regs = set_irq_regs(&regs);
 	int irq;
 
 	skl_irq_flags = ARCH_IRQ_DISABLED;
@@ -43,6 +47,7 @@ void skl_run_pending_irqs(void)
 			irq_exit();
 		}
 	}
+	set_irq_regs(old_regs);
 	skl_irq_flags = flags;
 }
 
