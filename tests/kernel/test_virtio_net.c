@@ -61,8 +61,8 @@ static uint32_t pattern_hash(uint64_t total)
 	return h;
 }
 
-/* Boot a kernel on a packet socket and give eth its address. */
-static void node_boot(int packet_fd, const char *cidr, unsigned int mtu, int offloads)
+/* Boot a kernel on a packet socket and give eth its address; its ifindex. */
+static int node_boot(int packet_fd, const char *cidr, unsigned int mtu, int offloads)
 {
 	struct skl_netdev_params p = { .packet_fd = packet_fd, .mtu = mtu, .offloads = offloads };
 	unsigned char mac[6];
@@ -82,6 +82,7 @@ static void node_boot(int packet_fd, const char *cidr, unsigned int mtu, int off
 	    skl_net_link_up(ifindex, err, sizeof(err)) ||
 	    skl_net_add_addr_str(ifindex, cidr, err, sizeof(err)))
 		harness_fail(__FILE__, __LINE__, "%s", err);
+	return ifindex;
 }
 
 static struct skl_sockaddr_in kaddr(const char *ip, unsigned short port)
@@ -185,7 +186,8 @@ static int kernel_ping(const char *ip)
 
 		SYS_OK(skl_sys_setsockopt((int)fd, SKL_SOL_SOCKET, SKL_SO_RCVTIMEO_OLD, (char *)&tv,
 					  sizeof(tv)));
-		SYS_OK(skl_sys_sendto((int)fd, pkt, sizeof(pkt), 0, (void *)&a, sizeof(a)));
+		if (skl_sys_sendto((int)fd, pkt, sizeof(pkt), 0, (void *)&a, sizeof(a)) < 0)
+			break; /* no route: no answer either */
 		n = skl_sys_recvfrom((int)fd, reply, sizeof(reply), 0, NULL, NULL);
 		/* IP header (20 bytes), then an echo reply (type 0) with our id */
 		if (n >= 28 && reply[20] == 0 && reply[24] == 0x12 && reply[25] == 0x34) {
@@ -280,9 +282,63 @@ static pid_t host_tcp_source(struct knetns *ns, const char *ip, unsigned short p
 	return pid;
 }
 
+/* Read a file of the library kernel's /proc into buf. */
+static void kread_proc(const char *path, char *buf, size_t size)
+{
+	long r = skl_sys_mkdirat(SKL_AT_FDCWD, "/proc", 0555), fd, n;
+
+	if (r == 0)
+		SYS_OK(skl_sys_mount((char *)"proc", (char *)"/proc", (char *)"proc", 0, NULL));
+	fd = SYS_OK(skl_sys_openat(SKL_AT_FDCWD, path, SKL_O_RDONLY, 0));
+	n = SYS_OK(skl_sys_read((unsigned int)fd, buf, size - 1));
+	buf[n] = 0;
+	skl_sys_close((unsigned int)fd);
+}
+
+/* IPv6, a default gateway and a static neighbour, configured through the
+ * API and checked against the host kernel. */
+static void routing_checks(struct knetns *ns, int ifindex)
+{
+	char err[256], mac[32] = "", arp[4096];
+	FILE *f;
+
+	/* IPv6: the host pings the library kernel's address. */
+	if (skl_net_add_addr_str(ifindex, "fd00:5ee::2/64", err, sizeof(err)))
+		harness_fail(__FILE__, __LINE__, "%s", err);
+	CHECK_EQ_INT(knetns_exec(ns, "ip -6 addr add fd00:5ee::1/64 dev vh nodad"), 0);
+	CHECK_EQ_INT(knetns_exec(ns, "ping -6 -q -c 2 -i 0.2 -W 2 fd00:5ee::2 >&2"), 0);
+
+	/* A default route: 198.18.9.1 is outside eth's /24 and lives on the
+	 * host, reachable only through the gateway 198.18.0.1. */
+	CHECK_EQ_INT(knetns_exec(ns, "ip addr add 198.18.9.1/32 dev vh"), 0);
+	CHECK(kernel_ping("198.18.9.1") != 0);
+	if (skl_net_add_default_route_str("198.18.0.1", err, sizeof(err)))
+		harness_fail(__FILE__, __LINE__, "%s", err);
+	CHECK_EQ_INT(kernel_ping("198.18.9.1"), 0);
+
+	/* A static neighbour: the host's MAC for 198.18.0.1, permanent. */
+	{
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "ip netns exec %s cat /sys/class/net/vh/address", ns->name);
+		f = popen(cmd, "r");
+		CHECK(f != NULL);
+		CHECK(fgets(mac, sizeof(mac), f) != NULL);
+		pclose(f);
+		mac[strcspn(mac, "\n")] = 0;
+	}
+	if (skl_net_add_neigh_str(ifindex, "198.18.0.1", mac, err, sizeof(err)))
+		harness_fail(__FILE__, __LINE__, "%s", err);
+	kread_proc("/proc/net/arp", arp, sizeof(arp));
+	CHECK(strstr(arp, "198.18.0.1") != NULL);
+	CHECK(strstr(arp, mac) != NULL);
+	CHECK(strstr(arp, "0x6") != NULL); /* ATF_COM | ATF_PERM */
+}
+
 static void host_peer_case(int offloads, unsigned int mtu)
 {
 	struct knetns ns;
+	int ifindex;
 	uint32_t h = 0;
 	uint64_t total = 0, want = 64 * MIB;
 	int result[2], status;
@@ -291,7 +347,9 @@ static void host_peer_case(int offloads, unsigned int mtu)
 	knetns_create(&ns);
 	knetns_veth(&ns, "vk", "vh", (int)mtu);
 	CHECK_EQ_INT(knetns_exec(&ns, "ip addr add 198.18.0.1/24 dev vh"), 0);
-	node_boot(knetns_packet_socket(&ns, "vk"), "198.18.0.2/24", mtu, offloads);
+	ifindex = node_boot(knetns_packet_socket(&ns, "vk"), "198.18.0.2/24", mtu, offloads);
+	if (mtu == 1500 && offloads)
+		routing_checks(&ns, ifindex);
 
 	/* ARP and ICMP answered by the library kernel, asked by Linux. */
 	CHECK_EQ_INT(knetns_exec(&ns, "ping -q -c 3 -i 0.2 -W 2 198.18.0.2 >&2"), 0);
