@@ -105,3 +105,21 @@ SKL_LDLIBS = -lpthread
 
 # tests/kernel-headers checks our real generated headers, not its stand-in.
 export SKL_HEADERS_DIR := $(abspath $(SKL_INCLUDE))
+
+# make demo (until the orchestrator exists): one process, its own kernel.
+SKL_DEMO := $(BUILD)/kernel-lib/demo/skl-demo
+$(BUILD)/kernel-lib/demo/skl-demo.o: LOCAL_CFLAGS += $(SKL_CFLAGS)
+$(BUILD)/kernel-lib/demo/skl-demo.o: $(SKL_HDR_STAMP)
+$(SKL_DEMO): $(BUILD)/kernel-lib/demo/skl-demo.o $(SKL_LIB)
+	$(cmd-link)
+$(SKL_DEMO): private LOCAL_LDLIBS += $(SKL_LDLIBS)
+ALL_TARGETS += $(SKL_DEMO)
+DEMO_CMD = $(SKL_DEMO)
+
+# make install-kernel-lib [PREFIX=/usr/local]: the library and its headers.
+PREFIX ?= /usr/local
+.PHONY: install-kernel-lib
+install-kernel-lib: $(SKL_LIB) $(SKL_HDR_STAMP)
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))mkdir -p $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include && \
+		cp $(SKL_LIB) $(DESTDIR)$(PREFIX)/lib/ && \
+		cp -r $(SKL_INCLUDE)/skl $(SKL_INCLUDE)/skl.h $(SKL_INCLUDE)/skl_net.h $(DESTDIR)$(PREFIX)/include/
