@@ -35,7 +35,8 @@ static void *server(void *arg)
 	char buf[65536];
 
 	fd = skl_sys_accept4((int)ls, NULL, NULL, 0);
-	while (fd >= 0 && (n = skl_sys_read((unsigned int)fd, buf, sizeof(buf))) > 0)
+	while (fd >= 0 &&
+	       (n = skl_sys_read((unsigned int)fd, buf, sizeof(buf))) > 0)
 		total += n;
 	if (fd >= 0)
 		skl_sys_close((unsigned int)fd);
@@ -44,8 +45,10 @@ static void *server(void *arg)
 
 int main(void)
 {
-	struct skl_boot_params params = { .mem_bytes = 64UL << 20, .loglevel = 4 };
-	struct skl_sockaddr_in addr = { .sin_family = SKL_AF_INET, .sin_port = 0x5c11 };
+	struct skl_boot_params params = { .mem_bytes = 64UL << 20,
+					  .loglevel = 4 };
+	struct skl_sockaddr_in addr = { .sin_family = SKL_AF_INET,
+					.sin_port = 0x5c11 };
 	struct skl_new_utsname u;
 	static char buf[65536];
 	void *received;
@@ -61,7 +64,8 @@ int main(void)
 	t = now_ms();
 	memset(&u, 0, sizeof(u));
 	skl_sys_uname(&u);
-	printf("booted %s %s in %.2f ms, in this process (pid %d), as pid %ld of its own kernel\n",
+	printf("booted %s %s in %.2f ms, in this process (pid %d), as pid %ld "
+	       "of its own kernel\n",
 	       u.sysname, u.release, t - t0, (int)getpid(), skl_sys_getpid());
 
 	t0 = now_ms();
@@ -69,7 +73,8 @@ int main(void)
 	r = skl_sys_mount("tmpfs", "/tmp", "tmpfs", 0, NULL);
 	if (r)
 		return fail("mount tmpfs", r);
-	fd = skl_sys_openat(SKL_AT_FDCWD, "/tmp/hello", SKL_O_CREAT | SKL_O_RDWR, 0644);
+	fd = skl_sys_openat(SKL_AT_FDCWD, "/tmp/hello",
+			    SKL_O_CREAT | SKL_O_RDWR, 0644);
 	if (fd < 0)
 		return fail("open /tmp/hello", fd);
 	skl_sys_write((unsigned int)fd, "hello from a library kernel\n", 28);
@@ -77,10 +82,12 @@ int main(void)
 	r = skl_sys_read((unsigned int)fd, buf, sizeof(buf) - 1);
 	buf[r > 0 ? r : 0] = 0;
 	skl_sys_close((unsigned int)fd);
-	printf("wrote and read /tmp/hello on the kernel's tmpfs in %.3f ms: %s", now_ms() - t0,
-	       buf);
-	if (access("/tmp/hello", F_OK) != 0 || strcmp(buf, "hello from a library kernel\n"))
-		printf("  (the host's own /tmp has no such file: it lives in the library kernel)\n");
+	printf("wrote and read /tmp/hello on the kernel's tmpfs in %.3f ms: %s",
+	       now_ms() - t0, buf);
+	if (access("/tmp/hello", F_OK) != 0 ||
+	    strcmp(buf, "hello from a library kernel\n"))
+		printf("  (the host's own /tmp has no such file: it lives in "
+		       "the library kernel)\n");
 
 	r = skl_net_lo_up(NULL, 0);
 	if (r)
@@ -101,7 +108,8 @@ int main(void)
 	skl_sys_close((unsigned int)fd);
 	pthread_join(th, &received);
 	t = now_ms() - t0;
-	printf("moved %ld MiB over the kernel's own TCP/IP loopback between two host threads in "
+	printf("moved %ld MiB over the kernel's own TCP/IP loopback between "
+	       "two host threads in "
 	       "%.0f ms (%.2f Gbit/s)\n",
 	       (long)received >> 20, t, (double)(long)received * 8 / t / 1e6);
 
@@ -109,6 +117,7 @@ int main(void)
 	r = skl_halt();
 	if (r)
 		return fail("halt", r);
-	printf("halted in %.2f ms; every thread the kernel made is gone\n", now_ms() - t0);
+	printf("halted in %.2f ms; every thread the kernel made is gone\n",
+	       now_ms() - t0);
 	return 0;
 }

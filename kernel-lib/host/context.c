@@ -25,8 +25,8 @@
 #endif
 
 struct skl_context {
-	void *sp;	   /* saved stack pointer; the registers sit on the stack */
-	void *stack;	   /* mapping, guard page first; NULL for a save area */
+	void *sp; /* saved stack pointer; the registers sit on the stack */
+	void *stack; /* mapping, guard page first; NULL for a save area */
 	size_t stack_size; /* size of the mapping */
 	void (*fn)(void *);
 	void *arg;
@@ -85,7 +85,8 @@ void ctx_start(struct skl_context *ctx)
 	abort();
 }
 
-struct skl_context *host_context_alloc(void (*fn)(void *), void *arg, unsigned long stack_size)
+struct skl_context *host_context_alloc(void (*fn)(void *), void *arg,
+				       unsigned long stack_size)
 {
 	struct skl_context *ctx = calloc(1, sizeof(*ctx));
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
@@ -96,7 +97,8 @@ struct skl_context *host_context_alloc(void (*fn)(void *), void *arg, unsigned l
 		return ctx;
 	stack_size = (stack_size + page - 1) & ~(page - 1);
 	stack = mmap(NULL, stack_size + page, PROT_READ | PROT_WRITE,
-		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
+		     -1, 0);
 	if (stack == MAP_FAILED) {
 		free(ctx);
 		return NULL;
@@ -115,13 +117,13 @@ struct skl_context *host_context_alloc(void (*fn)(void *), void *arg, unsigned l
 	 */
 	sp = (uint64_t *)(stack + stack_size + page);
 	*--sp = (uint64_t)ctx_entry_asm; /* return address */
-	*--sp = 0;			/* rbp */
-	*--sp = 0;			/* rbx */
-	*--sp = (uint64_t)ctx;		/* r12: ctx_entry_asm's argument */
-	*--sp = 0;			/* r13 */
-	*--sp = 0;			/* r14 */
-	*--sp = 0;			/* r15 */
-	*--sp = 0x037f00001f80ULL;	/* MXCSR default, x87 control word default */
+	*--sp = 0; /* rbp */
+	*--sp = 0; /* rbx */
+	*--sp = (uint64_t)ctx; /* r12: ctx_entry_asm's argument */
+	*--sp = 0; /* r13 */
+	*--sp = 0; /* r14 */
+	*--sp = 0; /* r15 */
+	*--sp = 0x037f00001f80ULL; /* MXCSR default, x87 control word default */
 	ctx->sp = sp;
 	return ctx;
 }

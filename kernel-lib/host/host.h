@@ -6,7 +6,8 @@
 
 struct skl_context;
 
-struct skl_context *host_context_alloc(void (*fn)(void *), void *arg, unsigned long stack_size);
+struct skl_context *host_context_alloc(void (*fn)(void *), void *arg,
+				       unsigned long stack_size);
 void host_context_free(struct skl_context *ctx);
 void host_context_switch(struct skl_context *from, struct skl_context *to);
 

@@ -50,7 +50,8 @@ static uint16_t get16(const unsigned char *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-int net_soft_csum(unsigned char *frame, size_t len, uint16_t start, uint16_t offset)
+int net_soft_csum(unsigned char *frame, size_t len, uint16_t start,
+		  uint16_t offset)
 {
 	uint16_t sum;
 
@@ -78,8 +79,8 @@ static uint32_t pseudo_sum(const unsigned char *l3, int v6, size_t l4_len)
 	return sum;
 }
 
-int net_soft_segment(const unsigned char *frame, size_t len, uint8_t gso_type, uint16_t gso_size,
-		     net_soft_emit_fn emit, void *ctx)
+int net_soft_segment(const unsigned char *frame, size_t len, uint8_t gso_type,
+		     uint16_t gso_size, net_soft_emit_fn emit, void *ctx)
 {
 	int v6 = (gso_type & ~GSO_ECN) == GSO_TCPV6;
 	size_t l3 = ETH_HLEN, l4, hlen, payload, off;
@@ -131,11 +132,13 @@ int net_soft_segment(const unsigned char *frame, size_t len, uint8_t gso_type, u
 			put16(seg + l3 + 2, (uint16_t)(l4 - l3 + tcp_len));
 			put16(seg + l3 + 4, (uint16_t)(id + off / gso_size));
 			put16(seg + l3 + 10, 0);
-			put16(seg + l3 + 10, csum_fold(csum_add(0, seg + l3, l4 - l3)));
+			put16(seg + l3 + 10,
+			      csum_fold(csum_add(0, seg + l3, l4 - l3)));
 		}
 		put16(seg + l4 + 16, 0);
 		put16(seg + l4 + 16,
-		      csum_fold(csum_add(pseudo_sum(seg + l3, v6, tcp_len), seg + l4, tcp_len)));
+		      csum_fold(csum_add(pseudo_sum(seg + l3, v6, tcp_len),
+					 seg + l4, tcp_len)));
 		if (emit(ctx, seg, hlen + n))
 			return -1;
 	}

@@ -50,7 +50,7 @@ enum {
 };
 
 #define VIRTIO_MMIO_MAGIC 0x74726976 /* "virt" */
-#define VIRTIO_VENDOR 0x4c4b5348     /* "SHKL" */
+#define VIRTIO_VENDOR 0x4c4b5348 /* "SHKL" */
 #define STATUS_DRIVER_OK 4
 #define STATUS_FEATURES_OK 8
 #define VRING_AVAIL_F_NO_INTERRUPT 1
@@ -79,7 +79,8 @@ int virtio_dev_register(struct virtio_dev *dev, char *err, size_t errlen)
 		;
 	if (slot == MAX_DEVICES) {
 		pthread_mutex_unlock(&devices_lock);
-		snprintf(err, errlen, "too many virtio devices (at most %d)", MAX_DEVICES);
+		snprintf(err, errlen, "too many virtio devices (at most %d)",
+			 MAX_DEVICES);
 		return -ENOSPC;
 	}
 	irq = skl_get_free_irq("virtio");
@@ -120,8 +121,10 @@ int virtio_cmdline(char *buf, size_t len)
 	for (slot = 0; slot < MAX_DEVICES; slot++) {
 		if (!devices[slot])
 			continue;
-		n = snprintf(buf + used, len - used, " virtio_mmio.device=%d@0x%lx:%d",
-			     VIRTIO_MMIO_WINDOW, devices[slot]->base, devices[slot]->irq);
+		n = snprintf(buf + used, len - used,
+			     " virtio_mmio.device=%d@0x%lx:%d",
+			     VIRTIO_MMIO_WINDOW, devices[slot]->base,
+			     devices[slot]->irq);
 		if (n < 0 || (size_t)n >= len - used) {
 			pthread_mutex_unlock(&devices_lock);
 			return -E2BIG;
@@ -177,7 +180,9 @@ static void device_reset(struct virtio_dev *dev)
 
 static uint32_t reg_read(struct virtio_dev *dev, unsigned int off)
 {
-	struct virtio_queue *vq = dev->queue_sel < dev->nqueues ? &dev->queues[dev->queue_sel] : NULL;
+	struct virtio_queue *vq = dev->queue_sel < dev->nqueues
+					  ? &dev->queues[dev->queue_sel]
+					  : NULL;
 
 	switch (off) {
 	case REG_MAGIC:
@@ -191,13 +196,15 @@ static uint32_t reg_read(struct virtio_dev *dev, unsigned int off)
 	case REG_DEVICE_FEATURES:
 		return dev->device_features_sel > 1
 			       ? 0
-			       : (uint32_t)(dev->features >> (32 * dev->device_features_sel));
+			       : (uint32_t)(dev->features >>
+					    (32 * dev->device_features_sel));
 	case REG_QUEUE_NUM_MAX:
 		return vq ? VIRTIO_QUEUE_MAX : 0;
 	case REG_QUEUE_READY:
 		return vq ? vq->ready : 0;
 	case REG_INTERRUPT_STATUS:
-		return __atomic_load_n(&dev->interrupt_status, __ATOMIC_ACQUIRE);
+		return __atomic_load_n(&dev->interrupt_status,
+				       __ATOMIC_ACQUIRE);
 	case REG_STATUS:
 		return dev->status;
 	case REG_CONFIG_GENERATION:
@@ -209,7 +216,9 @@ static uint32_t reg_read(struct virtio_dev *dev, unsigned int off)
 
 static void reg_write(struct virtio_dev *dev, unsigned int off, uint32_t val)
 {
-	struct virtio_queue *vq = dev->queue_sel < dev->nqueues ? &dev->queues[dev->queue_sel] : NULL;
+	struct virtio_queue *vq = dev->queue_sel < dev->nqueues
+					  ? &dev->queues[dev->queue_sel]
+					  : NULL;
 
 	switch (off) {
 	case REG_DEVICE_FEATURES_SEL:
@@ -237,7 +246,8 @@ static void reg_write(struct virtio_dev *dev, unsigned int off, uint32_t val)
 		if (!vq)
 			break;
 		/* Rings first, then the flag device threads look at. */
-		__atomic_store_n(&vq->ready, val && queue_map(vq) == 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&vq->ready, val && queue_map(vq) == 0,
+				 __ATOMIC_RELEASE);
 		break;
 	case REG_QUEUE_DESC_LOW:
 	case REG_QUEUE_DESC_HIGH:
@@ -246,24 +256,29 @@ static void reg_write(struct virtio_dev *dev, unsigned int off, uint32_t val)
 	case REG_QUEUE_USED_LOW:
 	case REG_QUEUE_USED_HIGH:
 		if (vq) {
-			uint64_t *addr = off < REG_QUEUE_AVAIL_LOW  ? &vq->desc_addr
-					 : off < REG_QUEUE_USED_LOW ? &vq->avail_addr
-								    : &vq->used_addr;
+			uint64_t *addr =
+				off < REG_QUEUE_AVAIL_LOW  ? &vq->desc_addr
+				: off < REG_QUEUE_USED_LOW ? &vq->avail_addr
+							   : &vq->used_addr;
 			if (off & 4)
-				*addr = (*addr & 0xffffffffULL) | ((uint64_t)val << 32);
+				*addr = (*addr & 0xffffffffULL) |
+					((uint64_t)val << 32);
 			else
 				*addr = (*addr & ~0xffffffffULL) | val;
 		}
 		break;
 	case REG_INTERRUPT_ACK:
-		__atomic_fetch_and(&dev->interrupt_status, ~val, __ATOMIC_ACQ_REL);
+		__atomic_fetch_and(&dev->interrupt_status, ~val,
+				   __ATOMIC_ACQ_REL);
 		break;
 	case REG_STATUS:
 		if (val == 0) {
 			device_reset(dev);
 		} else {
-			/* Features the device does not offer fail FEATURES_OK. */
-			if ((val & STATUS_FEATURES_OK) && (dev->driver_features & ~dev->features))
+			/* Features the device does not offer fail FEATURES_OK.
+			 */
+			if ((val & STATUS_FEATURES_OK) &&
+			    (dev->driver_features & ~dev->features))
 				val &= ~(uint32_t)STATUS_FEATURES_OK;
 			dev->status = val;
 		}
@@ -303,7 +318,8 @@ int host_iomem_access(unsigned long addr, void *val, int size, int write)
 		pthread_mutex_lock(&dev->lock);
 		reg_write(dev, off, v);
 		pthread_mutex_unlock(&dev->lock);
-		if (off == REG_STATUS && dev->status != old_status && dev->ops->status_changed)
+		if (off == REG_STATUS && dev->status != old_status &&
+		    dev->ops->status_changed)
 			dev->ops->status_changed(dev, dev->status);
 	} else {
 		uint32_t v = reg_read(dev, off);
@@ -324,13 +340,16 @@ bool virtio_queue_has_avail(struct virtio_dev *dev, unsigned int q)
 {
 	struct virtio_queue *vq = &dev->queues[q];
 
-	return __atomic_load_n(&vq->ready, __ATOMIC_ACQUIRE) && avail_idx(vq) != vq->last_avail;
+	return __atomic_load_n(&vq->ready, __ATOMIC_ACQUIRE) &&
+	       avail_idx(vq) != vq->last_avail;
 }
 
-void virtio_queue_push(struct virtio_dev *dev, unsigned int q, uint16_t head, uint32_t len)
+void virtio_queue_push(struct virtio_dev *dev, unsigned int q, uint16_t head,
+		       uint32_t len)
 {
 	struct virtio_queue *vq = &dev->queues[q];
-	struct vring_used_elem *elems = (struct vring_used_elem *)(vq->used + 2);
+	struct vring_used_elem *elems =
+		(struct vring_used_elem *)(vq->used + 2);
 	struct vring_used_elem *e = &elems[vq->used_idx % vq->num];
 
 	e->id = head;
@@ -340,7 +359,8 @@ void virtio_queue_push(struct virtio_dev *dev, unsigned int q, uint16_t head, ui
 	__atomic_store_n(&vq->used[1], vq->used_idx, __ATOMIC_RELEASE);
 }
 
-bool virtio_queue_pop(struct virtio_dev *dev, unsigned int q, struct virtio_req *req)
+bool virtio_queue_pop(struct virtio_dev *dev, unsigned int q,
+		      struct virtio_req *req)
 {
 	struct virtio_queue *vq = &dev->queues[q];
 	unsigned int count = 0;
@@ -357,7 +377,8 @@ bool virtio_queue_pop(struct virtio_dev *dev, unsigned int q, struct virtio_req 
 		struct vring_desc *d;
 		void *p;
 
-		if (idx >= vq->num || count >= sizeof(req->iov) / sizeof(req->iov[0]))
+		if (idx >= vq->num ||
+		    count >= sizeof(req->iov) / sizeof(req->iov[0]))
 			goto bad;
 		d = &vq->desc[idx];
 		p = virtio_phys_to_host(d->addr, d->len);
@@ -388,7 +409,8 @@ void virtio_queue_interrupt(struct virtio_dev *dev, unsigned int q)
 {
 	struct virtio_queue *vq = &dev->queues[q];
 
-	if (__atomic_load_n(&vq->avail[0], __ATOMIC_ACQUIRE) & VRING_AVAIL_F_NO_INTERRUPT)
+	if (__atomic_load_n(&vq->avail[0], __ATOMIC_ACQUIRE) &
+	    VRING_AVAIL_F_NO_INTERRUPT)
 		return;
 	__atomic_fetch_or(&dev->interrupt_status, 1, __ATOMIC_ACQ_REL);
 	skl_trigger_irq(dev->irq);
@@ -400,6 +422,7 @@ void virtio_queue_set_notify(struct virtio_dev *dev, unsigned int q, bool want)
 
 	if (!__atomic_load_n(&vq->ready, __ATOMIC_ACQUIRE))
 		return;
-	__atomic_store_n(&vq->used[0], want ? 0 : VRING_USED_F_NO_NOTIFY, __ATOMIC_RELEASE);
+	__atomic_store_n(&vq->used[0], want ? 0 : VRING_USED_F_NO_NOTIFY,
+			 __ATOMIC_RELEASE);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }

@@ -40,10 +40,12 @@ struct blkdev {
 static struct blkdev *blkdevs[MAX_BLKDEVS];
 
 /* Move len bytes between the file at off and iovs; -1 on error. */
-static int blk_io(struct blkdev *bd, bool write, struct iovec *iov, int n, off_t off)
+static int blk_io(struct blkdev *bd, bool write, struct iovec *iov, int n,
+		  off_t off)
 {
 	while (n > 0) {
-		ssize_t done = write ? pwritev(bd->fd, iov, n, off) : preadv(bd->fd, iov, n, off);
+		ssize_t done = write ? pwritev(bd->fd, iov, n, off)
+				     : preadv(bd->fd, iov, n, off);
 
 		if (done < 0 && errno == EINTR)
 			continue;
@@ -83,7 +85,8 @@ static void blk_handle(struct blkdev *bd, struct virtio_req *req)
 	}
 	memcpy(&hdr, req->iov[0].iov_base, sizeof(hdr));
 	/* The status byte is the last writable byte. */
-	status = (uint8_t *)req->iov[last].iov_base + req->iov[last].iov_len - 1;
+	status =
+		(uint8_t *)req->iov[last].iov_base + req->iov[last].iov_len - 1;
 	req->iov[last].iov_len--;
 	ndata = req->nout + req->nin - 1;
 
@@ -100,11 +103,13 @@ static void blk_handle(struct blkdev *bd, struct virtio_req *req)
 			st = S_IOERR;
 			break;
 		}
-		if (hdr.sector > bd->sectors || len / 512 > bd->sectors - hdr.sector) {
+		if (hdr.sector > bd->sectors ||
+		    len / 512 > bd->sectors - hdr.sector) {
 			st = S_IOERR;
 			break;
 		}
-		if (blk_io(bd, write, data, (int)ndata, (off_t)(hdr.sector * 512)))
+		if (blk_io(bd, write, data, (int)ndata,
+			   (off_t)(hdr.sector * 512)))
 			st = S_IOERR;
 		else if (!write)
 			written = (uint32_t)len;
@@ -145,7 +150,8 @@ static void blk_notify(struct virtio_dev *dev, unsigned int q)
 		virtio_queue_interrupt(dev, q);
 }
 
-static void blk_config_read(struct virtio_dev *dev, unsigned int offset, void *val, int size)
+static void blk_config_read(struct virtio_dev *dev, unsigned int offset,
+			    void *val, int size)
 {
 	struct blkdev *bd = (struct blkdev *)dev;
 	unsigned char config[16] = { 0 };
@@ -155,7 +161,9 @@ static void blk_config_read(struct virtio_dev *dev, unsigned int offset, void *v
 	memcpy(config + 12, &seg_max, 4);
 	if (offset < sizeof(config))
 		memcpy(val, config + offset,
-		       (size_t)size < sizeof(config) - offset ? (size_t)size : sizeof(config) - offset);
+		       (size_t)size < sizeof(config) - offset
+			       ? (size_t)size
+			       : sizeof(config) - offset);
 }
 
 static const struct virtio_dev_ops blk_ops = {
@@ -175,7 +183,8 @@ int skl_blkdev_add(const char *path, int read_only, char *err, size_t errlen)
 		errlen = sizeof(dummy);
 	}
 	if (skl_is_running()) {
-		snprintf(err, errlen, "disk: add disks before the kernel boots");
+		snprintf(err, errlen,
+			 "disk: add disks before the kernel boots");
 		return -EBUSY;
 	}
 	if (!path) {
@@ -193,17 +202,24 @@ int skl_blkdev_add(const char *path, int read_only, char *err, size_t errlen)
 		int e = errno;
 
 		if (e == ENOENT)
-			snprintf(err, errlen, "disk: image %s does not exist", path);
-		else if (!read_only && (e == EACCES || e == EROFS || e == EPERM))
-			snprintf(err, errlen, "disk: image %s is read-only but write access was asked: %s",
+			snprintf(err, errlen, "disk: image %s does not exist",
+				 path);
+		else if (!read_only &&
+			 (e == EACCES || e == EROFS || e == EPERM))
+			snprintf(err, errlen,
+				 "disk: image %s is read-only but write access "
+				 "was asked: %s",
 				 path, strerror(e));
 		else
-			snprintf(err, errlen, "disk: open %s: %s", path, strerror(e));
+			snprintf(err, errlen, "disk: open %s: %s", path,
+				 strerror(e));
 		return -e;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < 512) {
 		close(fd);
-		snprintf(err, errlen, "disk: %s is not a regular file of at least 512 bytes", path);
+		snprintf(err, errlen,
+			 "disk: %s is not a regular file of at least 512 bytes",
+			 path);
 		return -EINVAL;
 	}
 	bd = calloc(1, sizeof(*bd));

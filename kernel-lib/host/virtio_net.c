@@ -89,11 +89,13 @@ struct netdev {
 	uint16_t mtu;
 	pthread_mutex_t tx_lock;
 	bool tx_blocked;
-	/* rx staging: packets read from the socket, not yet given to the driver */
+	/* rx staging: packets read from the socket, not yet given to the driver
+	 */
 	struct rx_slot rx[RX_BATCH];
 	unsigned int rx_head, rx_count;
 	/* counters, host-atomic */
-	unsigned long rx_packets, rx_bytes, rx_dropped, tx_packets, tx_bytes, tx_dropped;
+	unsigned long rx_packets, rx_bytes, rx_dropped, tx_packets, tx_bytes,
+		tx_dropped;
 };
 
 #define MAX_NETDEVS 8
@@ -141,7 +143,8 @@ static void tx_drain(struct netdev *nd)
 			}
 			if (got < DRIVER_HDR_LEN) {
 				virtio_queue_push(dev, TXQ, req.head, 0);
-				__atomic_fetch_add(&nd->tx_dropped, 1, __ATOMIC_RELAXED);
+				__atomic_fetch_add(&nd->tx_dropped, 1,
+						   __ATOMIC_RELAXED);
 				pushed = true;
 				continue;
 			}
@@ -180,19 +183,23 @@ static void tx_drain(struct netdev *nd)
 			/* A frame the host refuses (bad header, too big): drop
 			 * the first one, retry the rest on the next pass. */
 			sent = 1;
-			__atomic_fetch_add(&nd->tx_dropped, 1, __ATOMIC_RELAXED);
+			__atomic_fetch_add(&nd->tx_dropped, 1,
+					   __ATOMIC_RELAXED);
 		} else {
 			for (i = 0; i < (unsigned int)sent; i++) {
-				__atomic_fetch_add(&nd->tx_packets, 1, __ATOMIC_RELAXED);
-				__atomic_fetch_add(&nd->tx_bytes, msgs[i].msg_len, __ATOMIC_RELAXED);
+				__atomic_fetch_add(&nd->tx_packets, 1,
+						   __ATOMIC_RELAXED);
+				__atomic_fetch_add(&nd->tx_bytes,
+						   msgs[i].msg_len,
+						   __ATOMIC_RELAXED);
 			}
 		}
 		for (i = 0; i < (unsigned int)sent; i++)
 			virtio_queue_push(dev, TXQ, heads[i], 0);
 		pushed = pushed || sent > 0;
 		if ((unsigned int)sent < n) {
-			/* The socket is full: give the rest back to the ring and
-			 * let the poller retry when it can write. */
+			/* The socket is full: give the rest back to the ring
+			 * and let the poller retry when it can write. */
 			vq->last_avail -= (uint16_t)(n - (unsigned int)sent);
 			nd->tx_blocked = true;
 			wake_poller(nd);
@@ -207,8 +214,8 @@ static void tx_drain(struct netdev *nd)
  * Copy one frame with its driver header into as many mergeable rx buffers as
  * it needs. Returns false, taking nothing, when the ring has too few.
  */
-static bool rx_deliver_one(struct netdev *nd, const struct vnet_hdr *vh, const unsigned char *data,
-			   size_t len)
+static bool rx_deliver_one(struct netdev *nd, const struct vnet_hdr *vh,
+			   const unsigned char *data, size_t len)
 {
 	struct virtio_dev *dev = &nd->vdev;
 	struct virtio_queue *vq = &dev->queues[RXQ];
@@ -231,7 +238,8 @@ static bool rx_deliver_one(struct netdev *nd, const struct vnet_hdr *vh, const u
 			return false;
 		}
 		heads[nbufs] = req.head;
-		for (j = req.nout; j < req.nout + req.nin && done < total; j++) {
+		for (j = req.nout; j < req.nout + req.nin && done < total;
+		     j++) {
 			unsigned char *p = req.iov[j].iov_base;
 			size_t blen = req.iov[j].iov_len, off = 0;
 
@@ -249,7 +257,9 @@ static bool rx_deliver_one(struct netdev *nd, const struct vnet_hdr *vh, const u
 					take = total - done;
 					if (take > blen - off)
 						take = blen - off;
-					memcpy(p + off, data + (done - DRIVER_HDR_LEN), take);
+					memcpy(p + off,
+					       data + (done - DRIVER_HDR_LEN),
+					       take);
 				}
 				off += take;
 				done += take;
@@ -298,19 +308,24 @@ static bool rx_deliver(struct netdev *nd)
 		if (!nd->offloads && slot->hdr.gso_type) {
 			/* Cut it up here; segments that find no buffer are
 			 * dropped and TCP sends them again. */
-			if (net_soft_segment(slot->data, slot->len, slot->hdr.gso_type,
-					     slot->hdr.gso_size, rx_emit_segment, nd))
-				__atomic_fetch_add(&nd->rx_dropped, 1, __ATOMIC_RELAXED);
+			if (net_soft_segment(
+				    slot->data, slot->len, slot->hdr.gso_type,
+				    slot->hdr.gso_size, rx_emit_segment, nd))
+				__atomic_fetch_add(&nd->rx_dropped, 1,
+						   __ATOMIC_RELAXED);
 			delivered = true;
 		} else {
-			if (!nd->offloads && (slot->hdr.flags & VNET_F_NEEDS_CSUM)) {
-				net_soft_csum(slot->data, slot->len, slot->hdr.csum_start,
+			if (!nd->offloads &&
+			    (slot->hdr.flags & VNET_F_NEEDS_CSUM)) {
+				net_soft_csum(slot->data, slot->len,
+					      slot->hdr.csum_start,
 					      slot->hdr.csum_offset);
 				memset(&slot->hdr, 0, sizeof(slot->hdr));
 			}
 			if (!nd->offloads)
 				memset(&slot->hdr, 0, sizeof(slot->hdr));
-			if (!rx_deliver_one(nd, &slot->hdr, slot->data, slot->len)) {
+			if (!rx_deliver_one(nd, &slot->hdr, slot->data,
+					    slot->len)) {
 				ok = false;
 				break;
 			}
@@ -356,18 +371,21 @@ static void rx_read(struct netdev *nd)
 
 		len = len >= sizeof(slot->hdr) ? len - sizeof(slot->hdr) : 0;
 		if ((msgs[i].msg_hdr.msg_flags & MSG_TRUNC) || len < ETH_HLEN) {
-			__atomic_fetch_add(&nd->rx_dropped, 1, __ATOMIC_RELAXED);
+			__atomic_fetch_add(&nd->rx_dropped, 1,
+					   __ATOMIC_RELAXED);
 			slot->len = 0;
 			continue;
 		}
 		slot->len = len;
 	}
-	/* Compact away dropped slots by keeping only non-empty ones in order. */
+	/* Compact away dropped slots by keeping only non-empty ones in order.
+	 */
 	for (i = 0; n > 0 && i < (unsigned int)n; i++) {
 		struct rx_slot *slot = &nd->rx[(first + i) % RX_BATCH];
 
 		if (slot->len) {
-			unsigned int to = (nd->rx_head + nd->rx_count) % RX_BATCH;
+			unsigned int to =
+				(nd->rx_head + nd->rx_count) % RX_BATCH;
 
 			if (&nd->rx[to] != slot) {
 				struct rx_slot tmp = nd->rx[to];
@@ -389,7 +407,8 @@ static void *poller_run(void *arg)
 			{ .fd = nd->wake_fd, .events = POLLIN },
 			{ .fd = nd->fd, .events = 0 },
 		};
-		bool rx_ready = __atomic_load_n(&nd->vdev.queues[RXQ].ready, __ATOMIC_ACQUIRE);
+		bool rx_ready = __atomic_load_n(&nd->vdev.queues[RXQ].ready,
+						__ATOMIC_ACQUIRE);
 		uint64_t v;
 
 		if (rx_ready && nd->rx_count) {
@@ -443,7 +462,8 @@ static void net_notify(struct virtio_dev *dev, unsigned int q)
 	}
 }
 
-static void net_config_read(struct virtio_dev *dev, unsigned int offset, void *val, int size)
+static void net_config_read(struct virtio_dev *dev, unsigned int offset,
+			    void *val, int size)
 {
 	struct netdev *nd = (struct netdev *)dev;
 	unsigned char config[12] = { 0 };
@@ -455,7 +475,9 @@ static void net_config_read(struct virtio_dev *dev, unsigned int offset, void *v
 	memcpy(config + 10, &mtu, 2);
 	if (offset < sizeof(config))
 		memcpy(val, config + offset,
-		       (size_t)size < sizeof(config) - offset ? (size_t)size : sizeof(config) - offset);
+		       (size_t)size < sizeof(config) - offset
+			       ? (size_t)size
+			       : sizeof(config) - offset);
 }
 
 static void net_status_changed(struct virtio_dev *dev, uint32_t status)
@@ -473,7 +495,8 @@ static const struct virtio_dev_ops net_ops = {
 };
 
 /* Open (or check) the packet socket. Returns the fd or -errno. */
-static int packet_socket_setup(const struct skl_netdev_params *p, char *err, size_t errlen)
+static int packet_socket_setup(const struct skl_netdev_params *p, char *err,
+			       size_t errlen)
 {
 	int fd = p->packet_fd, one = 1, size = 4 << 20, domain = 0, type = 0;
 	socklen_t len = sizeof(int);
@@ -483,21 +506,27 @@ static int packet_socket_setup(const struct skl_netdev_params *p, char *err, siz
 		unsigned int ifindex;
 
 		if (!p->ifname) {
-			snprintf(err, errlen, "network device: neither an interface name nor a packet socket fd given");
+			snprintf(err, errlen,
+				 "network device: neither an interface name "
+				 "nor a packet socket fd given");
 			return -EINVAL;
 		}
 		ifindex = if_nametoindex(p->ifname);
 		if (!ifindex) {
-			snprintf(err, errlen, "network device: host interface '%s' does not exist",
+			snprintf(err, errlen,
+				 "network device: host interface '%s' does not "
+				 "exist",
 				 p->ifname);
 			return -ENODEV;
 		}
-		fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+		fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC,
+			    htons(ETH_P_ALL));
 		if (fd < 0) {
 			int e = errno;
 
-			snprintf(err, errlen, "network device: packet socket for '%s': %s", p->ifname,
-				 strerror(e));
+			snprintf(err, errlen,
+				 "network device: packet socket for '%s': %s",
+				 p->ifname, strerror(e));
 			return -e;
 		}
 		memset(&sll, 0, sizeof(sll));
@@ -508,32 +537,41 @@ static int packet_socket_setup(const struct skl_netdev_params *p, char *err, siz
 			int e = errno;
 
 			close(fd);
-			snprintf(err, errlen, "network device: bind to '%s': %s", p->ifname,
+			snprintf(err, errlen,
+				 "network device: bind to '%s': %s", p->ifname,
 				 strerror(e));
 			return -e;
 		}
 	} else {
-		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 || domain != AF_PACKET ||
-		    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_RAW) {
-			snprintf(err, errlen, "network device: fd %d is not a raw AF_PACKET socket", fd);
+		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 ||
+		    domain != AF_PACKET ||
+		    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 ||
+		    type != SOCK_RAW) {
+			snprintf(err, errlen,
+				 "network device: fd %d is not a raw AF_PACKET "
+				 "socket",
+				 fd);
 			return -ENOTSOCK;
 		}
 		fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 		if (fd < 0) {
 			int e = errno;
 
-			snprintf(err, errlen, "network device: dup of fd %d: %s", p->packet_fd,
-				 strerror(e));
+			snprintf(err, errlen,
+				 "network device: dup of fd %d: %s",
+				 p->packet_fd, strerror(e));
 			return -e;
 		}
 	}
 	/* The header is on even without offloads: frames from local senders
 	 * may still need their checksum or segmentation (net_soft.c). */
-	if (setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)) < 0) {
+	if (setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)) <
+	    0) {
 		int e = errno;
 
 		close(fd);
-		snprintf(err, errlen, "network device: PACKET_VNET_HDR: %s", strerror(e));
+		snprintf(err, errlen, "network device: PACKET_VNET_HDR: %s",
+			 strerror(e));
 		return -e;
 	}
 	/* Our own frames must not come back to us; skip the qdisc like a NIC
@@ -556,17 +594,21 @@ int skl_netdev_add(const struct skl_netdev_params *p, char *err, size_t errlen)
 		errlen = sizeof(dummy);
 	}
 	if (skl_is_running()) {
-		snprintf(err, errlen, "network device: add devices before the kernel boots");
+		snprintf(err, errlen,
+			 "network device: add devices before the kernel boots");
 		return -EBUSY;
 	}
 	if (!p || (p->mtu && (p->mtu < 68 || p->mtu > 65535 - 64))) {
-		snprintf(err, errlen, "network device: MTU %u out of range 68-65471", p ? p->mtu : 0);
+		snprintf(err, errlen,
+			 "network device: MTU %u out of range 68-65471",
+			 p ? p->mtu : 0);
 		return -EINVAL;
 	}
 	for (slot = 0; slot < MAX_NETDEVS && netdevs[slot]; slot++)
 		;
 	if (slot == MAX_NETDEVS) {
-		snprintf(err, errlen, "network device: at most %d", MAX_NETDEVS);
+		snprintf(err, errlen, "network device: at most %d",
+			 MAX_NETDEVS);
 		return -ENOSPC;
 	}
 	nd = calloc(1, sizeof(*nd));
@@ -581,7 +623,8 @@ int skl_netdev_add(const struct skl_netdev_params *p, char *err, size_t errlen)
 	nd->offloads = p->offloads;
 	nd->mtu = (uint16_t)(p->mtu ? p->mtu : 1500);
 	memcpy(nd->mac, p->mac, 6);
-	if (!(nd->mac[0] | nd->mac[1] | nd->mac[2] | nd->mac[3] | nd->mac[4] | nd->mac[5])) {
+	if (!(nd->mac[0] | nd->mac[1] | nd->mac[2] | nd->mac[3] | nd->mac[4] |
+	      nd->mac[5])) {
 		/* locally administered, unicast */
 		getentropy(nd->mac, 6);
 		nd->mac[0] = (unsigned char)((nd->mac[0] & 0xfe) | 0x02);
@@ -593,12 +636,15 @@ int skl_netdev_add(const struct skl_netdev_params *p, char *err, size_t errlen)
 	nd->vdev.device_id = VIRTIO_ID_NET;
 	nd->vdev.nqueues = 2;
 	nd->vdev.ops = &net_ops;
-	nd->vdev.features = (1ULL << NET_F_MAC) | (1ULL << NET_F_MTU) | (1ULL << NET_F_MRG_RXBUF);
+	nd->vdev.features = (1ULL << NET_F_MAC) | (1ULL << NET_F_MTU) |
+			    (1ULL << NET_F_MRG_RXBUF);
 	if (nd->offloads)
-		nd->vdev.features |= (1ULL << NET_F_CSUM) | (1ULL << NET_F_GUEST_CSUM) |
-				     (1ULL << NET_F_GUEST_TSO4) | (1ULL << NET_F_GUEST_TSO6) |
-				     (1ULL << NET_F_GUEST_ECN) | (1ULL << NET_F_HOST_TSO4) |
-				     (1ULL << NET_F_HOST_TSO6) | (1ULL << NET_F_HOST_ECN);
+		nd->vdev.features |=
+			(1ULL << NET_F_CSUM) | (1ULL << NET_F_GUEST_CSUM) |
+			(1ULL << NET_F_GUEST_TSO4) |
+			(1ULL << NET_F_GUEST_TSO6) | (1ULL << NET_F_GUEST_ECN) |
+			(1ULL << NET_F_HOST_TSO4) | (1ULL << NET_F_HOST_TSO6) |
+			(1ULL << NET_F_HOST_ECN);
 	ret = nd->wake_fd < 0 ? -errno : 0;
 	for (i = 0; !ret && i < RX_BATCH; i++)
 		if (!nd->rx[i].data)
@@ -625,7 +671,8 @@ int skl_netdev_add(const struct skl_netdev_params *p, char *err, size_t errlen)
 			free(nd->rx[i].data);
 		free(nd);
 		if (!err[0])
-			snprintf(err, errlen, "network device: %s", strerror(-ret));
+			snprintf(err, errlen, "network device: %s",
+				 strerror(-ret));
 		return ret;
 	}
 	netdevs[slot] = nd;

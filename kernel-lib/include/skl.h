@@ -120,12 +120,12 @@ void skl_put_irq(int irq);
 
 /* A virtio-net device whose backend is an AF_PACKET socket. */
 struct skl_netdev_params {
-	const char *ifname;   /* host interface to open a packet socket on, */
-	int packet_fd;	      /* or an open raw AF_PACKET socket, or -1 */
+	const char *ifname; /* host interface to open a packet socket on, */
+	int packet_fd; /* or an open raw AF_PACKET socket, or -1 */
 	unsigned char mac[6]; /* all zero: random, locally administered */
-	unsigned int mtu;     /* 0: 1500 */
-	int offloads;	      /* 1: checksum and TSO/GSO offload through
-			       * the socket's virtio-net header; 0: none */
+	unsigned int mtu; /* 0: 1500 */
+	int offloads; /* 1: checksum and TSO/GSO offload through
+		       * the socket's virtio-net header; 0: none */
 };
 
 int skl_netdev_add(const struct skl_netdev_params *params, char *err,

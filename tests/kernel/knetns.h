@@ -31,7 +31,7 @@
 
 struct knetns {
 	char name[32];
-	int fd;	      /* the namespace, for setns */
+	int fd; /* the namespace, for setns */
 	int guard_fd; /* write end of the guardian's pipe */
 };
 
@@ -109,7 +109,8 @@ static inline void knetns_forked(struct knetns *ns)
 /* A veth pair a <-> b inside the namespace, both up, with this MTU. */
 static inline void knetns_veth(struct knetns *ns, const char *a, const char *b, int mtu)
 {
-	if (knetns_exec(ns, "ip link add %s mtu %d type veth peer name %s mtu %d", a, mtu, b, mtu) ||
+	if (knetns_exec(ns, "ip link add %s mtu %d type veth peer name %s mtu %d", a, mtu, b,
+			mtu) ||
 	    knetns_exec(ns, "ip link set %s up", a) || knetns_exec(ns, "ip link set %s up", b))
 		harness_fail(__FILE__, __LINE__, "veth %s/%s in %s", a, b, ns->name);
 }

@@ -35,7 +35,8 @@ static void scratch_make(void)
 		close(pipefd[1]);
 		while (read(pipefd[0], &buf, 1) > 0)
 			;
-		snprintf(cmd, sizeof(cmd), "chattr -i %s/* 2>/dev/null; rm -rf %s", scratch, scratch);
+		snprintf(cmd, sizeof(cmd), "chattr -i %s/* 2>/dev/null; rm -rf %s", scratch,
+			 scratch);
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}

@@ -122,7 +122,8 @@ static void kernel_tcp_send(const char *ip, unsigned short port, uint64_t total)
 
 		fill_pattern(buf, n, pos);
 		while (off < n)
-			off += (size_t)SYS_OK(skl_sys_write((unsigned int)fd, (char *)buf + off, n - off));
+			off += (size_t)SYS_OK(
+				skl_sys_write((unsigned int)fd, (char *)buf + off, n - off));
 		pos += n;
 	}
 	/* close() returns once the peer has acknowledged everything, FIN
@@ -238,8 +239,7 @@ static pid_t host_tcp_sink(struct knetns *ns, const char *ip, unsigned short por
 /* Host TCP client in the namespace (child process): send the pattern. The
  * host's stack uses TSO and checksum offload on the veth, so a kernel with
  * offloads off gets frames the device must finish and cut (net_soft.c). */
-static pid_t host_tcp_source(struct knetns *ns, const char *ip, unsigned short port,
-			     uint64_t total)
+static pid_t host_tcp_source(struct knetns *ns, const char *ip, unsigned short port, uint64_t total)
 {
 	pid_t pid = fork();
 
@@ -320,7 +320,8 @@ static void routing_checks(struct knetns *ns, int ifindex)
 	{
 		char cmd[128];
 
-		snprintf(cmd, sizeof(cmd), "ip netns exec %s cat /sys/class/net/vh/address", ns->name);
+		snprintf(cmd, sizeof(cmd), "ip netns exec %s cat /sys/class/net/vh/address",
+			 ns->name);
 		f = popen(cmd, "r");
 		CHECK(f != NULL);
 		CHECK(fgets(mac, sizeof(mac), f) != NULL);
