@@ -22,6 +22,7 @@
 #include <linux/sched.h>
 #include <linux/errno.h>
 #include <linux/hardirq.h>
+#include <linux/tick.h>
 #include <asm/skl.h>
 
 static struct {
@@ -179,6 +180,17 @@ void skl_cpu_put_borrowed(void)
 	for (;;) {
 		if (skl_irqs_pending() && !irqs_disabled() && cpu.depth == 1)
 			skl_run_pending_irqs();
+		/*
+		 * On a real CPU an interrupt ends the idle task's halt and its
+		 * loop runs once more, stopping the tick if nothing needs it.
+		 * Here the idle thread slept through the IRQ we ran for it:
+		 * while its tick still runs, let it go round once more.
+		 */
+		if (cpu.depth == 1 && !cpu.shutdown && is_idle_task(current) &&
+		    !tick_nohz_tick_stopped()) {
+			skl_cpu_wake_idle();
+			return;
+		}
 		if (cpu.depth == 1 && need_resched() && !cpu.shutdown) {
 			/* Something became runnable: the current task must
 			 * schedule. Idle does so on its own thread; a parked
