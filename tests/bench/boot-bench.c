@@ -444,6 +444,49 @@ static int measure_idle(enum peer_id peer, struct shoal_error *err)
 	return 0;
 }
 
+/* ctx.density instances of @peer booted and alive at once; memory each. */
+static int measure_density(enum peer_id peer, int count, struct shoal_error *err)
+{
+	struct bench_instance *inst = calloc((size_t)count, sizeof(*inst));
+	double pss = 0, rss = 0;
+	int booted = 0, i, ret = 0;
+	char ready[256];
+
+	if (!inst)
+		return shoal_error_set(err, ENOMEM, "density: %d instances", count);
+	for (i = 0; i < count && !ret; i++) {
+		ret = boot_instance(peer, &inst[i], ready, sizeof(ready), err);
+		if (!ret)
+			booted++;
+	}
+	if (!ret)
+		ret = bench_sleep_ms(SETTLE_MS);
+	for (i = 0; i < booted && !ret; i++) {
+		struct run r = { 0 };
+
+		ret = sample_after_boot(&inst[i], &r, err);
+		pss += r.m[BENCH_PSS_MIB];
+		rss += r.m[BENCH_RSS_MIB];
+	}
+	for (i = 0; i < booted; i++) {
+		int stop = bench_instance_stop(&inst[i], NULL, NULL, 0, stop_timeout[peer],
+					       ret ? NULL : err);
+
+		if (stop && !ret)
+			ret = stop;
+		if (bench_instance_destroy(&inst[i], ret ? NULL : err) && !ret)
+			ret = -EBUSY;
+	}
+	free(inst);
+	if (ret)
+		return ret;
+	peers[peer].density.measured = true;
+	peers[peer].density.instances = count;
+	peers[peer].density.pss_mib = pss / count;
+	peers[peer].density.rss_mib = rss / count;
+	return 0;
+}
+
 /* Exit status after SIGINT/SIGTERM/SIGHUP; atexit's cleanup() runs next. */
 static int interrupted(void)
 {
@@ -455,11 +498,14 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: boot-bench [--runs N] [--uml-runs N] [--unshare-runs N] [--idle-seconds "
 		   "S]\n"
-		   "                  [--json] [--boot-one PATH] [--uml PATH] [--busybox PATH]\n"
+		   "                  [--density N] [--json] [--boot-one PATH] [--uml PATH]\n"
+		   "                  [--busybox PATH]\n"
 		   "\n"
 		   "Boots Shoal's library kernel N times (default 100), each in a fresh process,\n"
 		   "beside User-mode Linux (default 10 runs) and an unshared shell (default N),\n"
-		   "then leaves one instance of each idle for S seconds (default 2; 0 skips it).\n"
+		   "then leaves one instance of each idle for S seconds (default 2; 0 skips it),\n"
+		   "then keeps N of each alive at once for memory per instance (default 10,\n"
+		   "at most 5 for UML; 0 skips it).\n"
 		   "Prints a table, or JSON with --json. Figures only: the exit status says\n"
 		   "whether the benchmark could run, never whether a figure is good.\n");
 }
@@ -504,6 +550,7 @@ int main(int argc, char **argv)
 		{ "uml-runs", required_argument, NULL, 'u' },
 		{ "unshare-runs", required_argument, NULL, 'n' },
 		{ "idle-seconds", required_argument, NULL, 'i' },
+		{ "density", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "boot-one", required_argument, NULL, 'b' },
 		{ "uml", required_argument, NULL, 'U' },
@@ -511,7 +558,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct bench_settings set = { .idle_ms = 2000 };
+	struct bench_settings set = { .idle_ms = 2000, .density = 10 };
 	const char *uml = "linux.uml", *busybox = "/bin/busybox";
 	int unshare_runs = -1, max_runs = 0, streak[PEERS] = { 0 };
 	struct shoal_error err = { 0 };
@@ -547,6 +594,10 @@ int main(int argc, char **argv)
 			if (!(secs >= 0 && secs <= 3600))
 				goto bad;
 			set.idle_ms = (int)(secs * 1000);
+			break;
+		case 'd':
+			if (!parse_count(optarg, &set.density))
+				goto bad;
 			break;
 		case 'j':
 			json = true;
@@ -678,6 +729,17 @@ int main(int argc, char **argv)
 			if (bench_interrupted)
 				return interrupted();
 			fprintf(stderr, "\nboot-bench: %s idle: %s\n", peers[p].name, err.msg);
+			shoal_error_clear(&err);
+		}
+	}
+	for (p = 0; p < PEERS && set.density > 0; p++) {
+		if (peers[p].skipped[0] || !peers[p].m[BENCH_READY_MS].n)
+			continue;
+		progress("density", p + 1, PEERS);
+		if (measure_density(p, p == PEER_UML && set.density > 5 ? 5 : set.density, &err)) {
+			if (bench_interrupted)
+				return interrupted();
+			fprintf(stderr, "\nboot-bench: %s density: %s\n", peers[p].name, err.msg);
 			shoal_error_clear(&err);
 		}
 	}

@@ -231,6 +231,9 @@ void bench_report_table(FILE *f, const struct bench_settings *set, const struct 
 	for (i = 0; i < n; i++)
 		print_cell(f, &peers[i], peers[i].idle.measured, peers[i].idle.cpu_pct_sched, 3);
 	print_goal(f, goal_for(IDLE_CPU, STAT_MEDIAN), shoal);
+	fprintf(f, "\n%-*s", LABEL, "PSS per instance, N at once (MiB) [4]");
+	for (i = 0; i < n; i++)
+		print_cell(f, &peers[i], peers[i].density.measured, peers[i].density.pss_mib, 2);
 	fprintf(f, "\n%-*s", LABEL, "idle wake-ups per second [2]");
 	for (i = 0; i < n; i++)
 		print_cell(f, &peers[i], peers[i].idle.measured, peers[i].idle.wakeups_per_s, 1);
@@ -264,6 +267,11 @@ void bench_report_table(FILE *f, const struct bench_settings *set, const struct 
 	for (i = 0; i < n; i++)
 		if (peers[i].skipped[0])
 			fprintf(f, "%s did not run: %s\n", peers[i].name, peers[i].skipped);
+	if (set->density > 0)
+		fprintf(f,
+			"[4] %d instances of a peer booted and alive at the same time; "
+			"shared program text is split between them.\n",
+			set->density);
 	if (peers[0].idle.measured)
 		fprintf(f, "idle: one booted instance per peer, left alone for %.1f s.\n",
 			peers[0].idle.seconds);
@@ -325,6 +333,11 @@ static void json_peer(FILE *f, const struct bench_peer *p)
 		json_num(f, st.n, st.mean);
 		fputc('}', f);
 	}
+	fprintf(f, "},\n      \"density\": {\"measured\": %s, \"instances\": %d, \"pss_mib\": ",
+		p->density.measured ? "true" : "false", p->density.instances);
+	json_num(f, p->density.measured, p->density.pss_mib);
+	fprintf(f, ", \"rss_mib\": ");
+	json_num(f, p->density.measured, p->density.rss_mib);
 	fprintf(f, "},\n      \"idle\": {\"measured\": %s, \"seconds\": ",
 		idle->measured ? "true" : "false");
 	json_num(f, idle->measured, idle->seconds);

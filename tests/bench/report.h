@@ -55,6 +55,15 @@ struct bench_idle {
 	int threads;
 };
 
+/* N booted instances of one peer alive at once: memory per instance once the
+ * program's text is shared between them (what a host running many pays). */
+struct bench_density {
+	bool measured;
+	int instances;
+	double pss_mib; /* Pss per instance, mean over the N */
+	double rss_mib; /* Rss per instance, mean */
+};
+
 struct bench_peer {
 	const char *name; /* column and JSON key: "shoal-skl", "uml", "unshare" */
 	const char *what; /* one line on what runs */
@@ -63,11 +72,13 @@ struct bench_peer {
 	char skipped[160]; /* why the peer did not run at all, or "" */
 	struct bench_series m[BENCH_METRICS];
 	struct bench_idle idle;
+	struct bench_density density;
 };
 
 /* Settings and facts printed with the figures. */
 struct bench_settings {
 	int idle_ms;
+	int density; /* instances alive at once for the density figure; 0: skipped */
 	bool cgroups; /* false: no cgroup figures (not root, or no v1 memory controller) */
 	long cpus;
 	char host_kernel[128];
