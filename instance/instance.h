@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * shoal-instance's shared state and the entry points of its modules. One
+ * instance process hosts one library kernel and serves one supervisor over
+ * the control protocol (api/PROTOCOL.md). The modules are one concern each:
+ * control.c (the channel and the request table), start.c (the sequence from
+ * `configure` to `ready`), sandbox.c and cgroup.c (lock-down), monitor.c (the
+ * process outside the pid namespace), kernel.c (booting the library kernel),
+ * rootfs.c, net.c and disks.c (plumbing inside it), files.c, stats.c and
+ * console.c (what the supervisor asks for), fatal.c (the last message), and
+ * stdio.c (the driver for people). Everything runs on the main thread except
+ * the library kernel's own threads, which enter this code only through the
+ * host operations kernel.c installs (console output, panic).
+ */
+#ifndef SHOAL_INSTANCE_INSTANCE_H
+#define SHOAL_INSTANCE_INSTANCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "api/error.h"
+#include "api/log.h"
+#include "api/proto.h"
+
+#define INSTANCE_SOFTWARE "shoal-instance 0.1"
+
+/*
+ * Exit statuses. The monitor (the process outside the pid namespace, which
+ * the supervisor spawned) exits with the instance's status, so these are what
+ * the supervisor sees.
+ */
+enum instance_exit {
+	INSTANCE_EXIT_OK = 0, /* shutdown, or the supervisor left */
+	INSTANCE_EXIT_FAILURE = 1, /* bad command line, or setup before configure failed */
+	INSTANCE_EXIT_PROTOCOL = 2, /* the peer speaks another version or skipped hello */
+	INSTANCE_EXIT_BOOT_FAILED = 3, /* `fatal` boot_failed was sent */
+	INSTANCE_EXIT_PANIC = 4, /* the library kernel panicked (`fatal` panic was sent) */
+	INSTANCE_EXIT_INTERNAL = 5, /* a bug (`fatal` internal was sent) */
+	INSTANCE_EXIT_SIGNAL_BASE = 128, /* + N: fatal host signal N (`fatal` signal was sent) */
+};
+
+/* Seconds the boot (fork to `ready`) may take before the watchdog gives up. */
+#define INSTANCE_BOOT_TIMEOUT_S 20
+/* What the instance gives its host side on top of the kernel's RAM by default. */
+#define INSTANCE_HOST_OVERHEAD_MIB 64
+/* Shutdown after the supervisor left without keep_on_supervisor_exit (section 8). */
+#define INSTANCE_ORPHAN_TIMEOUT_MS 2000
+/* Time an adoption connection gets to say hello and adopt. */
+#define INSTANCE_ADOPT_HANDSHAKE_MS 5000
+
+/* Command line. */
+struct instance_options {
+	int control_fd; /* --control-fd N: the inherited SEQPACKET socket */
+	bool stdio; /* --stdio: JSON lines on stdin/stdout (stdio.c) */
+	bool unconfined; /* --unconfined: no namespaces, cgroup or seccomp (development) */
+	bool no_cgroup; /* --no-cgroup: lock down, but do not make a cgroup */
+	const char *cgroup_root; /* --cgroup-root DIR: instead of the detected one */
+	bool selfcheck; /* --selfcheck: run the kernel checks after lock-down */
+	const char *test_forbidden; /* --test-forbidden CALL: test-only, see main.c */
+	enum shoal_log_level log_level;
+};
+
+struct control;
+struct files;
+
+/* A cgroup the instance made for itself (cgroup.c). */
+#define CGROUP_MAX_DIRS 2
+struct cgroup {
+	int ndirs; /* 0: no cgroup */
+	bool v2;
+	char dirs[CGROUP_MAX_DIRS][256]; /* v1: one per controller; v2: one */
+	int procs_fds[CGROUP_MAX_DIRS]; /* their cgroup.procs, open for writing */
+};
+
+struct instance {
+	struct instance_options opt;
+	enum proto_state state;
+	uint64_t t_start_us; /* main() began (monotonic µs) */
+	uint64_t t_booted_us; /* the kernel answered its first call; 0 before */
+	struct proto_boot_timings timings;
+	char kernel_release[PROTO_RELEASE_MAX + 1];
+
+	/* The accepted `configure`, kept for the life of the instance. */
+	bool configured;
+	struct proto_msg config;
+	int config_fds[PROTO_FDS_MAX]; /* what came with it; -1 once taken */
+	size_t config_nfds;
+
+	/* Host resources opened at configure time, before lock-down. */
+	int packet_fd; /* the network's AF_PACKET socket, or -1 */
+	int disk_fds[PROTO_DISKS_MAX]; /* images passed by descriptor, or -1 */
+	int adopt_listen_fd; /* keep_on_supervisor_exit's listening socket, or -1 */
+	struct cgroup cgroup;
+
+	/* Set while locking down and booting. */
+	int status_fd; /* host /proc/self/status, opened before the empty root */
+	int netdev; /* skl network device number, or -1 */
+	int eth_ifindex; /* its interface index inside the kernel, or 0 */
+	char eth_name[16]; /* and its name there ("eth0") */
+	uint32_t syscalls_allowed; /* seccomp allow-list size; 0 before lock-down */
+	bool locked_down;
+
+	struct control *ctl;
+	struct files *files;
+};
+
+/* Monotonic clock in microseconds. */
+uint64_t instance_now_us(void);
+
+/* main.c */
+void instance_options_usage(void);
+
+/* start.c: from an accepted `configure` to `ready`. */
+
+/*
+ * start_configure() - check a `configure` and open the host resources it
+ * names (interface, disk images) while the process can still see them. Takes
+ * the message and its descriptors on success (they stay in @in); on failure
+ * they are the caller's. Returns 0 or -errno with @err set.
+ */
+int start_configure(struct instance *in, struct proto_msg *msg, int *fds, size_t nfds,
+		    struct shoal_error *err);
+
+/*
+ * start_instance() - lock down, boot and plumb; send `ready`. Returns in the
+ * instance process once it is ready (0); the monitor process never returns
+ * from it; a failure after the fork sends `fatal` boot_failed and exits.
+ * A failure before the fork returns -errno with @err set.
+ */
+int start_instance(struct instance *in, struct shoal_error *err);
+
+/* control.c: the control channel. */
+int control_create(struct instance *in, int sock, struct shoal_error *err);
+/* Serve until shutdown; returns the process's exit status. */
+int control_run(struct instance *in);
+/* Queue @msg for the supervisor (encoded now; sent when the socket takes it). */
+int control_send(struct instance *in, const struct proto_msg *msg);
+/* Queue an `error` reply to @id from -errno @r and the message @text. */
+void control_send_error(struct instance *in, uint64_t id, int r, const char *text);
+/* Send everything queued, waiting at most @timeout_ms. */
+void control_flush(struct instance *in, int timeout_ms);
+/* Bytes queued for sending; file downloads produce chunks only while it is small. */
+size_t control_queued(struct instance *in);
+/* The socket fd of the connected supervisor, or -1. */
+int control_socket(struct instance *in);
+/* Forget the descriptors the monitor must not keep (it closes the socket). */
+void control_forget(struct instance *in);
+
+/* files.c: file_put / file_get streams. */
+int files_create(struct instance *in);
+int files_put_begin(struct instance *in, uint64_t id, const struct proto_file_put *req,
+		    struct shoal_error *err);
+int files_get_begin(struct instance *in, uint64_t id, const struct proto_file_get *req,
+		    struct proto_file_get_result *res, struct shoal_error *err);
+void files_chunk(struct instance *in, const struct proto_file_chunk *chunk);
+void files_end(struct instance *in, const struct proto_file_end *end);
+/* Produce the next download chunk if any stream has one; true when one was queued. */
+bool files_pump(struct instance *in);
+bool files_want_pump(struct instance *in);
+/* End every open stream: uploads answered `cancelled` (if @answer), downloads ended. */
+void files_cancel_all(struct instance *in, bool answer, const char *why);
+
+/* stats.c */
+int stats_collect(struct instance *in, struct proto_stats_result *res, struct shoal_error *err);
+
+/* console.c: the kernel log, kept in a ring. */
+void console_print_cb(const char *str, int len); /* the host print operation */
+int console_read(uint64_t cursor, uint32_t max_bytes, char *text, struct proto_console_result *res,
+		 struct shoal_error *err);
+/* The last line containing @needle (or the last line), for a panic report; lock-free try. */
+size_t console_last_line(const char *needle, char *buf, size_t size);
+
+/* kernel.c: the library kernel. kernel_prepare() runs while host files can be opened. */
+int kernel_prepare(struct shoal_error *err);
+int kernel_boot(struct instance *in, struct shoal_error *err);
+void kernel_halt(struct instance *in);
+
+/* rootfs.c: the root file system inside the kernel. */
+int rootfs_setup(struct instance *in, struct shoal_error *err);
+
+/* net.c: the network device, host side and kernel side. */
+int net_open_interface(const char *ifname, int *fd, struct shoal_error *err);
+int net_add_device(struct instance *in, struct shoal_error *err);
+int net_configure(struct instance *in, struct shoal_error *err);
+
+/* disks.c: disk images, attached before boot and mounted after. */
+int disks_check(struct instance *in, struct shoal_error *err);
+int disks_attach(struct instance *in, struct shoal_error *err);
+int disks_mount(struct instance *in, struct shoal_error *err);
+
+/* sandbox.c: lock-down. The only user of <seccomp.h>. */
+int sandbox_unshare(struct shoal_error *err); /* pid namespace: before the fork */
+int sandbox_enter_namespaces(const char *hostname, struct shoal_error *err);
+int sandbox_pivot_empty_root(struct shoal_error *err);
+int sandbox_drop_capabilities(struct shoal_error *err);
+int sandbox_no_new_privs(struct shoal_error *err);
+int sandbox_set_rlimits(const struct proto_configure *cfg, struct shoal_error *err);
+int sandbox_seccomp_load(uint32_t *allowed, struct shoal_error *err);
+/* The allow-list's size, known before it is loaded (for README and tests). */
+uint32_t sandbox_seccomp_count(void);
+/* Name of host system call @nr (async-signal-safe once sandbox_seccomp_load ran). */
+const char *sandbox_syscall_name(long nr);
+/* Print the allow-list table (--print-seccomp). */
+void sandbox_seccomp_print(void);
+
+/* cgroup.c */
+int cgroup_create(struct cgroup *cg, const char *root, const char *id,
+		  const struct proto_configure *cfg, struct shoal_error *err);
+int cgroup_join(struct cgroup *cg, struct shoal_error *err);
+void cgroup_close_fds(struct cgroup *cg);
+void cgroup_remove(struct cgroup *cg);
+
+/* monitor.c: the parent outside the pid namespace. */
+__attribute__((noreturn)) void monitor_run(struct instance *in, pid_t child);
+
+/* fatal.c: the last message. */
+int fatal_setup(void);
+void fatal_set_socket(int sock);
+void fatal_set_phase(const char *phase);
+void fatal_boot_watchdog(bool on);
+void fatal_panic_cb(void); /* the host panic operation */
+__attribute__((noreturn)) void fatal_exit(enum proto_fatal_reason reason, const char *message);
+/* Encode a fatal message into @buf without allocating; its length. */
+size_t fatal_format(char *buf, size_t size, enum proto_fatal_reason reason, int sig,
+		    const char *message);
+
+/* selfcheck.c: kernel checks inside the locked-down instance (--selfcheck). */
+int selfcheck_run(struct instance *in);
+
+/*
+ * stdio.c: the --stdio driver. Forks; returns 0 in the child, which goes on as
+ * the instance on *@control_fd; the parent relays stdin/stdout and exits with
+ * the instance's status. Returns -1 (logged) if it could not start.
+ */
+int stdio_run(int *control_fd);
+
+#endif /* SHOAL_INSTANCE_INSTANCE_H */

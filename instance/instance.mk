@@ -1,0 +1,25 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# instance/: shoal-instance, the process that hosts one library kernel and
+# serves its supervisor over the control protocol. It links the shared api
+# library (codec, channel), the library kernel and libseccomp (sandbox.c only).
+#
+# kernel-lib/kernel.mk sorts after this file, so its variables are not yet set
+# when the prerequisites below are read: its outputs are named here the way it
+# names them, and tests/instance/instance.mk (read after it) checks that the
+# two agree.
+
+INSTANCE_BIN := $(BUILD)/instance/shoal-instance
+INSTANCE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard instance/*.c)))
+INSTANCE_SKL_LIB := $(BUILD)/kernel-lib/libskl.a
+INSTANCE_SKL_HDR_STAMP := $(BUILD_ROOT)/kernel/include/.stamp
+
+ALL_TARGETS += $(INSTANCE_BIN)
+
+$(INSTANCE_OBJS): LOCAL_CFLAGS += $(SKL_CFLAGS)
+$(BUILD)/instance/sandbox.o: LOCAL_CFLAGS += $(call pkg-cflags,libseccomp)
+$(INSTANCE_OBJS): $(INSTANCE_SKL_HDR_STAMP)
+
+$(INSTANCE_BIN): $(INSTANCE_OBJS) $(API_LIB) $(INSTANCE_SKL_LIB)
+	$(cmd-link)
+$(INSTANCE_BIN): private LOCAL_LDLIBS += $(API_LDLIBS) $(call pkg-libs,libseccomp) $(SKL_LDLIBS)

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The instance's network. Host side: the supervisor passes an AF_PACKET
+ * socket bound to the instance's veth, or names a host interface that the
+ * instance opens itself while it can still see the host's network namespace
+ * (net_open_interface(), at `configure`). Before boot, that socket becomes the
+ * kernel's virtio-net device (net_add_device()). Kernel side, after boot, the
+ * device gets its MTU, addresses and default routes, and lo comes up, all
+ * through the kernel's own rtnetlink (skl_net.h). Without a `network` object
+ * the kernel has loopback only.
+ */
+#include <errno.h>
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <skl.h>
+#include <skl_net.h>
+
+#include "api/cleanup.h"
+#include "instance/instance.h"
+
+int net_open_interface(const char *ifname, int *fd, struct shoal_error *err)
+{
+	_cleanup_close_ int sock = -1;
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
+
+	sll.sll_ifindex = (int)if_nametoindex(ifname);
+	if (!sll.sll_ifindex)
+		return shoal_error_set(err, ENOENT, "configure.network.interface '%s'", ifname);
+	sock = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+	if (sock < 0)
+		return shoal_error_set(err, errno, "packet socket for interface '%s'", ifname);
+	if (bind(sock, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+		return shoal_error_set(err, errno, "bind a packet socket to interface '%s'",
+				       ifname);
+	*fd = steal_fd(&sock);
+	return 0;
+}
+
+int net_add_device(struct instance *in, struct shoal_error *err)
+{
+	const struct proto_configure *cfg = &in->config.configure;
+	struct skl_netdev_params p = { .packet_fd = in->packet_fd };
+	char why[256];
+	int dev;
+
+	if (!cfg->has_network)
+		return 0;
+	memcpy(p.mac, cfg->network.mac, sizeof(p.mac));
+	p.mtu = cfg->network.mtu;
+	p.offloads = cfg->network.offloads;
+	dev = skl_netdev_add(&p, why, sizeof(why));
+	if (dev < 0)
+		return shoal_error_set(err, dev, "%s", why);
+	/* The device keeps a duplicate; ours is not needed any more. */
+	close(in->packet_fd);
+	in->packet_fd = -1;
+	in->netdev = dev;
+	return 0;
+}
+
+/* The kernel's name of interface @ifindex, for stats; "eth" if it will not say. */
+static void net_ifname(int ifindex, char *name, size_t size)
+{
+	struct skl_ifreq ifr;
+	long sock = skl_sys_socket(SKL_AF_INET, SKL_SOCK_DGRAM | SKL_SOCK_CLOEXEC, 0);
+
+	snprintf(name, size, "eth");
+	if (sock < 0)
+		return;
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.skl_ifr_ifindex = ifindex;
+	if (skl_sys_ioctl((unsigned int)sock, SKL_SIOCGIFNAME, (unsigned long)&ifr) == 0)
+		snprintf(name, size, "%.15s", ifr.skl_ifr_name);
+	skl_sys_close((unsigned int)sock);
+}
+
+int net_configure(struct instance *in, struct shoal_error *err)
+{
+	const struct proto_network *net = &in->config.configure.network;
+	char why[256];
+	int ifindex, r;
+
+	r = skl_net_lo_up(why, sizeof(why));
+	if (r < 0)
+		return shoal_error_set(err, r, "%s", why);
+	if (in->netdev < 0)
+		return 0;
+	ifindex = skl_net_ifindex_by_mac(net->mac, why, sizeof(why));
+	if (ifindex < 0)
+		return shoal_error_set(err, ifindex, "%s", why);
+	in->eth_ifindex = ifindex;
+	net_ifname(ifindex, in->eth_name, sizeof(in->eth_name));
+	r = skl_net_set_mtu(ifindex, net->mtu, why, sizeof(why));
+	if (!r)
+		r = skl_net_link_up(ifindex, why, sizeof(why));
+	if (!r && net->ipv4.family)
+		r = skl_net_add_addr(ifindex, SKL_AF_INET, net->ipv4.addr, (int)net->ipv4.prefix,
+				     why, sizeof(why));
+	if (!r && net->ipv6.family)
+		r = skl_net_add_addr(ifindex, SKL_AF_INET6, net->ipv6.addr, (int)net->ipv6.prefix,
+				     why, sizeof(why));
+	if (!r && net->gateway4.family)
+		r = skl_net_add_default_route(SKL_AF_INET, net->gateway4.addr, why, sizeof(why));
+	if (!r && net->gateway6.family) {
+		/* A link-local gateway needs the device named: find it by its route. */
+		r = skl_net_add_route(SKL_AF_INET6, NULL, 0, net->gateway6.addr, ifindex, why,
+				      sizeof(why));
+	}
+	if (r < 0)
+		return shoal_error_set(err, r, "network: %s", why);
+	return 0;
+}

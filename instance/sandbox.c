@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The instance's lock-down: what it gives up, in the order it gives it up
+ * (start.c calls these in sequence; each step says why it comes where it
+ * does). This is the only file that includes <seccomp.h>, and it holds the
+ * seccomp allow-list as a table: every host system call an instance makes
+ * once it is ready, with the reason it needs it. The instance is the least
+ * trusted process of Shoal: its kernel parses packets and file system images
+ * and will run hostile jobs, so if that kernel is subverted, what it can do to
+ * the host is exactly what this table allows, inside empty namespaces,
+ * without capabilities, in a cgroup with limits.
+ *
+ * The filter is loaded with SECCOMP_FILTER_FLAG_TSYNC, so it holds on every
+ * thread the kernel already made, and threads made later inherit it. A call
+ * outside the table traps (SIGSYS): fatal.c sends `fatal` naming the call and
+ * the process exits. A thread that blocks SIGSYS (kernel-lib's own timer and
+ * device threads block every signal) is killed by the host kernel instead,
+ * with the same result for the supervisor minus the message.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/securebits.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "api/log.h"
+#include "instance/instance.h"
+
+/*
+ * The pid namespace comes first and on its own: it applies to the caller's
+ * children, so the caller forks right after (start.c), and the child, pid 1
+ * of a namespace holding nothing else, cannot see or signal any host process.
+ */
+int sandbox_unshare(struct shoal_error *err)
+{
+	if (unshare(CLONE_NEWPID) < 0)
+		return shoal_error_set(err, errno, "unshare a pid namespace");
+	return 0;
+}
+
+/*
+ * Then, in the child, everything else the instance may not share: the mount
+ * table (so the empty root below is ours alone), the network stack (the
+ * packet socket, already bound to the veth in the supervisor's namespace,
+ * keeps working; nothing new can be opened on the host's), System V IPC, and
+ * the host name (set to the instance's, for whoever looks at it). Mounts
+ * become private first so that nothing we do propagates back to the host.
+ */
+int sandbox_enter_namespaces(const char *hostname, struct shoal_error *err)
+{
+	if (unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) < 0)
+		return shoal_error_set(err, errno, "unshare mount, net, ipc and uts namespaces");
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return shoal_error_set(err, errno, "make every mount private");
+	if (sethostname(hostname, strlen(hostname)) < 0)
+		return shoal_error_set(err, errno, "sethostname %s", hostname);
+	return 0;
+}
+
+/*
+ * An empty root: a tiny read-only tmpfs becomes "/" and the host's tree is
+ * detached, so no host path can be opened any more, whatever the filter
+ * allows. The devices (packet socket, images) and /proc/self/status were
+ * opened before this and stay usable through their descriptors. /tmp is only
+ * a place to mount on in our private mount table; the host's /tmp is not
+ * touched. pivot_root(".", ".") stacks the old root on the new one, and the
+ * detach removes it.
+ */
+int sandbox_pivot_empty_root(struct shoal_error *err)
+{
+	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  "size=4k,nr_inodes=4,mode=0555") < 0)
+		return shoal_error_set(err, errno, "mount the empty root");
+	if (chdir("/tmp") < 0)
+		return shoal_error_set(err, errno, "chdir to the empty root");
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return shoal_error_set(err, errno, "pivot_root into the empty root");
+	if (umount2(".", MNT_DETACH) < 0)
+		return shoal_error_set(err, errno, "detach the host's root");
+	if (chdir("/") < 0)
+		return shoal_error_set(err, errno, "chdir /");
+	if (mount(NULL, "/", NULL,
+		  MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return shoal_error_set(err, errno, "make the empty root read-only");
+	return 0;
+}
+
+/*
+ * No capabilities, now or ever: the securebits stop uid 0 from getting them
+ * back through execve and lock that choice, the bounding set is emptied, the
+ * ambient set cleared, and the effective, permitted and inheritable sets
+ * zeroed. This comes after the steps that need privilege (namespaces, mounts,
+ * the packet socket's buffer sizes) and before the kernel boots.
+ */
+int sandbox_drop_capabilities(struct shoal_error *err)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2];
+	unsigned long cap;
+
+	if (prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
+					     SECBIT_NO_SETUID_FIXUP_LOCKED |
+					     SECBIT_KEEP_CAPS_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE |
+					     SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED) < 0)
+		return shoal_error_set(err, errno, "set securebits");
+	for (cap = 0; prctl(PR_CAPBSET_READ, cap) >= 0; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap) < 0)
+			return shoal_error_set(err, errno,
+					       "drop capability %lu from the bounding set", cap);
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		return shoal_error_set(err, errno, "clear the ambient capabilities");
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return shoal_error_set(err, errno, "capset: drop every capability");
+	return 0;
+}
+
+/* No execve can grant anything (setuid, file capabilities); seccomp requires it too. */
+int sandbox_no_new_privs(struct shoal_error *err)
+{
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return shoal_error_set(err, errno, "set no_new_privs");
+	return 0;
+}
+
+/*
+ * Resource limits, for what a cgroup does not bound or where there is none:
+ * descriptors (configure's max_open_files), processes (max_processes; the
+ * pids cgroup is what holds for uid 0, which RLIMIT_NPROC exempts), no core
+ * files (a core would hold the kernel's memory), no locked memory, no POSIX
+ * message queues, and address space: the kernel's RAM, plus room for thread
+ * stacks and the allocator.
+ */
+int sandbox_set_rlimits(const struct proto_configure *cfg, struct shoal_error *err)
+{
+	const struct {
+		int resource;
+		const char *name;
+		rlim_t value;
+	} limits[] = {
+		{ RLIMIT_NOFILE, "RLIMIT_NOFILE", cfg->limits.max_open_files },
+		{ RLIMIT_NPROC, "RLIMIT_NPROC", cfg->limits.max_processes },
+		{ RLIMIT_CORE, "RLIMIT_CORE", 0 },
+		{ RLIMIT_MEMLOCK, "RLIMIT_MEMLOCK", 0 },
+		{ RLIMIT_MSGQUEUE, "RLIMIT_MSGQUEUE", 0 },
+		{ RLIMIT_AS, "RLIMIT_AS", ((rlim_t)cfg->memory_mib + 1024) << 20 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
+		struct rlimit rl = { limits[i].value, limits[i].value };
+
+		if (setrlimit(limits[i].resource, &rl) < 0)
+			return shoal_error_set(err, errno, "setrlimit %s %llu", limits[i].name,
+					       (unsigned long long)limits[i].value);
+	}
+	return 0;
+}
+
+/*
+ * The seccomp allow-list: every host system call a ready instance makes, on
+ * any of its threads, and why. Calls made only while booting (thread and
+ * socket creation, opening files, mounting, ...) are not here: by the time
+ * the filter is loaded they are done. Some calls are allowed only with
+ * certain arguments: no executable memory can be made (so code can only be
+ * what was loaded before the filter), and socket options are limited to what
+ * the control channel sets.
+ */
+enum sandbox_arg_rule {
+	ARG_ANY = 0,
+	ARG_NO_PROT_EXEC, /* argument 2 (prot) without PROT_EXEC */
+	ARG_SOL_SOCKET, /* argument 1 (level) is SOL_SOCKET */
+	ARG_SO_SNDBUF, /* argument 1 is SOL_SOCKET and argument 2 is SO_SNDBUF */
+};
+
+static const struct sandbox_syscall {
+	const char *name;
+	enum sandbox_arg_rule rule;
+	const char *why;
+} sandbox_allowed[] = {
+	/* Threads and time: the kernel's CPU lock, semaphores, timers. */
+	{ "futex", ARG_ANY, "mutexes, condition variables, semaphores of the host operations" },
+	{ "restart_syscall", ARG_ANY, "an allowed call interrupted by a signal resumes" },
+	{ "rt_sigreturn", ARG_ANY, "return from the SIGALRM / fatal / shutdown handlers" },
+	{ "rt_sigprocmask", ARG_ANY, "glibc masks signals around thread exit at halt" },
+	{ "gettid", ARG_ANY, "the host operation gettid; fatal reports name the thread" },
+	{ "getpid", ARG_ANY, "log lines carry the pid" },
+	{ "exit", ARG_ANY, "a kernel thread ends (halt)" },
+	{ "exit_group", ARG_ANY, "the process ends" },
+	/* Memory: the allocator and thread stacks; never executable. */
+	{ "mmap", ARG_NO_PROT_EXEC, "malloc of large blocks (decoded messages, chunks)" },
+	{ "munmap", ARG_ANY, "free of large blocks; the kernel's RAM at halt" },
+	{ "mprotect", ARG_NO_PROT_EXEC, "malloc growing a heap arena" },
+	{ "mremap", ARG_ANY, "realloc of large blocks" },
+	{ "madvise", ARG_ANY, "malloc trimming; glibc returning a dead thread's stack" },
+	{ "brk", ARG_ANY, "malloc growing the main heap" },
+	/* The control channel. */
+	{ "recvmsg", ARG_ANY, "receive a control message with its descriptors" },
+	{ "sendmsg", ARG_ANY, "send a control message (and the fatal one)" },
+	{ "ppoll", ARG_ANY, "the control loop's wait, with shutdown signals unblocked" },
+	{ "accept4", ARG_ANY, "a restarted supervisor connects on adopt_listen_fd" },
+	{ "getsockopt", ARG_SOL_SOCKET, "channel_setup() checks an adoption connection" },
+	{ "setsockopt", ARG_SO_SNDBUF, "channel_setup() sizes an adoption connection's buffer" },
+	{ "close", ARG_ANY, "a closed connection; device descriptors at halt" },
+	{ "write", ARG_ANY, "log lines to stderr; the network device's eventfd" },
+	{ "read", ARG_ANY, "the network device's eventfd" },
+	{ "pread64", ARG_ANY, "stats: /proc/self/status through its descriptor" },
+	/* The network device (virtio-net on the packet socket). */
+	{ "poll", ARG_ANY, "the network device's poller waits for frames or a wake-up" },
+	{ "recvmmsg", ARG_ANY, "receive frames from the veth" },
+	{ "sendmmsg", ARG_ANY, "send frames to the veth" },
+	/* Disks (virtio-blk on image files). */
+	{ "preadv", ARG_ANY, "read disk sectors" },
+	{ "pwritev", ARG_ANY, "write disk sectors" },
+	{ "fdatasync", ARG_ANY, "flush a disk" },
+};
+
+#define SANDBOX_NALLOWED (sizeof(sandbox_allowed) / sizeof(sandbox_allowed[0]))
+
+uint32_t sandbox_seccomp_count(void)
+{
+	return (uint32_t)SANDBOX_NALLOWED;
+}
+
+void sandbox_seccomp_print(void)
+{
+	size_t i;
+
+	for (i = 0; i < SANDBOX_NALLOWED; i++)
+		printf("%-16s %-20s %s\n", sandbox_allowed[i].name,
+		       sandbox_allowed[i].rule == ARG_NO_PROT_EXEC ? "prot without PROT_EXEC"
+		       : sandbox_allowed[i].rule == ARG_SOL_SOCKET ? "level SOL_SOCKET"
+		       : sandbox_allowed[i].rule == ARG_SO_SNDBUF  ? "SOL_SOCKET/SO_SNDBUF"
+								   : "",
+		       sandbox_allowed[i].why);
+	printf("%zu host system calls allowed\n", SANDBOX_NALLOWED);
+}
+
+/* Names of host system calls by number, for fatal.c's SIGSYS message. */
+#define SANDBOX_NR_NAMES 512
+static const char *sandbox_nr_names[SANDBOX_NR_NAMES];
+
+const char *sandbox_syscall_name(long nr)
+{
+	if (nr >= 0 && nr < SANDBOX_NR_NAMES && sandbox_nr_names[nr])
+		return sandbox_nr_names[nr];
+	return "?";
+}
+
+static void sandbox_name_syscalls(void)
+{
+	int nr;
+
+	/* Resolved now: a signal handler cannot call libseccomp (it allocates). */
+	for (nr = 0; nr < SANDBOX_NR_NAMES; nr++)
+		sandbox_nr_names[nr] = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+}
+
+static int sandbox_add_rule(scmp_filter_ctx ctx, const struct sandbox_syscall *s,
+			    struct shoal_error *err)
+{
+	int nr = seccomp_syscall_resolve_name(s->name), r;
+
+	if (nr == __NR_SCMP_ERROR)
+		return shoal_error_set(err, ENOSYS, "seccomp: no system call named %s", s->name);
+	switch (s->rule) {
+	case ARG_NO_PROT_EXEC:
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+				     SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+		break;
+	case ARG_SOL_SOCKET:
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET));
+		break;
+	case ARG_SO_SNDBUF:
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 2, SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET),
+				     SCMP_A2(SCMP_CMP_EQ, SO_SNDBUF));
+		break;
+	default:
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+		break;
+	}
+	if (r < 0)
+		return shoal_error_set(err, r, "seccomp: allow %s", s->name);
+	return 0;
+}
+
+/*
+ * Last, once the kernel is up and plumbed: the filter. Every other call
+ * traps; calls of another architecture's ABI (int 0x80) kill the process.
+ */
+int sandbox_seccomp_load(uint32_t *allowed, struct shoal_error *err)
+{
+	scmp_filter_ctx ctx;
+	size_t i;
+	int r;
+
+	sandbox_name_syscalls();
+	ctx = seccomp_init(SCMP_ACT_TRAP);
+	if (!ctx)
+		return shoal_error_set(err, ENOMEM, "seccomp_init");
+	r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+	if (r < 0) {
+		seccomp_release(ctx);
+		return shoal_error_set(err, r, "seccomp: TSYNC");
+	}
+	for (i = 0; i < SANDBOX_NALLOWED; i++) {
+		r = sandbox_add_rule(ctx, &sandbox_allowed[i], err);
+		if (r < 0) {
+			seccomp_release(ctx);
+			return r;
+		}
+	}
+	r = seccomp_load(ctx);
+	seccomp_release(ctx);
+	if (r < 0)
+		return shoal_error_set(err, r, "seccomp_load");
+	*allowed = (uint32_t)SANDBOX_NALLOWED;
+	return 0;
+}
