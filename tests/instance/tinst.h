@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A small supervisor for the instance tests: it spawns the real
+ * shoal-instance ($SHOAL_BUILD/instance/shoal-instance) on one end of a real
+ * SEQPACKET socketpair and speaks the control protocol on the other with the
+ * shared codec (api/channel.h), as shoald will. Every wait has a timeout, and
+ * a failed expectation ends the case through the harness.
+ *
+ * Instance ids are "t<test pid>-<n>". A guardian process, started with the
+ * first instance, outlives the test: once the test is gone (however it ended)
+ * it gives the instances a few seconds to go by themselves, then kills what
+ * is left in their cgroups and removes the cgroups, so a failed or killed case
+ * leaves nothing behind.
+ */
+#ifndef SHOAL_TESTS_INSTANCE_TINST_H
+#define SHOAL_TESTS_INSTANCE_TINST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "api/proto.h"
+
+struct knetns;
+
+struct tinst {
+	pid_t pid; /* the process we spawned: the monitor (or the instance, --unconfined) */
+	int sock; /* our end of the control channel, or -1 */
+	char id[64]; /* instance id */
+	uint64_t next_id;
+	bool reaped;
+	int status; /* wait status once reaped */
+};
+
+/* Skip the case unless root (namespaces, cgroups, packet sockets). */
+void tinst_require_root(void);
+
+/* Spawn an instance with extra command-line arguments (NULL-terminated, may be NULL). */
+void tinst_spawn(struct tinst *t, const char *const *args);
+/* The same, inside network namespace @ns (so it can open an interface there by name). */
+void tinst_spawn_netns(struct tinst *t, struct knetns *ns, const char *const *args);
+
+/* Receive the next message within @timeout_ms: 0, -ETIMEDOUT or -ECONNRESET (end of file). */
+int tinst_recv(struct tinst *t, struct proto_msg *msg, int timeout_ms);
+/* The next message must be of @type; fails the case otherwise. Caller frees @msg. */
+void tinst_expect(struct tinst *t, struct proto_msg *msg, enum proto_type type, int timeout_ms);
+/* The next message must be `ok` for @id and @request (reply in @msg, caller frees). */
+void tinst_expect_ok(struct tinst *t, struct proto_msg *msg, uint64_t id, enum proto_type request,
+		     int timeout_ms);
+/* The next message must be `error` for @id with @code; returns nothing, frees it. */
+void tinst_expect_error(struct tinst *t, uint64_t id, enum proto_error_code code, int timeout_ms);
+/* End of file must come within @timeout_ms (messages before it are skipped). */
+void tinst_expect_eof(struct tinst *t, int timeout_ms);
+
+/* Send a message (descriptors as proto_msg_nfds() says); a request gets the next id. */
+uint64_t tinst_send(struct tinst *t, struct proto_msg *msg, const int *fds, size_t nfds);
+/* Send raw bytes as one packet, bypassing our encoder's checks. */
+void tinst_send_raw(struct tinst *t, const char *text, size_t len);
+
+/* Read the instance's hello and send ours. */
+void tinst_hello(struct tinst *t);
+/*
+ * A configure message for this instance with the defaults the tests use (64
+ * MiB, no network, keep_on_supervisor_exit false); change fields, then
+ * tinst_configure_send().
+ */
+void tinst_configure_init(struct tinst *t, struct proto_msg *msg);
+/* Send configure, expect ok and ready (kept in @ready, caller frees). */
+void tinst_boot(struct tinst *t, struct proto_msg *cfg, const int *fds, size_t nfds,
+		struct proto_msg *ready);
+/* spawn + hello + default configure + ready, in one. */
+void tinst_start(struct tinst *t, const char *const *args, struct proto_msg *ready);
+
+/* Shutdown request, ok, end of file, exit status 0. */
+void tinst_shutdown(struct tinst *t);
+/* Wait for the spawned process to exit within @timeout_ms; true if it did. */
+bool tinst_wait_exit(struct tinst *t, int timeout_ms);
+/* Close our end of the channel. */
+void tinst_close(struct tinst *t);
+
+/* The instance proper: the monitor's child (pid 1 of its namespace). */
+pid_t tinst_inner_pid(struct tinst *t);
+
+/* Upload @len bytes to @path in chunks; returns the reply (ok or error) message type. */
+enum proto_type tinst_put(struct tinst *t, const char *path, const void *data, size_t len,
+			  uint32_t mode);
+/* Download @path; returns a malloc()ed buffer and its size, or NULL with *@code set. */
+void *tinst_get(struct tinst *t, const char *path, size_t *len, uint32_t *mode,
+		enum proto_error_code *code);
+
+/* stats, answered ok; the result in @msg (caller frees). */
+void tinst_stats(struct tinst *t, struct proto_msg *msg);
+
+#endif /* SHOAL_TESTS_INSTANCE_TINST_H */
