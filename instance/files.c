@@ -15,6 +15,8 @@
  * answered `ok` with its size first; its chunks are then produced one at a
  * time, only while the control queue is short (files_pump()), so a large
  * download never fills memory and never keeps the control loop from reading.
+ * Files that report 0 bytes but have content (procfs, sysfs) are read whole,
+ * up to 1 MiB, before the answer, so that the size announced is the truth.
  * At most FILES_STREAMS_MAX (16) streams are open at once.
  */
 #include <errno.h>
@@ -30,6 +32,8 @@
 #define FILES_STREAMS_MAX 16
 /* Kernel memory an upload must leave free. */
 #define FILES_RESERVE_BYTES (8u << 20)
+/* Files that report 0 bytes (procfs, sysfs) are read whole, up to this. */
+#define FILES_SNAPSHOT_MAX (1 << 20)
 
 enum files_kind {
 	FILES_NONE = 0,
@@ -45,6 +49,7 @@ struct files_stream {
 	uint32_t mode;
 	char path[PROTO_PATH_MAX + 1];
 	char tmp[PROTO_PATH_MAX + 1]; /* uploads: the temporary file */
+	unsigned char *snapshot; /* downloads of files that say 0 bytes (procfs): the content */
 };
 
 struct files {
@@ -90,6 +95,7 @@ static void files_close(struct files_stream *s)
 		skl_sys_close((unsigned int)s->fd);
 	if (s->kind == FILES_PUT && s->tmp[0])
 		skl_sys_unlinkat(SKL_AT_FDCWD, s->tmp, 0);
+	free(s->snapshot);
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
 }
@@ -262,6 +268,32 @@ void files_end(struct instance *in, const struct proto_file_end *end)
 	files_put_finish(in, s);
 }
 
+/* Read a file that claims 0 bytes into memory (at most FILES_SNAPSHOT_MAX). */
+static int files_snapshot(struct files_stream *s, long fd, const char *path,
+			  struct shoal_error *err)
+{
+	size_t len = 0;
+	long n = 0;
+
+	s->snapshot = malloc(FILES_SNAPSHOT_MAX + 1);
+	if (!s->snapshot)
+		return shoal_error_set(err, ENOMEM, "file_get %s", path);
+	while (len <= FILES_SNAPSHOT_MAX &&
+	       (n = skl_sys_read((unsigned int)fd, (char *)s->snapshot + len,
+				 FILES_SNAPSHOT_MAX + 1 - len)) > 0)
+		len += (size_t)n;
+	if (n < 0 || len > FILES_SNAPSHOT_MAX) {
+		free(s->snapshot);
+		s->snapshot = NULL;
+		if (n < 0)
+			return shoal_error_set(err, (int)n, "file_get %s: read", path);
+		return shoal_error_set(err, EFBIG, "file_get %s: a generated file over %d bytes",
+				       path, FILES_SNAPSHOT_MAX);
+	}
+	s->size = len;
+	return 0;
+}
+
 int files_get_begin(struct instance *in, uint64_t id, const struct proto_file_get *req,
 		    struct proto_file_get_result *res, struct shoal_error *err)
 {
@@ -288,10 +320,19 @@ int files_get_begin(struct instance *in, uint64_t id, const struct proto_file_ge
 				       req->path, (long long)st.st_size,
 				       (unsigned long long)PROTO_FILE_SIZE_MAX);
 	}
+	if (st.st_size == 0) {
+		/* procfs and sysfs files say 0 bytes and have more: take them whole. */
+		r = files_snapshot(s, fd, req->path, err);
+		if (r < 0) {
+			skl_sys_close((unsigned int)fd);
+			return (int)r;
+		}
+	} else {
+		s->size = (uint64_t)st.st_size;
+	}
 	s->kind = FILES_GET;
 	s->id = id;
 	s->fd = fd;
-	s->size = (uint64_t)st.st_size;
 	s->offset = 0;
 	snprintf(s->path, sizeof(s->path), "%s", req->path);
 	res->size = s->size;
@@ -347,7 +388,7 @@ bool files_pump(struct instance *in)
 
 	if (s->offset == s->size) {
 		n = skl_sys_fstat((unsigned int)s->fd, &st);
-		if (n == 0 && (uint64_t)st.st_size != s->size) {
+		if (n == 0 && !s->snapshot && (uint64_t)st.st_size != s->size) {
 			shoal_error_set(&err, EIO, "file_get %s: the file changed size to %lld",
 					s->path, (long long)st.st_size);
 			files_get_end(in, s, -EIO, err.msg);
@@ -358,7 +399,13 @@ bool files_pump(struct instance *in)
 	}
 	want = s->size - s->offset < PROTO_CHUNK_MAX ? (size_t)(s->size - s->offset)
 						     : PROTO_CHUNK_MAX;
-	n = skl_sys_pread64((unsigned int)s->fd, (char *)f->buf, want, (long long)s->offset);
+	if (s->snapshot) {
+		memcpy(f->buf, s->snapshot + s->offset, want);
+		n = (long)want;
+	} else {
+		n = skl_sys_pread64((unsigned int)s->fd, (char *)f->buf, want,
+				    (long long)s->offset);
+	}
 	if (n <= 0) {
 		if (n == 0)
 			shoal_error_set(&err, EIO, "file_get %s: the file shrank to %llu bytes",

@@ -198,6 +198,15 @@ static const struct sandbox_syscall {
 	{ "gettid", ARG_ANY, "the host operation gettid; fatal reports name the thread" },
 	{ "getpid", ARG_ANY, "log lines carry the pid" },
 	{ "exit", ARG_ANY, "a kernel thread ends (halt)" },
+	/*
+	 * A thread created just before the filter may start after it: glibc's
+	 * thread start registers these (with every signal blocked, so a trap
+	 * there would kill the process without a word), and our kernel
+	 * threads set an alternate signal stack for fatal.c.
+	 */
+	{ "set_robust_list", ARG_ANY, "glibc registers a new thread's robust futex list" },
+	{ "rseq", ARG_ANY, "glibc registers a new thread's restartable sequence area" },
+	{ "sigaltstack", ARG_ANY, "a new kernel thread's stack for fatal signal handlers" },
 	{ "exit_group", ARG_ANY, "the process ends" },
 	/* Memory: the allocator and thread stacks; never executable. */
 	{ "mmap", ARG_NO_PROT_EXEC, "malloc of large blocks (decoded messages, chunks)" },
