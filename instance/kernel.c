@@ -34,7 +34,7 @@
 
 #define KERNEL_THREAD_STACK (256 * 1024) /* as kernel-lib's POSIX host: see posix.c */
 #define KERNEL_ALTSTACK (16 * 1024)
-#define KERNEL_LOGLEVEL 6 /* console: up to info, so boot messages reach the log */
+#define KERNEL_LOGLEVEL 7 /* console: up to info (<7), so boot messages reach the log */
 
 struct kernel_thread_start {
 	void (*fn)(void *);

@@ -300,9 +300,10 @@ int selfcheck_run(struct instance *in)
 		skl_sys_close((unsigned int)fd);
 	fd = skl_sys_openat(SKL_AT_FDCWD, "/dev/kmsg", SKL_O_WRONLY | SKL_O_CLOEXEC, 0);
 	if (fd >= 0) {
+		/* With its newline: a record without one waits for more text. */
 		char line[80];
 		int n = snprintf(line, sizeof(line),
-				 "shoal-instance selfcheck: %d passed, %d failed", sc.passed,
+				 "shoal-instance selfcheck: %d passed, %d failed\n", sc.passed,
 				 sc.failed);
 
 		skl_sys_write((unsigned int)fd, line, (size_t)n);
