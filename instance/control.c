@@ -271,6 +271,7 @@ static void control_shutdown(struct control *c, uint64_t id, const char *why)
 	shoal_log_info("shutting down: %s", why);
 	in->state = PROTO_STATE_STOPPING;
 	files_cancel_all(in, true, "the instance is shutting down");
+	disks_unmount(in);
 	kernel_halt(in);
 	if (id) {
 		proto_msg_init_ok(&msg, id, PROTO_SHUTDOWN);

@@ -4,7 +4,8 @@
  * descriptor, checked) while the instance can still see the host's files;
  * before boot each becomes a virtio-blk device of the kernel (vda, vdb, ... in
  * order), and after boot each is mounted at its mount point inside the
- * instance, read-only when asked. kernel-lib opens images by path only, so
+ * instance, read-only when asked. At shutdown they are synced and unmounted
+ * before the kernel halts, so that an image is left clean. kernel-lib opens images by path only, so
  * an open image is handed over as /proc/self/fd/N, which works until the
  * process gives up its view of the host (start.c plugs devices before that).
  */
@@ -17,6 +18,7 @@
 
 #include <skl.h>
 
+#include "api/log.h"
 #include "instance/instance.h"
 
 int disks_check(struct instance *in, struct shoal_error *err)
@@ -130,4 +132,22 @@ int disks_mount(struct instance *in, struct shoal_error *err)
 					       dev, d->fstype, d->mount_point);
 	}
 	return 0;
+}
+
+void disks_unmount(struct instance *in)
+{
+	const struct proto_configure *cfg = &in->config.configure;
+	size_t i;
+	long r;
+
+	if (!in->configured || !cfg->ndisks || !skl_is_running())
+		return;
+	/* Everything reaches the images, and ext4 closes its journal: the image is clean. */
+	skl_sys_sync();
+	for (i = cfg->ndisks; i-- > 0;) {
+		r = skl_sys_umount2((char *)cfg->disks[i].mount_point, 0);
+		if (r < 0)
+			shoal_log_warn("disks[%zu]: umount %s: %s", i, cfg->disks[i].mount_point,
+				       strerror((int)-r));
+	}
 }

@@ -189,6 +189,7 @@ int net_configure(struct instance *in, struct shoal_error *err);
 int disks_check(struct instance *in, struct shoal_error *err);
 int disks_attach(struct instance *in, struct shoal_error *err);
 int disks_mount(struct instance *in, struct shoal_error *err);
+void disks_unmount(struct instance *in);
 
 /* sandbox.c: lock-down. The only user of <seccomp.h>. */
 int sandbox_unshare(struct shoal_error *err); /* pid namespace: before the fork */

@@ -249,7 +249,8 @@ TEST(rlimits_and_cgroup_limits_from_configure_and_cgroup_removed_at_exit)
 				 v2 ? "cgroup.threads" : "tasks");
 			f = fopen(tasks, "r");
 			if (!f)
-				break; /* v2 without threaded mode: cgroup.procs was checked above */
+				break; /* v2 without threaded mode: cgroup.procs was checked above
+					*/
 			snprintf(want, sizeof(want), "%s\n", e->d_name);
 			while (fgets(line, sizeof(line), f))
 				if (!strcmp(line, want))

@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Failure stays inside the instance and says what it was: a kernel panic and
+ * a failed boot after configure end the process with a `fatal` message and a
+ * matching exit status; a boot that hangs is ended by the watchdog; a
+ * configure that cannot work is refused up front and changes nothing; SIGTERM
+ * shuts the instance down cleanly, cgroup included.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tests/harness.h"
+#include "tests/instance/tinst.h"
+
+/* Configure @cfg, expect ok, then fatal of @reason within @timeout_ms; exit status @status. */
+static void expect_fatal(struct tinst *t, struct proto_msg *cfg, const int *fds, size_t nfds,
+			 enum proto_fatal_reason reason, const char *text, int timeout_ms,
+			 int status)
+{
+	struct proto_msg msg;
+	uint64_t id = tinst_send(t, cfg, fds, nfds);
+	char dir[256];
+
+	tinst_expect_ok(t, &msg, id, PROTO_CONFIGURE, 10000);
+	proto_msg_free(&msg);
+	tinst_expect(t, &msg, PROTO_FATAL, timeout_ms);
+	printf("fatal: %s\n", msg.fatal.message);
+	CHECK_EQ_INT(msg.fatal.reason, reason);
+	CHECK(strstr(msg.fatal.message, text) != NULL);
+	proto_msg_free(&msg);
+	tinst_expect_eof(t, 5000);
+	CHECK(tinst_wait_exit(t, 5000));
+	CHECK(WIFEXITED(t->status));
+	CHECK_EQ_INT(WEXITSTATUS(t->status), status);
+	snprintf(dir, sizeof(dir), "/sys/fs/cgroup/pids/shoal/%s", t->id);
+	CHECK(access(dir, F_OK) != 0);
+}
+
+TEST(a_kernel_panic_is_reported_as_fatal)
+{
+	struct proto_msg cfg;
+	struct tinst t;
+
+	tinst_require_root();
+	tinst_spawn(&t, NULL);
+	tinst_hello(&t);
+	tinst_configure_init(&t, &cfg);
+	/* No init to run: the kernel panics late in its boot, as a real one would. */
+	cfg.configure.kernel_cmdline = "rdinit=/nonexistent";
+	expect_fatal(&t, &cfg, NULL, 0, PROTO_FATAL_PANIC, "Kernel panic - not syncing", 20000, 4);
+}
+
+TEST(a_failed_mount_after_configure_is_boot_failed)
+{
+	struct proto_msg cfg;
+	struct tinst t;
+	int fd;
+
+	tinst_require_root();
+	/* An image of zeros: no file system the kernel can mount. */
+	fd = memfd_create("zeros", MFD_CLOEXEC);
+	CHECK(fd >= 0 && ftruncate(fd, 8 << 20) == 0);
+	tinst_spawn(&t, NULL);
+	tinst_hello(&t);
+	tinst_configure_init(&t, &cfg);
+	cfg.configure.disks[0].fd = 0;
+	cfg.configure.disks[0].mount_point = "/data";
+	cfg.configure.disks[0].fstype = "ext4";
+	cfg.configure.ndisks = 1;
+	expect_fatal(&t, &cfg, &fd, 1, PROTO_FATAL_BOOT_FAILED, "mount /dev/vda", 20000, 3);
+	close(fd);
+}
+
+TEST(an_fstype_the_kernel_lacks_is_boot_failed)
+{
+	struct proto_msg cfg;
+	struct tinst t;
+	int fd;
+
+	tinst_require_root();
+	fd = memfd_create("zeros", MFD_CLOEXEC);
+	CHECK(fd >= 0 && ftruncate(fd, 8 << 20) == 0);
+	tinst_spawn(&t, NULL);
+	tinst_hello(&t);
+	tinst_configure_init(&t, &cfg);
+	cfg.configure.disks[0].fd = 0;
+	cfg.configure.disks[0].mount_point = "/data";
+	cfg.configure.disks[0].fstype = "xfs";
+	cfg.configure.ndisks = 1;
+	expect_fatal(&t, &cfg, &fd, 1, PROTO_FATAL_BOOT_FAILED, "has no xfs", 20000, 3);
+	close(fd);
+}
+
+TEST_TIMEOUT(a_boot_that_hangs_is_ended_by_the_watchdog, 90)
+{
+	struct proto_msg cfg;
+	struct tinst t;
+
+	tinst_require_root();
+	tinst_spawn(&t, NULL);
+	tinst_hello(&t);
+	tinst_configure_init(&t, &cfg);
+	/*
+	 * More RAM than RLIMIT_AS lets the process map: the kernel panics
+	 * before it has registered its panic hook, and spins (see the README:
+	 * kernel-lib could register the hook first). The watchdog ends it.
+	 */
+	cfg.configure.kernel_cmdline = "mem=4096M";
+	expect_fatal(&t, &cfg, NULL, 0, PROTO_FATAL_BOOT_FAILED, "did not finish within", 40000, 3);
+}
+
+TEST(a_configure_that_cannot_work_is_refused_and_changes_nothing)
+{
+	struct proto_msg cfg, ready;
+	struct tinst t;
+	uint64_t id;
+	int pipefd[2];
+
+	tinst_require_root();
+	tinst_spawn(&t, NULL);
+	tinst_hello(&t);
+	/* Less memory than the library kernel boots with. */
+	tinst_configure_init(&t, &cfg);
+	cfg.configure.memory_mib = 8;
+	id = tinst_send(&t, &cfg, NULL, 0);
+	tinst_expect_error(&t, id, PROTO_ERR_BAD_REQUEST, 5000);
+	/* A disk image that does not exist. */
+	tinst_configure_init(&t, &cfg);
+	cfg.configure.disks[0].path = "/nonexistent/shoal-test.img";
+	cfg.configure.disks[0].mount_point = "/data";
+	cfg.configure.disks[0].fstype = "ext4";
+	cfg.configure.ndisks = 1;
+	id = tinst_send(&t, &cfg, NULL, 0);
+	tinst_expect_error(&t, id, PROTO_ERR_NOT_FOUND, 5000);
+	/* A "packet socket" that is a pipe. */
+	CHECK(pipe(pipefd) == 0);
+	tinst_configure_init(&t, &cfg);
+	cfg.configure.has_network = true;
+	cfg.configure.network.fd = 0;
+	cfg.configure.network.mac[0] = 0x02;
+	cfg.configure.network.mac[5] = 0x01;
+	id = tinst_send(&t, &cfg, &pipefd[0], 1);
+	tinst_expect_error(&t, id, PROTO_ERR_BAD_REQUEST, 5000);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	/* A disk passed read-only that is not configured read_only. */
+	{
+		int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+
+		tinst_configure_init(&t, &cfg);
+		cfg.configure.disks[0].fd = 0;
+		cfg.configure.disks[0].mount_point = "/data";
+		cfg.configure.disks[0].fstype = "ext4";
+		cfg.configure.ndisks = 1;
+		id = tinst_send(&t, &cfg, &fd, 1);
+		tinst_expect_error(&t, id, PROTO_ERR_BAD_REQUEST, 5000);
+		close(fd);
+	}
+	/* Still new, still configurable. */
+	tinst_configure_init(&t, &cfg);
+	tinst_boot(&t, &cfg, NULL, 0, &ready);
+	proto_msg_free(&ready);
+	tinst_shutdown(&t);
+}
+
+TEST(sigterm_shuts_the_instance_down)
+{
+	struct tinst t;
+	char dir[256];
+
+	tinst_require_root();
+	tinst_start(&t, NULL, NULL);
+	snprintf(dir, sizeof(dir), "/sys/fs/cgroup/pids/shoal/%s", t.id);
+	CHECK(kill(t.pid, SIGTERM) == 0);
+	tinst_expect_eof(&t, 5000);
+	CHECK(tinst_wait_exit(&t, 5000));
+	CHECK(WIFEXITED(t.status));
+	CHECK_EQ_INT(WEXITSTATUS(t.status), 0);
+	CHECK(access(dir, F_OK) != 0);
+}
