@@ -7,8 +7,9 @@
  * `configure` to `ready`), sandbox.c and cgroup.c (lock-down), monitor.c (the
  * process outside the pid namespace), kernel.c (booting the library kernel),
  * rootfs.c, net.c and disks.c (plumbing inside it), files.c, stats.c and
- * console.c (what the supervisor asks for), fatal.c (the last message), and
- * stdio.c (the driver for people). Everything runs on the main thread except
+ * console.c (what the supervisor asks for), fatal.c (the last message),
+ * selfcheck.c (kernel checks under the lock-down) and stdio.c (the driver for
+ * people). Everything runs on the main thread except
  * the library kernel's own threads, which enter this code only through the
  * host operations kernel.c installs (console output, panic).
  */

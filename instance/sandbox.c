@@ -248,7 +248,7 @@ void sandbox_seccomp_print(void)
 	size_t i;
 
 	for (i = 0; i < SANDBOX_NALLOWED; i++)
-		printf("%-16s %-20s %s\n", sandbox_allowed[i].name,
+		printf("%-16s %-24s %s\n", sandbox_allowed[i].name,
 		       sandbox_allowed[i].rule == ARG_NO_PROT_EXEC ? "prot without PROT_EXEC"
 		       : sandbox_allowed[i].rule == ARG_SOL_SOCKET ? "level SOL_SOCKET"
 		       : sandbox_allowed[i].rule == ARG_SO_SNDBUF  ? "SOL_SOCKET/SO_SNDBUF"
