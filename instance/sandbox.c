@@ -162,6 +162,12 @@ int sandbox_set_rlimits(const struct proto_configure *cfg, struct shoal_error *e
 	for (i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
 		struct rlimit rl = { limits[i].value, limits[i].value };
 
+#ifdef __SANITIZE_ADDRESS__
+		/* AddressSanitizer reserves terabytes of shadow: no address space limit. */
+		if (limits[i].resource == RLIMIT_AS)
+			continue;
+#endif
+
 		if (setrlimit(limits[i].resource, &rl) < 0)
 			return shoal_error_set(err, errno, "setrlimit %s %llu", limits[i].name,
 					       (unsigned long long)limits[i].value);

@@ -51,6 +51,7 @@ static void net_configure(struct tinst *t, struct proto_msg *cfg, int mtu, bool 
 	parse_cidr(&cfg->configure.network.ipv4, AF_INET, "198.18.7.2", 24);
 	parse_cidr(&cfg->configure.network.ipv6, AF_INET6, "fd53:7::2", 64);
 	parse_ip(&cfg->configure.network.gateway4, AF_INET, "198.18.7.1");
+	parse_ip(&cfg->configure.network.gateway6, AF_INET6, "fd53:7::1");
 	parse_ip(&cfg->configure.network.dns[0], AF_INET, "198.18.7.1");
 	cfg->configure.network.ndns = 1;
 	cfg->configure.network.mtu = (uint32_t)mtu;
@@ -127,6 +128,15 @@ TEST(host_pings_the_instance_on_a_passed_packet_socket)
 	free(text);
 	text = get_text(&t, "/etc/hosts");
 	CHECK(strstr(text, "198.18.7.2\ttinst\n") && strstr(text, "fd53:7::2\ttinst\n"));
+	free(text);
+	/* The default routes, as the instance kernel has them. */
+	text = get_text(&t, "/proc/net/route");
+	CHECK(strstr(text, "eth0\t00000000\t010712C6") != NULL);
+	free(text);
+	text = get_text(&t, "/proc/net/ipv6_route");
+	CHECK(strstr(text,
+		     "00000000000000000000000000000000 00 00000000000000000000000000000000 00 "
+		     "fd530007000000000000000000000001") != NULL);
 	free(text);
 	tinst_shutdown(&t);
 }
