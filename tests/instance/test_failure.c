@@ -183,3 +183,24 @@ TEST(sigterm_shuts_the_instance_down)
 	CHECK_EQ_INT(WEXITSTATUS(t.status), 0);
 	CHECK(access(dir, F_OK) != 0);
 }
+
+TEST(a_fatal_signal_is_reported_before_the_exit)
+{
+	struct proto_msg msg;
+	struct tinst t;
+
+	tinst_require_root();
+	tinst_start(&t, NULL, NULL);
+	/* As if the instance had faulted: the same handler runs. */
+	CHECK(kill(tinst_inner_pid(&t), SIGBUS) == 0);
+	tinst_expect(&t, &msg, PROTO_FATAL, 5000);
+	printf("fatal: %s\n", msg.fatal.message);
+	CHECK_EQ_INT(msg.fatal.reason, PROTO_FATAL_SIGNAL);
+	CHECK_EQ_INT(msg.fatal.signal, SIGBUS);
+	CHECK(strstr(msg.fatal.message, "SIGBUS") != NULL);
+	proto_msg_free(&msg);
+	tinst_expect_eof(&t, 5000);
+	CHECK(tinst_wait_exit(&t, 5000));
+	CHECK(WIFEXITED(t.status));
+	CHECK_EQ_INT(WEXITSTATUS(t.status), 128 + SIGBUS);
+}
