@@ -6,7 +6,8 @@
  *
  *  1. configure: check the request and open every host resource it names (the
  *     interface's packet socket, the disk images) while the process can still
- *     see the host; make the cgroup (the parent will remove it).
+ *     see the host; make the cgroup (the parent will remove it). Failures
+ *     here are answered with an error and change nothing.
  *  2. pid namespace: unshare it and fork. The parent stays outside as the
  *     monitor (monitor.c): it waits, passes the exit status on, removes the
  *     cgroup. The child is pid 1 of the new namespace and becomes the
@@ -128,6 +129,15 @@ int start_configure(struct instance *in, struct proto_msg *msg, int *fds, size_t
 	r = disks_check(in, err);
 	if (r < 0)
 		goto fail;
+	/* The cgroup, made by the process that will remove it (the monitor). */
+	if (!in->opt.unconfined && !in->opt.no_cgroup) {
+		uint64_t t = instance_now_us();
+
+		r = cgroup_create(&in->cgroup, in->opt.cgroup_root, cfg->instance_id, cfg, err);
+		if (r < 0)
+			goto fail;
+		in->timings.lockdown_us += instance_now_us() - t;
+	}
 	in->configured = true;
 	shoal_log_info("configured as %s: %u MiB, %s, %zu disks", cfg->instance_id, cfg->memory_mib,
 		       cfg->has_network ? "network" : "no network", cfg->ndisks);
@@ -135,6 +145,7 @@ int start_configure(struct instance *in, struct proto_msg *msg, int *fds, size_t
 
 fail:
 	/* Leave nothing half-taken: close what was kept and forget the message. */
+	cgroup_remove(&in->cgroup);
 	if (in->packet_fd >= 0)
 		close(in->packet_fd);
 	in->packet_fd = -1;
@@ -304,21 +315,11 @@ static int start_boot(struct instance *in, struct shoal_error *err)
 
 int start_instance(struct instance *in, struct shoal_error *err)
 {
-	const struct proto_configure *cfg = &in->config.configure;
 	uint64_t t = instance_now_us();
 	pid_t pid;
 	int r;
 
 	if (!in->opt.unconfined) {
-		/* 1. The cgroup, made by the process that will remove it. */
-		start_phase_begin("make the cgroup");
-		if (!in->opt.no_cgroup) {
-			r = cgroup_create(&in->cgroup, in->opt.cgroup_root, cfg->instance_id, cfg,
-					  err);
-			if (r < 0)
-				return r;
-		}
-
 		/*
 		 * 2. A pid namespace applies to the children of the caller, so
 		 * the instance proper is a child: pid 1 of a namespace that
@@ -341,7 +342,7 @@ int start_instance(struct instance *in, struct shoal_error *err)
 		/* The instance must not outlive its monitor (it would leak the cgroup). */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 	}
-	in->timings.lockdown_us = instance_now_us() - t;
+	in->timings.lockdown_us += instance_now_us() - t;
 	r = start_boot(in, err);
 	if (r < 0)
 		fatal_exit(PROTO_FATAL_BOOT_FAILED, err->msg);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -203,4 +204,46 @@ TEST(a_fatal_signal_is_reported_before_the_exit)
 	CHECK(tinst_wait_exit(&t, 5000));
 	CHECK(WIFEXITED(t.status));
 	CHECK_EQ_INT(WEXITSTATUS(t.status), 128 + SIGBUS);
+}
+
+TEST(a_cgroup_in_use_under_the_same_name_is_refused)
+{
+	struct proto_msg cfg, ready;
+	struct tinst t;
+	char dir[256], procs[300], pid[32];
+	uint64_t id;
+	pid_t sleeper;
+	FILE *f;
+
+	tinst_require_root();
+	tinst_spawn(&t, NULL);
+	tinst_hello(&t);
+	/* Someone else's process already lives in a cgroup of that name. */
+	snprintf(dir, sizeof(dir), "/sys/fs/cgroup/pids/shoal/%s", t.id);
+	if (access("/sys/fs/cgroup/pids", F_OK))
+		SKIP("no cgroup v1 pids hierarchy on this host");
+	mkdir("/sys/fs/cgroup/pids/shoal", 0755);
+	CHECK(mkdir(dir, 0755) == 0);
+	sleeper = fork();
+	if (sleeper == 0) {
+		pause();
+		_exit(0);
+	}
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+	f = fopen(procs, "w");
+	CHECK(f != NULL);
+	snprintf(pid, sizeof(pid), "%d", (int)sleeper);
+	fputs(pid, f);
+	CHECK(fclose(f) == 0);
+	tinst_configure_init(&t, &cfg);
+	id = tinst_send(&t, &cfg, NULL, 0);
+	tinst_expect_error(&t, id, PROTO_ERR_EXISTS, 5000);
+	/* Gone again: the configure goes through, and the leftover is replaced. */
+	kill(sleeper, SIGKILL);
+	waitpid(sleeper, NULL, 0);
+	tinst_configure_init(&t, &cfg);
+	tinst_boot(&t, &cfg, NULL, 0, &ready);
+	proto_msg_free(&ready);
+	tinst_shutdown(&t);
+	CHECK(access(dir, F_OK) != 0);
 }
