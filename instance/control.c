@@ -81,18 +81,6 @@ int control_create(struct instance *in, int sock, struct shoal_error *err)
 	c->in = in;
 	c->sock = sock;
 	in->ctl = c;
-	in->state = PROTO_STATE_NEW;
-	in->packet_fd = -1;
-	in->adopt_listen_fd = -1;
-	in->status_fd = -1;
-	in->netdev = -1;
-	for (i = 0; i < PROTO_DISKS_MAX; i++)
-		in->disk_fds[i] = -1;
-	for (i = 0; i < CGROUP_MAX_DIRS; i++)
-		in->cgroup.procs_fds[i] = -1;
-	r = files_create(in);
-	if (r < 0)
-		return shoal_error_set(err, r, "file stream state");
 
 	r = channel_setup(sock, err);
 	if (r < 0)

@@ -159,6 +159,23 @@ static int main_parse_options(int argc, char **argv, struct instance_options *op
 	return 0;
 }
 
+/* Nothing open, nothing made: every descriptor -1. */
+static int main_init_instance(struct instance *in)
+{
+	size_t i;
+
+	in->state = PROTO_STATE_NEW;
+	in->packet_fd = -1;
+	in->adopt_listen_fd = -1;
+	in->status_fd = -1;
+	in->netdev = -1;
+	for (i = 0; i < PROTO_DISKS_MAX; i++)
+		in->disk_fds[i] = -1;
+	for (i = 0; i < CGROUP_MAX_DIRS; i++)
+		in->cgroup.procs_fds[i] = -1;
+	return files_create(in);
+}
+
 int main(int argc, char **argv)
 {
 	struct instance in = { .t_start_us = instance_now_us() };
@@ -180,6 +197,10 @@ int main(int argc, char **argv)
 
 	/* jansson reads /dev/urandom once; do it while the process may still open files. */
 	proto_init();
+	if (main_init_instance(&in) < 0) {
+		shoal_log_error("out of memory");
+		return INSTANCE_EXIT_FAILURE;
+	}
 	if (fatal_setup() < 0) {
 		shoal_log_error("cannot install the fatal signal handlers: %s", strerror(errno));
 		return INSTANCE_EXIT_FAILURE;
