@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Handlers of /v1/instances: validate the request strictly, call one function
+ * of the instance manager (instances.c) or read the store, and build the
+ * answer. Validation rules: memory_mib 4..65536 (default 64), ttl_s
+ * 1..2592000, labels an object of at most 16 strings whose keys are 1..63
+ * bytes of [A-Za-z0-9_.-/] and whose values are 0..127 bytes of
+ * [A-Za-z0-9_.:/ -], network false (true is not implemented yet: 501).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "daemon/handlers.h"
+
+#define LABELS_MAX 16
+#define LABEL_KEY_MAX 63
+#define LABEL_VALUE_MAX 127
+#define TTL_MAX (30 * 86400)
+
+static bool chars_in(const char *s, const char *extra)
+{
+	for (; *s; s++) {
+		char ch = *s;
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || (ch && strchr(extra, ch))))
+			return false;
+	}
+	return true;
+}
+
+/* Instance ids are "i-" and 16 hex digits; anything else cannot exist. */
+static bool id_valid(const char *id)
+{
+	size_t i;
+
+	if (!id || strlen(id) != 18 || strncmp(id, "i-", 2))
+		return false;
+	for (i = 2; i < 18; i++)
+		if (!strchr("0123456789abcdef", id[i]))
+			return false;
+	return true;
+}
+
+static int labels_check(json_t *labels, char *msg, size_t size)
+{
+	const char *key;
+	json_t *val;
+
+	if (!json_is_object(labels)) {
+		snprintf(msg, size, "labels must be an object of strings");
+		return -EINVAL;
+	}
+	if (json_object_size(labels) > LABELS_MAX) {
+		snprintf(msg, size, "at most %d labels", LABELS_MAX);
+		return -EINVAL;
+	}
+	json_object_foreach(labels, key, val)
+	{
+		const char *v = json_string_value(val);
+
+		if (!*key || strlen(key) > LABEL_KEY_MAX || !chars_in(key, "_.-/")) {
+			snprintf(msg, size, "label key \"%.64s\": 1..63 bytes of [A-Za-z0-9_.-/]",
+				 key);
+			return -EINVAL;
+		}
+		if (!v || json_string_length(val) != strlen(v) || strlen(v) > LABEL_VALUE_MAX ||
+		    !chars_in(v, "_.:/ -")) {
+			snprintf(msg, size,
+				 "label \"%s\": the value must be a string of 0..127 bytes of "
+				 "[A-Za-z0-9_.:/ -]",
+				 key);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static void instance_done(void *arg, int status, const char *code, const char *message,
+			  const struct store_instance *row)
+{
+	struct http_req *req = arg;
+
+	if (code)
+		http_reply_error(req, status, code, "%s", message);
+	else
+		http_reply(req, status, instances_to_json(row));
+}
+
+void handle_instance_create(struct http_req *req, const char *param)
+{
+	static const char *const allowed[] = { "memory_mib", "labels", "ttl_s", "network", NULL };
+	struct inst_spec spec = { .memory_mib = 64 };
+	char msg[256];
+	json_t *body, *v;
+
+	(void)param;
+	body = json_body_object(req, allowed);
+	if (!body)
+		return;
+	v = json_object_get(body, "memory_mib");
+	if (v) {
+		if (!json_is_integer(v) || json_integer_value(v) < 4 ||
+		    json_integer_value(v) > 65536) {
+			json_decref(body);
+			http_reply_error(req, 400, "invalid_value",
+					 "memory_mib must be an integer 4..65536");
+			return;
+		}
+		spec.memory_mib = (uint32_t)json_integer_value(v);
+	}
+	v = json_object_get(body, "ttl_s");
+	if (v) {
+		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		    json_integer_value(v) > TTL_MAX) {
+			json_decref(body);
+			http_reply_error(req, 400, "invalid_value",
+					 "ttl_s must be an integer 1..%d", TTL_MAX);
+			return;
+		}
+		spec.ttl_s = json_integer_value(v);
+	}
+	v = json_object_get(body, "labels");
+	if (v && labels_check(v, msg, sizeof(msg))) {
+		json_decref(body);
+		http_reply_error(req, 400, "invalid_value", "%s", msg);
+		return;
+	}
+	spec.labels = v;
+	v = json_object_get(body, "network");
+	if (v && !json_is_boolean(v)) {
+		json_decref(body);
+		http_reply_error(req, 400, "invalid_value", "network must be a boolean");
+		return;
+	}
+	if (json_is_true(v)) {
+		json_decref(body);
+		http_reply_error(req, 501, "unsupported",
+				 "network: true is not implemented yet; use network: false");
+		return;
+	}
+	instances_create(&spec, instance_done, req);
+	json_decref(body);
+}
+
+static bool labels_match(const struct store_instance *row, const char *key, const char *value)
+{
+	json_t *labels = json_loads(row->labels, 0, NULL);
+	const char *v = json_string_value(json_object_get(labels, key));
+	bool match = v && !strcmp(v, value);
+
+	json_decref(labels);
+	return match;
+}
+
+#define LIST_LABELS_MAX 8
+
+void handle_instance_list(struct http_req *req, const char *param)
+{
+	static const char *const states[] = { "starting",  "running", "stopping",
+					      "destroyed", "failed",  NULL };
+	char keys[LIST_LABELS_MAX][LABEL_KEY_MAX + 1], vals[LIST_LABELS_MAX][LABEL_VALUE_MAX + 1];
+	char key[32], val[LABEL_KEY_MAX + LABEL_VALUE_MAX + 2], state[16] = "";
+	const char *cursor = req->query;
+	struct shoal_error err = { 0 };
+	struct store_instance *rows;
+	size_t n, i, nlabels = 0, l;
+	json_t *list;
+	int r;
+
+	(void)param;
+	while ((r = http_query_next(&cursor, key, sizeof(key), val, sizeof(val))) > 0) {
+		if (!strcmp(key, "state")) {
+			for (i = 0; states[i] && strcmp(states[i], val); i++)
+				;
+			if (!states[i]) {
+				http_reply_error(req, 400, "invalid_value",
+						 "unknown state \"%.32s\"", val);
+				return;
+			}
+			strcpy(state, val);
+		} else if (!strcmp(key, "label")) {
+			char *eq = strchr(val, '=');
+
+			if (!eq || eq == val || nlabels == LIST_LABELS_MAX ||
+			    (size_t)(eq - val) > LABEL_KEY_MAX ||
+			    strlen(eq + 1) > LABEL_VALUE_MAX) {
+				http_reply_error(req, 400, "invalid_value",
+						 "label filters are key=value, at most %d",
+						 LIST_LABELS_MAX);
+				return;
+			}
+			*eq = '\0';
+			strcpy(keys[nlabels], val);
+			strcpy(vals[nlabels++], eq + 1);
+		} else {
+			http_reply_error(req, 400, "unknown_field",
+					 "unknown query parameter \"%s\"", key);
+			return;
+		}
+	}
+	if (r < 0) {
+		http_reply_error(req, 400, "invalid_value", "malformed query string");
+		return;
+	}
+	if (store_list_instances(state[0] ? state : NULL, &rows, &n, &err)) {
+		http_reply_error(req, 500, "internal", "%s", err.msg);
+		return;
+	}
+	list = json_array();
+	for (i = 0; i < n; i++) {
+		for (l = 0; l < nlabels; l++)
+			if (!labels_match(&rows[i], keys[l], vals[l]))
+				break;
+		if (l == nlabels)
+			json_array_append_new(list, instances_to_json(&rows[i]));
+	}
+	free(rows);
+	http_reply(req, 200, json_pack("{s:o}", "instances", list));
+}
+
+void handle_instance_get(struct http_req *req, const char *param)
+{
+	struct shoal_error err = { 0 };
+	struct store_instance row;
+	int r;
+
+	if (!id_valid(param)) {
+		http_reply_error(req, 404, "not_found", "no instance %.40s", param);
+		return;
+	}
+	r = store_get_instance(param, &row, &err);
+	if (r == -ENOENT)
+		http_reply_error(req, 404, "not_found", "no instance %s", param);
+	else if (r)
+		http_reply_error(req, 500, "internal", "%s", err.msg);
+	else
+		http_reply(req, 200, instances_to_json(&row));
+}
+
+void handle_instance_delete(struct http_req *req, const char *param)
+{
+	if (!id_valid(param)) {
+		http_reply_error(req, 404, "not_found", "no instance %.40s", param);
+		return;
+	}
+	instances_destroy(param, instance_done, req);
+}

@@ -1,0 +1,639 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The HTTP/1.1 server of shoald: a libuv pipe server on a Unix socket, one
+ * http-parser per connection. Nothing here blocks: bytes are parsed as they
+ * arrive, and a request is handed to the router only once it is complete. A
+ * client cannot hold more than it is given: the request line and headers are
+ * capped (431), the body is capped (413), a started request must be complete
+ * within HTTP_REQUEST_TIMEOUT_MS (408) and an idle kept-alive connection is
+ * closed after HTTP_IDLE_TIMEOUT_MS; beyond shoald_config.max_connections a
+ * new connection gets 503 and is closed. One request is served at a time per
+ * connection: reading pauses while its handler works (a create waits for the
+ * instance to boot) and resumes after the reply, so pipelined requests are
+ * answered in order.
+ */
+#include <errno.h>
+#include <http_parser.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api/log.h"
+#include "daemon/shoald.h"
+
+struct http_conn {
+	uv_pipe_t pipe; /* first: the handle's memory is the connection's */
+	uv_timer_t timer;
+	http_parser parser;
+	struct http_conn *next, *prev;
+	int closing_handles; /* close callbacks still to come */
+	bool closing;
+	bool in_request; /* bytes of a request have arrived */
+	bool busy; /* a handler holds the current request */
+	bool keep_alive;
+	bool failed; /* answered with an error; the connection closes after it */
+	size_t header_bytes;
+	char url[HTTP_HEADER_MAX + 1];
+	size_t url_len;
+	char *body;
+	size_t body_len;
+	bool too_large; /* body over the cap: answer 413 at message end */
+	struct http_req *req; /* the request a handler holds, if busy */
+	char *pending; /* bytes read past the current request (pipelining) */
+	size_t pending_len;
+};
+
+static uv_pipe_t http_server;
+static bool http_server_open;
+static struct http_conn *http_conns;
+static unsigned int http_nconns;
+static void (*http_stop_done)(void);
+
+static void http_conn_close(struct http_conn *c);
+static void http_timer_cb(uv_timer_t *t);
+
+static const char *http_status_text(int status)
+{
+	switch (status) {
+	case 200:
+		return "OK";
+	case 201:
+		return "Created";
+	case 204:
+		return "No Content";
+	case 400:
+		return "Bad Request";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
+	case 409:
+		return "Conflict";
+	case 413:
+		return "Payload Too Large";
+	case 415:
+		return "Unsupported Media Type";
+	case 429:
+		return "Too Many Requests";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 501:
+		return "Not Implemented";
+	case 503:
+		return "Service Unavailable";
+	case 504:
+		return "Gateway Timeout";
+	default:
+		return "Unknown";
+	}
+}
+
+static void http_check_stopped(void)
+{
+	if (!http_server_open && !http_conns && http_stop_done) {
+		void (*done)(void) = http_stop_done;
+
+		http_stop_done = NULL;
+		done();
+	}
+}
+
+static void http_conn_handle_closed_cb(uv_handle_t *h)
+{
+	struct http_conn *c = h->data;
+
+	if (--c->closing_handles)
+		return;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		http_conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	http_nconns--;
+	free(c->body);
+	free(c->pending);
+	free(c);
+	http_check_stopped();
+}
+
+static void http_conn_close(struct http_conn *c)
+{
+	if (c->closing)
+		return;
+	c->closing = true;
+	if (c->req) {
+		/* The handler keeps the request; its reply will only free it. */
+		c->req->conn = NULL;
+		c->req = NULL;
+	}
+	c->closing_handles = 2;
+	uv_close((uv_handle_t *)&c->timer, http_conn_handle_closed_cb);
+	uv_close((uv_handle_t *)&c->pipe, http_conn_handle_closed_cb);
+}
+
+struct http_write {
+	uv_write_t w;
+	struct http_conn *conn;
+	bool close_after;
+	char data[];
+};
+
+static void http_write_cb(uv_write_t *w, int status)
+{
+	struct http_write *hw = (struct http_write *)w;
+	struct http_conn *c = hw->conn;
+
+	if ((status || hw->close_after) && !c->closing)
+		http_conn_close(c);
+	free(hw);
+}
+
+/* Queue @len bytes; the connection closes after them when @close_after. */
+static void http_conn_send(struct http_conn *c, const char *head, size_t head_len, const char *body,
+			   size_t body_len, bool close_after)
+{
+	struct http_write *hw;
+	uv_buf_t buf;
+
+	if (c->closing)
+		return;
+	hw = malloc(sizeof(*hw) + head_len + body_len);
+	if (!hw) {
+		http_conn_close(c);
+		return;
+	}
+	hw->conn = c;
+	hw->close_after = close_after;
+	memcpy(hw->data, head, head_len);
+	if (body_len)
+		memcpy(hw->data + head_len, body, body_len);
+	buf = uv_buf_init(hw->data, head_len + body_len);
+	if (uv_write(&hw->w, (uv_stream_t *)&c->pipe, &buf, 1, http_write_cb)) {
+		free(hw);
+		http_conn_close(c);
+	}
+}
+
+static void http_conn_respond(struct http_conn *c, int status, json_t *body, bool close_after)
+{
+	char *text = NULL;
+	size_t len = 0;
+	char head[256];
+	int n;
+
+	if (body) {
+		text = json_dumps(body, JSON_COMPACT);
+		json_decref(body);
+		if (text)
+			len = strlen(text);
+	}
+	n = snprintf(head, sizeof(head),
+		     "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
+		     "Content-Length: %zu\r\nConnection: %s\r\n\r\n",
+		     status, http_status_text(status), len + (text ? 1 : 0),
+		     close_after ? "close" : "keep-alive");
+	if (text) {
+		text[len] = '\n'; /* replaces the NUL: the body ends with a newline */
+		http_conn_send(c, head, (size_t)n, text, len + 1, close_after);
+	} else {
+		http_conn_send(c, head, (size_t)n, NULL, 0, close_after);
+	}
+	free(text);
+}
+
+static json_t *http_error_body(const char *code, const char *message)
+{
+	return json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message);
+}
+
+/* Answer and close: for requests the parser could not finish. */
+static void http_conn_fail(struct http_conn *c, int status, const char *code, const char *message)
+{
+	if (c->failed)
+		return;
+	c->failed = true;
+	uv_read_stop((uv_stream_t *)&c->pipe);
+	/* A client that does not read its answer is dropped all the same. */
+	uv_timer_start(&c->timer, http_timer_cb, 5000, 0);
+	http_conn_respond(c, status, http_error_body(code, message), true);
+}
+
+static void http_timer_cb(uv_timer_t *t)
+{
+	struct http_conn *c = t->data;
+
+	if (c->failed) {
+		http_conn_close(c);
+	} else if (c->in_request && !c->busy) {
+		shoal_log_info("http: request not complete within %d ms, closing",
+			       HTTP_REQUEST_TIMEOUT_MS);
+		http_conn_fail(c, 408, "request_timeout", "the request was not complete in time");
+	} else if (!c->busy) {
+		http_conn_close(c);
+	}
+}
+
+static void http_conn_reset_request(struct http_conn *c)
+{
+	c->in_request = false;
+	c->header_bytes = 0;
+	c->url_len = 0;
+	free(c->body);
+	c->body = NULL;
+	c->body_len = 0;
+	c->too_large = false;
+}
+
+static int http_on_message_begin(http_parser *p)
+{
+	struct http_conn *c = p->data;
+
+	http_conn_reset_request(c);
+	c->in_request = true;
+	uv_timer_start(&c->timer, http_timer_cb, HTTP_REQUEST_TIMEOUT_MS, 0);
+	return 0;
+}
+
+static int http_count_header(struct http_conn *c, size_t len)
+{
+	c->header_bytes += len;
+	if (c->header_bytes > HTTP_HEADER_MAX) {
+		http_conn_fail(c, 431, "header_too_large",
+			       "request line and headers exceed 8192 bytes");
+		return 1;
+	}
+	return 0;
+}
+
+static int http_on_url(http_parser *p, const char *at, size_t len)
+{
+	struct http_conn *c = p->data;
+
+	if (http_count_header(c, len))
+		return 1;
+	memcpy(c->url + c->url_len, at, len);
+	c->url_len += len;
+	c->url[c->url_len] = '\0';
+	return 0;
+}
+
+static int http_on_header_part(http_parser *p, const char *at, size_t len)
+{
+	(void)at;
+	return http_count_header(p->data, len);
+}
+
+static int http_on_headers_complete(http_parser *p)
+{
+	struct http_conn *c = p->data;
+
+	if (p->content_length != ULLONG_MAX && p->content_length > HTTP_BODY_MAX) {
+		/* Refuse before the body comes: 3 makes http-parser stop with an error. */
+		http_conn_fail(c, 413, "body_too_large", "request body exceeds 65536 bytes");
+		return 3;
+	}
+	return 0;
+}
+
+static int http_on_body(http_parser *p, const char *at, size_t len)
+{
+	struct http_conn *c = p->data;
+	char *nb;
+
+	if (c->too_large || c->body_len + len > HTTP_BODY_MAX) {
+		c->too_large = true;
+		free(c->body);
+		c->body = NULL;
+		c->body_len = 0;
+		/* Stop at once rather than read an endless body. */
+		http_conn_fail(c, 413, "body_too_large", "request body exceeds 65536 bytes");
+		return 1;
+	}
+	nb = realloc(c->body, c->body_len + len + 1);
+	if (!nb)
+		return 1;
+	memcpy(nb + c->body_len, at, len);
+	c->body = nb;
+	c->body_len += len;
+	c->body[c->body_len] = '\0';
+	return 0;
+}
+
+static int http_on_message_complete(http_parser *p)
+{
+	struct http_conn *c = p->data;
+	struct http_req *req;
+	char *q;
+
+	uv_timer_stop(&c->timer);
+	c->keep_alive = http_should_keep_alive(p);
+	if (c->too_large) {
+		http_conn_fail(c, 413, "body_too_large", "request body exceeds 65536 bytes");
+		return 1;
+	}
+	req = calloc(1, sizeof(*req));
+	if (!req)
+		return 1;
+	req->conn = c;
+	req->method = http_method_str(p->method);
+	q = strchr(c->url, '?');
+	if (q) {
+		*q = '\0';
+		req->query = strdup(q + 1);
+	}
+	req->path = strdup(c->url);
+	req->body = c->body ? c->body : strdup("");
+	req->body_len = c->body_len;
+	c->body = NULL;
+	c->body_len = 0;
+	if (!req->path || !req->body || (q && !req->query)) {
+		free(req->path);
+		free(req->query);
+		free(req->body);
+		free(req);
+		return 1;
+	}
+	c->busy = true;
+	c->req = req;
+	c->in_request = false;
+	/* One request at a time: pause until its reply is on the way. */
+	http_parser_pause(p, 1);
+	return 0;
+}
+
+static const http_parser_settings http_settings = {
+	.on_message_begin = http_on_message_begin,
+	.on_url = http_on_url,
+	.on_header_field = http_on_header_part,
+	.on_header_value = http_on_header_part,
+	.on_headers_complete = http_on_headers_complete,
+	.on_body = http_on_body,
+	.on_message_complete = http_on_message_complete,
+};
+
+static void http_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	static char slab[64 * 1024];
+
+	(void)h;
+	(void)suggested;
+	*buf = uv_buf_init(slab, sizeof(slab));
+}
+
+static void http_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+
+/* Feed bytes to the parser; keeps what follows a complete request for later. */
+static void http_conn_feed(struct http_conn *c, const char *data, size_t len)
+{
+	size_t used = http_parser_execute(&c->parser, &http_settings, data, len);
+	enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
+
+	if (c->closing || c->failed)
+		return;
+	if (e == HPE_PAUSED) {
+		struct http_req *req = c->req;
+
+		if (used < len) {
+			c->pending = malloc(len - used);
+			if (!c->pending) {
+				http_conn_close(c);
+				return;
+			}
+			memcpy(c->pending, data + used, len - used);
+			c->pending_len = len - used;
+		}
+		uv_read_stop((uv_stream_t *)&c->pipe);
+		router_dispatch(req);
+		return;
+	}
+	if (e != HPE_OK) {
+		if (e == HPE_HEADER_OVERFLOW)
+			http_conn_fail(c, 431, "header_too_large", "request headers are too large");
+		else
+			http_conn_fail(c, 400, "bad_request", http_errno_description(e));
+		return;
+	}
+	if (c->in_request)
+		return;
+	/* Between requests: idle timeout. */
+	uv_timer_start(&c->timer, http_timer_cb, HTTP_IDLE_TIMEOUT_MS, 0);
+}
+
+static void http_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct http_conn *c = s->data;
+
+	if (nread < 0) {
+		http_conn_close(c);
+		return;
+	}
+	if (nread == 0)
+		return;
+	http_conn_feed(c, buf->base, (size_t)nread);
+}
+
+/* After a reply: carry on with the next request of the connection. */
+static void http_conn_resume(struct http_conn *c)
+{
+	char *pending = c->pending;
+	size_t len = c->pending_len;
+
+	c->busy = false;
+	c->pending = NULL;
+	c->pending_len = 0;
+	http_parser_pause(&c->parser, 0);
+	http_conn_reset_request(c);
+	if (uv_read_start((uv_stream_t *)&c->pipe, http_alloc_cb, http_read_cb)) {
+		free(pending);
+		http_conn_close(c);
+		return;
+	}
+	uv_timer_start(&c->timer, http_timer_cb, HTTP_IDLE_TIMEOUT_MS, 0);
+	if (pending)
+		http_conn_feed(c, pending, len);
+	free(pending);
+}
+
+void http_reply(struct http_req *req, int status, json_t *body)
+{
+	struct http_conn *c = req->conn;
+
+	if (c && !c->closing) {
+		bool close_after = !c->keep_alive || !http_server_open;
+
+		c->req = NULL;
+		http_conn_respond(c, status, body, close_after);
+		if (!close_after)
+			http_conn_resume(c);
+	} else if (body) {
+		json_decref(body);
+	}
+	shoal_log_debug("http: %s %s -> %d", req->method, req->path, status);
+	free(req->path);
+	free(req->query);
+	free(req->body);
+	free(req);
+}
+
+void http_reply_error(struct http_req *req, int status, const char *code, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	http_reply(req, status, http_error_body(code, msg));
+}
+
+static void http_connection_cb(uv_stream_t *server, int status)
+{
+	struct http_conn *c;
+
+	if (status < 0)
+		return;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return;
+	uv_pipe_init(server->loop, &c->pipe, 0);
+	uv_timer_init(server->loop, &c->timer);
+	c->pipe.data = c;
+	c->timer.data = c;
+	c->next = http_conns;
+	if (http_conns)
+		http_conns->prev = c;
+	http_conns = c;
+	http_nconns++;
+	if (uv_accept(server, (uv_stream_t *)&c->pipe)) {
+		http_conn_close(c);
+		return;
+	}
+	http_parser_init(&c->parser, HTTP_REQUEST);
+	c->parser.data = c;
+	if (http_nconns > shoald_config.max_connections) {
+		http_conn_respond(
+			c, 503,
+			http_error_body("too_many_connections", "the connection limit is reached"),
+			true);
+		return;
+	}
+	if (uv_read_start((uv_stream_t *)&c->pipe, http_alloc_cb, http_read_cb)) {
+		http_conn_close(c);
+		return;
+	}
+	uv_timer_start(&c->timer, http_timer_cb, HTTP_IDLE_TIMEOUT_MS, 0);
+}
+
+int http_server_start(uv_loop_t *loop, const char *path, struct shoal_error *err)
+{
+	int r;
+
+	unlink(path);
+	r = uv_pipe_init(loop, &http_server, 0);
+	if (r)
+		return shoal_error_set(err, r, "uv_pipe_init");
+	http_server_open = true;
+	r = uv_pipe_bind(&http_server, path);
+	if (r)
+		return shoal_error_set(err, -r, "bind %s", path);
+	if (chmod(path, 0660))
+		return shoal_error_set(err, errno, "chmod 0660 %s", path);
+	r = uv_listen((uv_stream_t *)&http_server, 128, http_connection_cb);
+	if (r)
+		return shoal_error_set(err, -r, "listen on %s", path);
+	return 0;
+}
+
+static void http_server_closed_cb(uv_handle_t *h)
+{
+	(void)h;
+	http_check_stopped();
+}
+
+void http_server_stop(void (*done)(void))
+{
+	struct http_conn *c, *next;
+
+	http_stop_done = done;
+	if (http_server_open) {
+		http_server_open = false;
+		uv_close((uv_handle_t *)&http_server, http_server_closed_cb);
+	}
+	for (c = http_conns; c; c = next) {
+		next = c->next;
+		http_conn_close(c);
+	}
+	http_check_stopped();
+}
+
+static int http_hex(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decode [@s, @end) into @out; -EINVAL if it does not fit or decode. */
+static int http_decode(const char *s, const char *end, char *out, size_t size)
+{
+	size_t n = 0;
+
+	while (s < end) {
+		int ch = (unsigned char)*s;
+
+		if (ch == '%') {
+			int hi, lo;
+
+			if (end - s < 3)
+				return -EINVAL;
+			hi = http_hex(s[1]);
+			lo = http_hex(s[2]);
+			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+				return -EINVAL;
+			ch = hi * 16 + lo;
+			s += 3;
+		} else {
+			if (ch == '+')
+				ch = ' ';
+			s++;
+		}
+		if (n + 1 >= size)
+			return -EINVAL;
+		out[n++] = (char)ch;
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+int http_query_next(const char **cursor, char *key, size_t key_size, char *val, size_t val_size)
+{
+	const char *s = *cursor, *amp, *eq;
+
+	while (s && *s == '&')
+		s++;
+	if (!s || !*s)
+		return 0;
+	amp = strchr(s, '&');
+	if (!amp)
+		amp = s + strlen(s);
+	eq = memchr(s, '=', (size_t)(amp - s));
+	*cursor = amp;
+	if (http_decode(s, eq ? eq : amp, key, key_size))
+		return -EINVAL;
+	if (http_decode(eq ? eq + 1 : amp, amp, val, val_size))
+		return -EINVAL;
+	return 1;
+}

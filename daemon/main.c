@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shoald's entry point: parse the command line, open the store in the state
+ * directory, bind the API socket, and run the one libuv loop until SIGTERM or
+ * SIGINT. Stopping is ordered so that nothing is left behind: instances are
+ * stopped first (their rows end as destroyed), then the HTTP server closes its
+ * connections, then the socket file is removed and the store closed, and the
+ * loop ends with no handle open.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api/log.h"
+#include "daemon/shoald.h"
+
+struct shoald_config shoald_config = {
+	.socket_path = "/run/shoal/shoald.sock",
+	.state_dir = "/var/lib/shoal",
+	.max_instances = 256,
+	.max_connections = 256,
+};
+
+static uv_loop_t *main_loop;
+static uv_signal_t main_sigterm, main_sigint;
+static bool main_stopping;
+
+int64_t shoald_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void main_usage(FILE *f)
+{
+	fprintf(f, "usage: shoald [--socket PATH] [--state-dir DIR] [--max-instances N]\n"
+		   "              [--max-connections N] [--log-format text|json]\n"
+		   "              [--log-level error|warn|info|debug] [--instance-bin PATH]\n");
+}
+
+/* mkdir -p for @path itself (@mode for what it makes). */
+static int main_mkdirs(const char *path, mode_t mode, struct shoal_error *err)
+{
+	char buf[PATH_MAX];
+	char *s;
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return shoal_error_set(err, ENAMETOOLONG, "%s", path);
+	for (s = buf + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(buf, 0755) && errno != EEXIST)
+			return shoal_error_set(err, errno, "mkdir %s", buf);
+		*s = '/';
+	}
+	if (mkdir(buf, mode) && errno != EEXIST)
+		return shoal_error_set(err, errno, "mkdir %s", buf);
+	return 0;
+}
+
+static void main_closed(void)
+{
+	unlink(shoald_config.socket_path);
+	store_close();
+	uv_close((uv_handle_t *)&main_sigterm, NULL);
+	uv_close((uv_handle_t *)&main_sigint, NULL);
+	shoal_log_info("stopped");
+}
+
+static void main_instances_gone(void)
+{
+	http_server_stop(main_closed);
+}
+
+static void main_signal_cb(uv_signal_t *h, int signum)
+{
+	(void)h;
+	if (main_stopping)
+		return;
+	main_stopping = true;
+	shoal_log_info("signal %d: stopping every instance, then the server", signum);
+	instances_shutdown(main_instances_gone);
+}
+
+static bool main_parse_uint(const char *s, unsigned int min, unsigned int max, unsigned int *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || v < min || v > max)
+		return false;
+	*out = (unsigned int)v;
+	return true;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "state-dir", required_argument, NULL, 'd' },
+		{ "max-instances", required_argument, NULL, 'm' },
+		{ "max-connections", required_argument, NULL, 'c' },
+		{ "log-format", required_argument, NULL, 'f' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "instance-bin", required_argument, NULL, 'i' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	enum shoal_log_format format = SHOAL_LOG_TEXT;
+	enum shoal_log_level level = SHOAL_LOG_INFO;
+	struct shoal_error err = { 0 };
+	char exe[PATH_MAX], bin[PATH_MAX + 64], db[PATH_MAX], sockdir[PATH_MAX];
+	ssize_t n;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			shoald_config.socket_path = optarg;
+			break;
+		case 'd':
+			shoald_config.state_dir = optarg;
+			break;
+		case 'm':
+			if (!main_parse_uint(optarg, 1, 100000, &shoald_config.max_instances)) {
+				fprintf(stderr, "shoald: --max-instances %s: not in 1..100000\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'c':
+			if (!main_parse_uint(optarg, 1, 100000, &shoald_config.max_connections)) {
+				fprintf(stderr, "shoald: --max-connections %s: not in 1..100000\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'f':
+			if (!strcmp(optarg, "text")) {
+				format = SHOAL_LOG_TEXT;
+			} else if (!strcmp(optarg, "json")) {
+				format = SHOAL_LOG_JSON;
+			} else {
+				fprintf(stderr, "shoald: --log-format %s: text or json\n", optarg);
+				return 2;
+			}
+			break;
+		case 'l':
+			if (shoal_log_level_parse(optarg, &level)) {
+				fprintf(stderr,
+					"shoald: --log-level %s: error, warn, info or debug\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'i':
+			shoald_config.instance_bin = optarg;
+			break;
+		case 'h':
+			main_usage(stdout);
+			return 0;
+		default:
+			main_usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		main_usage(stderr);
+		return 2;
+	}
+	shoal_log_setup(2, level, format, "shoald");
+	signal(SIGPIPE, SIG_IGN);
+
+	if (!shoald_config.instance_bin) {
+		/* Beside us in the build tree, or where `make install` puts it. */
+		n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		if (n > 0) {
+			exe[n] = '\0';
+			snprintf(bin, sizeof(bin), "%s/../instance/shoal-instance", dirname(exe));
+		}
+		shoald_config.instance_bin = (n > 0 && access(bin, X_OK) == 0)
+						     ? bin
+						     : "/usr/libexec/shoal/shoal-instance";
+	}
+	if (access(shoald_config.instance_bin, X_OK)) {
+		shoal_log_error("instance binary %s: %s", shoald_config.instance_bin,
+				strerror(errno));
+		return 1;
+	}
+	snprintf(sockdir, sizeof(sockdir), "%s", shoald_config.socket_path);
+	if (main_mkdirs(shoald_config.state_dir, 0700, &err) ||
+	    main_mkdirs(dirname(sockdir), 0755, &err)) {
+		shoal_log_error("%s", err.msg);
+		return 1;
+	}
+	snprintf(db, sizeof(db), "%s/shoald.db", shoald_config.state_dir);
+	if (store_open(db, &err)) {
+		shoal_log_error("%s", err.msg);
+		return 1;
+	}
+	main_loop = uv_default_loop();
+	if (instances_init(main_loop, &err) ||
+	    http_server_start(main_loop, shoald_config.socket_path, &err)) {
+		shoal_log_error("%s", err.msg);
+		unlink(shoald_config.socket_path);
+		store_close();
+		return 1;
+	}
+	uv_signal_init(main_loop, &main_sigterm);
+	uv_signal_start(&main_sigterm, main_signal_cb, SIGTERM);
+	uv_signal_init(main_loop, &main_sigint);
+	uv_signal_start(&main_sigint, main_signal_cb, SIGINT);
+	shoal_log_info("listening on %s (state %s, at most %u instances, instance binary %s)",
+		       shoald_config.socket_path, shoald_config.state_dir,
+		       shoald_config.max_instances, shoald_config.instance_bin);
+
+	uv_run(main_loop, UV_RUN_DEFAULT);
+	if (uv_loop_close(main_loop)) {
+		shoal_log_warn("the loop ended with handles still open");
+		return 1;
+	}
+	return 0;
+}
