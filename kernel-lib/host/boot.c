@@ -12,7 +12,8 @@
 
 #define MIB (1024UL * 1024UL)
 
-long skl_boot(const struct skl_boot_params *params)
+long skl_boot_ops(struct skl_host_ops *ops,
+		  const struct skl_boot_params *params)
 {
 	static const struct skl_boot_params defaults = { 0 };
 	unsigned long mem;
@@ -33,5 +34,10 @@ long skl_boot(const struct skl_boot_params *params)
 		     params->extra ? params->extra : "");
 	if (n < 0 || (size_t)n >= sizeof(cmdline))
 		return -E2BIG;
-	return skl_start_kernel(&skl_host_posix_ops, cmdline);
+	return skl_start_kernel(ops, cmdline);
+}
+
+long skl_boot(const struct skl_boot_params *params)
+{
+	return skl_boot_ops(&skl_host_posix_ops, params);
 }

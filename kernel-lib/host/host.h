@@ -4,7 +4,11 @@
 #ifndef SKL_HOST_HOST_H
 #define SKL_HOST_HOST_H
 
+#include <signal.h>
+
 struct skl_context;
+
+void host_thread_sigmask(sigset_t *set);
 
 struct skl_context *host_context_alloc(void (*fn)(void *), void *arg,
 				       unsigned long stack_size);

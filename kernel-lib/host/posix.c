@@ -26,6 +26,23 @@
  * touched pages cost memory. */
 #define KERNEL_THREAD_STACK (256 * 1024)
 
+/*
+ * The mask kernel-lib's own threads start with: every signal blocked (the
+ * kernel cannot take one in the middle of its code) except the synchronous
+ * faults, which must still reach the process's handlers so that a crash is
+ * reported instead of silently killing it.
+ */
+void host_thread_sigmask(sigset_t *set)
+{
+	sigfillset(set);
+	sigdelset(set, SIGSEGV);
+	sigdelset(set, SIGBUS);
+	sigdelset(set, SIGILL);
+	sigdelset(set, SIGFPE);
+	sigdelset(set, SIGSYS);
+	sigdelset(set, SIGABRT);
+}
+
 _Static_assert(sizeof(sigjmp_buf) <= sizeof(struct skl_jmp_buf),
 	       "struct skl_jmp_buf is too small for this libc's sigjmp_buf");
 
@@ -157,7 +174,7 @@ static struct skl_thread *posix_thread_create(void (*fn)(void *), void *arg)
 	start->arg = arg;
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, KERNEL_THREAD_STACK);
-	sigfillset(&all);
+	host_thread_sigmask(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	err = pthread_create(&thread, &attr, thread_trampoline, start);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -341,7 +358,7 @@ static struct skl_timer *posix_timer_alloc(void (*fn)(void *), void *arg)
 	pthread_condattr_destroy(&cattr);
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, KERNEL_THREAD_STACK);
-	sigfillset(&all);
+	host_thread_sigmask(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	err = pthread_create(&t->thread, &attr, timer_thread, t);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

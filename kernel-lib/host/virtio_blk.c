@@ -171,55 +171,42 @@ static const struct virtio_dev_ops blk_ops = {
 	.config_read = blk_config_read,
 };
 
-int skl_blkdev_add(const char *path, int read_only, char *err, size_t errlen)
+/* Checks common to both ways of adding a disk; 0 or -errno. */
+static int blkdev_precheck(char **err, size_t *errlen, int *slot)
 {
 	static char dummy[1];
-	struct blkdev *bd;
-	struct stat st;
-	int slot, ret, fd;
 
-	if (!err) {
-		err = dummy;
-		errlen = sizeof(dummy);
+	if (!*err) {
+		*err = dummy;
+		*errlen = sizeof(dummy);
 	}
 	if (skl_is_running()) {
-		snprintf(err, errlen,
+		snprintf(*err, *errlen,
 			 "disk: add disks before the kernel boots");
 		return -EBUSY;
 	}
-	if (!path) {
-		snprintf(err, errlen, "disk: no image path given");
-		return -EINVAL;
-	}
-	for (slot = 0; slot < MAX_BLKDEVS && blkdevs[slot]; slot++)
+	for (*slot = 0; *slot < MAX_BLKDEVS && blkdevs[*slot]; (*slot)++)
 		;
-	if (slot == MAX_BLKDEVS) {
-		snprintf(err, errlen, "disk: at most %d disks", MAX_BLKDEVS);
+	if (*slot == MAX_BLKDEVS) {
+		snprintf(*err, *errlen, "disk: at most %d disks", MAX_BLKDEVS);
 		return -ENOSPC;
 	}
-	fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-	if (fd < 0) {
-		int e = errno;
+	return 0;
+}
 
-		if (e == ENOENT)
-			snprintf(err, errlen, "disk: image %s does not exist",
-				 path);
-		else if (!read_only &&
-			 (e == EACCES || e == EROFS || e == EPERM))
-			snprintf(err, errlen,
-				 "disk: image %s is read-only but write access "
-				 "was asked: %s",
-				 path, strerror(e));
-		else
-			snprintf(err, errlen, "disk: open %s: %s", path,
-				 strerror(e));
-		return -e;
-	}
+/* Register a disk on fd, which it takes over (closed on failure). */
+static int blkdev_attach(int fd, int slot, int read_only, const char *name,
+			 char *err, size_t errlen)
+{
+	struct blkdev *bd;
+	struct stat st;
+	int ret;
+
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < 512) {
 		close(fd);
 		snprintf(err, errlen,
 			 "disk: %s is not a regular file of at least 512 bytes",
-			 path);
+			 name);
 		return -EINVAL;
 	}
 	bd = calloc(1, sizeof(*bd));
@@ -245,6 +232,70 @@ int skl_blkdev_add(const char *path, int read_only, char *err, size_t errlen)
 	}
 	blkdevs[slot] = bd;
 	return slot;
+}
+
+int skl_blkdev_add(const char *path, int read_only, char *err, size_t errlen)
+{
+	int slot, ret, fd;
+
+	ret = blkdev_precheck(&err, &errlen, &slot);
+	if (ret)
+		return ret;
+	if (!path) {
+		snprintf(err, errlen, "disk: no image path given");
+		return -EINVAL;
+	}
+	fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+
+		if (e == ENOENT)
+			snprintf(err, errlen, "disk: image %s does not exist",
+				 path);
+		else if (!read_only &&
+			 (e == EACCES || e == EROFS || e == EPERM))
+			snprintf(err, errlen,
+				 "disk: image %s is read-only but write access "
+				 "was asked: %s",
+				 path, strerror(e));
+		else
+			snprintf(err, errlen, "disk: open %s: %s", path,
+				 strerror(e));
+		return -e;
+	}
+	return blkdev_attach(fd, slot, read_only, path, err, errlen);
+}
+
+int skl_blkdev_add_fd(int fd, int read_only, char *err, size_t errlen)
+{
+	char name[32];
+	int slot, ret, flags, own;
+
+	ret = blkdev_precheck(&err, &errlen, &slot);
+	if (ret)
+		return ret;
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0) {
+		snprintf(err, errlen, "disk: fd %d is not open", fd);
+		return -EBADF;
+	}
+	if (!read_only && (flags & O_ACCMODE) == O_RDONLY) {
+		snprintf(err, errlen,
+			 "disk: fd %d is open read-only but write access was "
+			 "asked",
+			 fd);
+		return -EBADF;
+	}
+	own = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (own < 0) {
+		int e = errno;
+
+		snprintf(err, errlen, "disk: dup of fd %d: %s", fd,
+			 strerror(e));
+		return -e;
+	}
+	snprintf(name, sizeof(name), "fd %d", fd);
+	return blkdev_attach(own, slot, read_only, name, err, errlen);
 }
 
 /* After halt: close every image. */

@@ -654,7 +654,7 @@ int skl_netdev_add(const struct skl_netdev_params *p, char *err, size_t errlen)
 	if (!ret) {
 		sigset_t all, old;
 
-		sigfillset(&all);
+		host_thread_sigmask(&all);
 		pthread_sigmask(SIG_SETMASK, &all, &old);
 		ret = -pthread_create(&nd->poller, NULL, poller_run, nd);
 		pthread_sigmask(SIG_SETMASK, &old, NULL);

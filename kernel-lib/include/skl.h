@@ -69,6 +69,15 @@ struct skl_boot_params {
  */
 long skl_boot(const struct skl_boot_params *params);
 
+/*
+ * skl_boot_ops - skl_boot with host operations of the caller's own (for
+ * example a copy of skl_host_posix_ops with its own print or panic).
+ * The devices added with skl_netdev_add/skl_blkdev_add are announced the
+ * same way; they need the POSIX iomem_access and halted operations.
+ */
+long skl_boot_ops(struct skl_host_ops *ops,
+		  const struct skl_boot_params *params);
+
 /**
  * skl_halt - power the kernel off
  *
@@ -146,6 +155,8 @@ int skl_netdev_stats(int netdev, struct skl_netdev_stats *stats);
  * get their nodes).
  */
 int skl_blkdev_add(const char *path, int read_only, char *err, size_t errlen);
+/* The same for an image already open (duplicated; the caller keeps fd). */
+int skl_blkdev_add_fd(int fd, int read_only, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

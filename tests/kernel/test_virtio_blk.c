@@ -173,3 +173,35 @@ TEST(bad_disk_input_is_refused_at_setup)
 	CHECK_EQ_INT(skl_blkdev_add(image, 1, err, sizeof(err)), 0);
 	CHECK_EQ_INT(sh("chattr -i %s", image), 0);
 }
+
+TEST_TIMEOUT(disk_from_an_open_fd, 120)
+{
+	char image[128], err[256], buf[16];
+	long fd;
+	int ro, rw;
+
+	scratch_make();
+	snprintf(image, sizeof(image), "%s/fd.img", scratch);
+	CHECK_EQ_INT(sh("truncate -s 32M %s && mkfs.ext4 -q -F %s >&2", image, image), 0);
+	ro = open(image, O_RDONLY | O_CLOEXEC);
+	rw = open(image, O_RDWR | O_CLOEXEC);
+	CHECK(ro >= 0 && rw >= 0);
+	/* Write asked of a read-only fd is refused; bad fds too. */
+	CHECK_EQ_INT(skl_blkdev_add_fd(ro, 0, err, sizeof(err)), -EBADF);
+	CHECK(strstr(err, "read-only") != NULL);
+	CHECK_EQ_INT(skl_blkdev_add_fd(999, 1, err, sizeof(err)), -EBADF);
+	CHECK_EQ_INT(skl_blkdev_add_fd(rw, 0, err, sizeof(err)), 0);
+	close(rw); /* the device holds its own copy */
+	kboot();
+	kmount_dev();
+	SYS_OK(skl_sys_mkdirat(SKL_AT_FDCWD, "/mnt", 0755));
+	SYS_OK(skl_sys_mount((char *)"/dev/vda", (char *)"/mnt", (char *)"ext4", 0, NULL));
+	kwrite_file("/mnt/x", "via fd\n", 7);
+	fd = SYS_OK(skl_sys_openat(SKL_AT_FDCWD, "/mnt/x", SKL_O_RDONLY, 0));
+	CHECK_EQ_INT(skl_sys_read((unsigned int)fd, buf, sizeof(buf)), 7);
+	skl_sys_close((unsigned int)fd);
+	SYS_OK(skl_sys_umount2((char *)"/mnt", 0));
+	CHECK_EQ_INT(skl_halt(), 0);
+	CHECK_EQ_INT(sh("e2fsck -fn %s >&2", image), 0);
+	close(ro);
+}

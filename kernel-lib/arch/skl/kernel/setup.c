@@ -42,10 +42,12 @@ void __init setup_arch(char **cmdline_p)
 {
 	u8 seed[64];
 
+	/* First: a panic in the very first steps (no RAM from the host)
+	 * must reach the host too. */
+	atomic_notifier_chain_register(&panic_notifier_list, &panic_notifier);
 	*cmdline_p = boot_command_line;
 	parse_early_param();
 	skl_bootmem_init();
-	atomic_notifier_chain_register(&panic_notifier_list, &panic_notifier);
 
 	/* Seed the entropy pool from the host so getrandom never blocks. */
 	if (!skl_ops->getrandom(seed, sizeof(seed)))
