@@ -1,0 +1,585 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""End-to-end tests of shoald: the real daemon ($SHOAL_BUILD/daemon/shoald)
+over its real Unix socket, with real shoal-instance processes booting real
+library kernels. Every case starts its own daemon on a temporary socket and
+state directory and stops it; whatever it made (daemon, instance processes by
+pid, socket, state directory with its database) is removed also when the case
+fails. Every HTTP response any case receives is checked against
+api/openapi.yaml (tests/e2e/openapi.py). Runner protocol: tests/README.md.
+"""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import openapi  # noqa: E402
+
+BUILD = os.environ.get("SHOAL_BUILD", "build")
+SHOALD = os.path.join(BUILD, "daemon", "shoald")
+INSTANCE = os.path.join(BUILD, "instance", "shoal-instance")
+SPEC = openapi.load_spec()
+
+CASES = {}
+
+
+def case(timeout=None):
+    def register(fn):
+        CASES[fn.__name__] = (fn, timeout)
+        return fn
+    return register
+
+
+class Fail(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Fail(msg)
+
+
+def wait_for(what, fn, timeout):
+    """Poll @fn until it returns something true, at most @timeout seconds."""
+    end = time.monotonic() + timeout
+    while True:
+        v = fn()
+        if v:
+            return v
+        if time.monotonic() > end:
+            raise Fail("timed out after %ss waiting for %s" % (timeout, what))
+        time.sleep(0.05)
+
+
+def pid_is_instance(pid):
+    """True while @pid is a live shoal-instance (not a reused pid, not a zombie)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            cmd = f.read()
+    except OSError:
+        return False
+    return state != "Z" and b"shoal-instance" in cmd
+
+
+def parse_response(raw):
+    """(status, headers dict, body bytes) of one HTTP response in @raw."""
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        headers[k.strip().lower()] = v.strip()
+    n = int(headers.get("content-length", "0"))
+    return status, headers, body[:n], body[n:]
+
+
+class Conn:
+    """One HTTP/1.1 connection to the daemon; every answer is checked against the spec."""
+
+    def __init__(self, path, timeout=30):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        self.sock.connect(path)
+        self.buf = b""
+
+    def close(self):
+        self.sock.close()
+
+    def send_raw(self, data):
+        self.sock.sendall(data)
+
+    def read_response(self):
+        while b"\r\n\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise Fail("connection closed before a response; got %r" % self.buf[:200])
+            self.buf += chunk
+        head = self.buf.split(b"\r\n\r\n", 1)[0]
+        n = 0
+        for line in head.split(b"\r\n")[1:]:
+            if line.lower().startswith(b"content-length:"):
+                n = int(line.split(b":", 1)[1])
+        while len(self.buf) < len(head) + 4 + n:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise Fail("connection closed inside a body")
+            self.buf += chunk
+        status, headers, body, self.buf = parse_response(self.buf)
+        return status, headers, json.loads(body) if body else None
+
+    def request(self, method, path, body=None, raw_body=None, headers=None):
+        data = raw_body if raw_body is not None else (
+            json.dumps(body).encode() if body is not None else b"")
+        req = "%s %s HTTP/1.1\r\nHost: shoald\r\n" % (method, path)
+        for k, v in (headers or {}).items():
+            req += "%s: %s\r\n" % (k, v)
+        if data or method in ("POST", "PUT", "PATCH"):
+            req += "Content-Type: application/json\r\nContent-Length: %d\r\n" % len(data)
+        self.send_raw(req.encode() + b"\r\n" + data)
+        status, hdrs, parsed = self.read_response()
+        try:
+            openapi.check_response(SPEC, method, path, status, parsed)
+        except ValueError as e:
+            raise Fail("response not as api/openapi.yaml says: %s %s -> %d %r: %s" %
+                       (method, path, status, parsed, e))
+        return status, parsed
+
+
+class Daemon:
+    def __init__(self, *args):
+        if os.geteuid() != 0:
+            print("needs root: instances lock themselves down with namespaces and cgroups")
+            sys.exit(77)
+        for b in (SHOALD, INSTANCE):
+            check(os.access(b, os.X_OK), "%s is not built (make it first)" % b)
+        self.dir = tempfile.mkdtemp(prefix="shoal-e2e-")
+        self.sock = os.path.join(self.dir, "shoald.sock")
+        self.state = os.path.join(self.dir, "state")
+        self.pids = set()
+        self.log = open(os.path.join(self.dir, "shoald.log"), "w+")
+        self.proc = subprocess.Popen(
+            [SHOALD, "--socket", self.sock, "--state-dir", self.state,
+             "--instance-bin", INSTANCE] + list(args),
+            stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT)
+        try:
+            wait_for("the daemon's socket", self._up, 10)
+        except Fail:
+            self.cleanup()
+            raise
+
+    def _up(self):
+        if self.proc.poll() is not None:
+            raise Fail("shoald exited with %d at start" % self.proc.returncode)
+        try:
+            Conn(self.sock, 2).close()
+            return True
+        except OSError:
+            return False
+
+    def conn(self):
+        return Conn(self.sock)
+
+    def request(self, method, path, body=None, **kw):
+        c = self.conn()
+        try:
+            status, parsed = c.request(method, path, body, **kw)
+        finally:
+            c.close()
+        if isinstance(parsed, dict) and isinstance(parsed.get("pid"), int):
+            self.pids.add(parsed["pid"])
+        return status, parsed
+
+    def create(self, **body):
+        body.setdefault("network", False)
+        status, inst = self.request("POST", "/v1/instances", body)
+        check(status == 201, "create answered %d %r" % (status, inst))
+        return inst
+
+    def db_row(self, iid):
+        db = sqlite3.connect("file:%s/shoald.db?mode=ro" % self.state, uri=True, timeout=5)
+        try:
+            db.row_factory = sqlite3.Row
+            row = db.execute("SELECT * FROM instances WHERE id = ?", (iid,)).fetchone()
+            return dict(row) if row else None
+        finally:
+            db.close()
+
+    def stop(self, timeout=20):
+        """SIGTERM and wait; returns the exit status."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                raise Fail("shoald did not stop within %ss of SIGTERM" % timeout)
+        return self.proc.returncode
+
+    def output(self):
+        self.log.seek(0)
+        return self.log.read()
+
+    def cleanup(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        for pid in self.pids:
+            if pid_is_instance(pid):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def with_daemon(*args):
+    """Decorator: run the case with a fresh daemon started with @args."""
+    def wrap(fn):
+        def run():
+            d = Daemon(*args)
+            ok = False
+            try:
+                fn(d)
+                ok = True
+            finally:
+                if not ok:
+                    sys.stdout.write("--- shoald log ---\n" + d.output())
+                d.cleanup()
+        run.__name__ = fn.__name__
+        return run
+    return wrap
+
+
+# ---- cases
+
+
+@case()
+def spec_loads():
+    """The spec reads with our loader, as PyYAML reads it where installed."""
+    check(SPEC["openapi"].startswith("3.0"), "openapi version")
+    for p in ("/v1/health", "/v1/version", "/v1/instances", "/v1/instances/{id}"):
+        check(p in SPEC["paths"], "%s missing from the spec" % p)
+    try:
+        import yaml
+    except ImportError:
+        return
+    with open(openapi.SPEC_PATH) as f:
+        check(yaml.safe_load(f) == SPEC, "the small loader and PyYAML disagree on the spec")
+
+
+@case()
+@with_daemon()
+def health_and_version(d):
+    status, body = d.request("GET", "/v1/health")
+    check(status == 200 and body == {"status": "ok"}, "health: %d %r" % (status, body))
+    status, body = d.request("GET", "/v1/version")
+    check(status == 200 and body["api"] == "v1" and body["protocol"] == 1,
+          "version: %d %r" % (status, body))
+    mode = os.stat(d.sock).st_mode & 0o777
+    check(mode == 0o660, "socket mode %o, want 660" % mode)
+
+
+@case()
+@with_daemon()
+def keep_alive_and_pipelining(d):
+    c = d.conn()
+    try:
+        for _ in range(3):
+            status, _ = c.request("GET", "/v1/health")
+            check(status == 200, "keep-alive request %d" % status)
+        # Two requests in one write: answered in order.
+        c.send_raw(b"GET /v1/version HTTP/1.1\r\nHost: x\r\n\r\n"
+                   b"GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
+        s1, _, b1 = c.read_response()
+        s2, _, b2 = c.read_response()
+        check(s1 == 200 and "version" in b1 and s2 == 200 and b2 == {"status": "ok"},
+              "pipelined: %r %r" % (b1, b2))
+    finally:
+        c.close()
+
+
+@case(timeout=120)
+@with_daemon()
+def lifecycle(d):
+    inst = d.create(memory_mib=64, labels={"team": "core", "job": "e2e-1"}, network=False)
+    iid = inst["id"]
+    check(inst["state"] == "running", "state %r" % inst["state"])
+    check(inst["memory_mib"] == 64 and inst["network"] is False, "fields %r" % inst)
+    check(inst["labels"] == {"team": "core", "job": "e2e-1"}, "labels %r" % inst["labels"])
+    check(isinstance(inst["boot_ms"], float) and inst["boot_ms"] > 0, "boot_ms %r" % inst)
+    check(pid_is_instance(inst["pid"]), "pid %d is not a live shoal-instance" % inst["pid"])
+
+    status, got = d.request("GET", "/v1/instances/" + iid)
+    check(status == 200 and got["id"] == iid and got["state"] == "running", "get %r" % got)
+    row = d.db_row(iid)
+    check(row and row["state"] == "running" and row["pid"] == inst["pid"], "db row %r" % row)
+
+    other = d.create(labels={"team": "other"})
+    status, lst = d.request("GET", "/v1/instances")
+    check(status == 200 and {i["id"] for i in lst["instances"]} == {iid, other["id"]},
+          "list %r" % lst)
+    status, lst = d.request("GET", "/v1/instances?label=team%3Dcore")
+    check([i["id"] for i in lst["instances"]] == [iid], "label filter %r" % lst)
+    status, lst = d.request("GET", "/v1/instances?label=team=core&label=job=e2e-1&state=running")
+    check([i["id"] for i in lst["instances"]] == [iid], "two labels and state %r" % lst)
+    status, lst = d.request("GET", "/v1/instances?state=failed")
+    check(lst["instances"] == [], "state filter %r" % lst)
+
+    status, gone = d.request("DELETE", "/v1/instances/" + iid)
+    check(status == 200 and gone["state"] == "destroyed", "delete %d %r" % (status, gone))
+    check(gone["reason"] == "destroyed by request" and gone["ended_ms"], "reason %r" % gone)
+    check(not pid_is_instance(inst["pid"]), "pid %d still alive after delete" % inst["pid"])
+    for base in ("/sys/fs/cgroup/shoal", "/sys/fs/cgroup/memory/shoal",
+                 "/sys/fs/cgroup/pids/shoal"):
+        check(not os.path.exists(os.path.join(base, iid)), "cgroup %s/%s left" % (base, iid))
+    row = d.db_row(iid)
+    check(row["state"] == "destroyed" and row["reason"] == "destroyed by request", "%r" % row)
+    status, again = d.request("DELETE", "/v1/instances/" + iid)
+    check(status == 200 and again["state"] == "destroyed", "second delete %r" % again)
+    status, lst = d.request("GET", "/v1/instances?state=running")
+    check([i["id"] for i in lst["instances"]] == [other["id"]], "running after delete %r" % lst)
+    d.request("DELETE", "/v1/instances/" + other["id"])
+
+
+ERROR_TABLE = [
+    # (method, path, body bytes or None, status, code)
+    ("GET", "/v1/nothing", None, 404, "not_found"),
+    ("GET", "/", None, 404, "not_found"),
+    ("GET", "/v1/instances/", None, 404, "not_found"),
+    ("GET", "/v1/instances/i-0000000000000000/extra", None, 404, "not_found"),
+    ("PUT", "/v1/health", None, 405, "method_not_allowed"),
+    ("POST", "/v1/version", b"{}", 405, "method_not_allowed"),
+    ("DELETE", "/v1/instances", None, 405, "method_not_allowed"),
+    ("PATCH", "/v1/instances/i-0000000000000000", b"{}", 405, "method_not_allowed"),
+    ("POST", "/v1/instances", b"", 400, "bad_json"),
+    ("POST", "/v1/instances", b"{", 400, "bad_json"),
+    ("POST", "/v1/instances", b"{\"memory_mib\": 64,}", 400, "bad_json"),
+    ("POST", "/v1/instances", b"[]", 400, "bad_json"),
+    ("POST", "/v1/instances", b"\"x\"", 400, "bad_json"),
+    ("POST", "/v1/instances", b"{} {}", 400, "bad_json"),
+    ("POST", "/v1/instances", b"{\"a\":1,\"a\":2}", 400, "bad_json"),
+    ("POST", "/v1/instances", b"{\"memory_mib\":64}\x00", 400, "bad_json"),
+    ("POST", "/v1/instances", b"{\"memory\":64}", 400, "unknown_field"),
+    ("POST", "/v1/instances", b"{\"network\":false,\"exec\":[]}", 400, "unknown_field"),
+    ("POST", "/v1/instances", b"{\"memory_mib\":\"64\"}", 400, "invalid_value"),
+    ("POST", "/v1/instances", b"{\"memory_mib\":3}", 400, "invalid_value"),
+    ("POST", "/v1/instances", b"{\"memory_mib\":65537}", 400, "invalid_value"),
+    ("POST", "/v1/instances", b"{\"memory_mib\":64.5}", 400, "invalid_value"),
+    ("POST", "/v1/instances", b"{\"memory_mib\":null}", 400, "invalid_value"),
+    ("POST", "/v1/instances", b"{\"ttl_s\":0}", 400, "invalid_value"),
+    ("POST", "/v1/instances", b"{\"ttl_s\":-5}", 400, "invalid_value"),
+    ("POST", "/v1/instances", b"{\"network\":\"no\"}", 400, "invalid_value"),
+    ("POST", "/v1/instances", b"{\"network\":true}", 501, "unsupported"),
+    ("POST", "/v1/instances", b"{\"labels\":[]}", 400, "invalid_value"),
+    ("POST", "/v1/instances", b"{\"labels\":{\"a\":1}}", 400, "invalid_value"),
+    ("POST", "/v1/instances", b"{\"labels\":{\"\":\"x\"}}", 400, "invalid_value"),
+    ("POST", "/v1/instances", b"{\"labels\":{\"a\":\"\\\"quote\"}}", 400, "invalid_value"),
+    ("POST", "/v1/instances", b"{\"labels\":{\"a b\":\"x\"}}", 400, "invalid_value"),
+    ("POST", "/v1/instances",
+     json.dumps({"labels": {"k%d" % i: "v" for i in range(17)}}).encode(), 400, "invalid_value"),
+    ("GET", "/v1/instances?color=red", None, 400, "unknown_field"),
+    ("GET", "/v1/instances?state=zombie", None, 400, "invalid_value"),
+    ("GET", "/v1/instances?label=novalue", None, 400, "invalid_value"),
+    ("GET", "/v1/instances?state=%zz", None, 400, "invalid_value"),
+    ("GET", "/v1/instances/nope", None, 404, "not_found"),
+    ("GET", "/v1/instances/..%2F..%2Fetc", None, 404, "not_found"),
+    ("GET", "/v1/instances/i-0000000000000000", None, 404, "not_found"),
+    ("DELETE", "/v1/instances/i-0000000000000000", None, 404, "not_found"),
+    ("DELETE", "/v1/instances/I-0000000000000000", None, 404, "not_found"),
+]
+
+
+@case()
+@with_daemon()
+def error_table(d):
+    for method, path, body, want_status, want_code in ERROR_TABLE:
+        status, parsed = d.request(method, path, raw_body=body)
+        check(status == want_status and parsed["error"]["code"] == want_code,
+              "%s %s %r: got %d %r, want %d %s" % (method, path, body, status, parsed,
+                                                  want_status, want_code))
+        check(parsed["error"]["message"], "empty message for %s %s" % (method, path))
+    status, lst = d.request("GET", "/v1/instances")
+    check(status == 200 and lst["instances"] == [], "bad requests created something: %r" % lst)
+
+
+def raw_exchange(d, data, timeout=20):
+    c = Conn(d.sock, timeout)
+    try:
+        c.send_raw(data)
+        status, headers, parsed = c.read_response()
+        return status, headers, parsed
+    finally:
+        c.close()
+
+
+@case()
+@with_daemon()
+def oversized_requests(d):
+    # A declared body over 64 KiB is refused before it is sent.
+    status, hdrs, body = raw_exchange(
+        d, b"POST /v1/instances HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n")
+    check(status == 413 and body["error"]["code"] == "body_too_large", "%d %r" % (status, body))
+    openapi.check_response(SPEC, "POST", "/v1/instances", status, body)
+    check(hdrs.get("connection") == "close", "413 must close: %r" % hdrs)
+    # A chunked body that grows past the cap.
+    chunk = b"10000\r\n" + b"a" * 0x10000 + b"\r\n"
+    status, _, body = raw_exchange(
+        d, b"POST /v1/instances HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" +
+        chunk * 2)
+    check(status == 413, "chunked: %d %r" % (status, body))
+    # Headers over 8 KiB.
+    status, _, body = raw_exchange(
+        d, b"GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"p" * 9000 + b"\r\n\r\n")
+    check(status == 431 and body["error"]["code"] == "header_too_large", "%d %r" % (status, body))
+    openapi.check_response(SPEC, "GET", "/v1/health", status, body)
+    status, _, body = raw_exchange(d, b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\n\r\n")
+    check(status == 431, "long URL: %d" % status)
+    # Garbage that is not HTTP.
+    status, _, body = raw_exchange(d, b"\x16\x03\x01\x00\xa5hello\r\n\r\n")
+    check(status == 400 and body["error"]["code"] == "bad_request", "garbage: %d" % status)
+    status, _ = d.request("GET", "/v1/health")
+    check(status == 200, "daemon not serving after oversized requests")
+
+
+@case(timeout=40)
+@with_daemon()
+def slow_client_does_not_block(d):
+    slow = Conn(d.sock, 20)
+    try:
+        slow.send_raw(b"GET /v1/hea")
+        t0 = time.monotonic()
+        for _ in range(5):
+            status, _ = d.request("GET", "/v1/health")
+            check(status == 200, "health while a client is slow: %d" % status)
+        check(time.monotonic() - t0 < 5, "others were held up by a slow client")
+        # The slow request is cut off with 408 once its time is up (10 s).
+        status, _, body = slow.read_response()
+        check(status == 408 and body["error"]["code"] == "request_timeout", "%d" % status)
+        openapi.check_response(SPEC, "GET", "/v1/health", status, body)
+    finally:
+        slow.close()
+
+
+@case()
+@with_daemon("--max-connections", "2")
+def connection_cap(d):
+    a, b = d.conn(), d.conn()
+    try:
+        status, _, body = raw_exchange(d, b"GET /v1/health HTTP/1.1\r\n\r\n")
+        check(status == 503 and body["error"]["code"] == "too_many_connections", "%d" % status)
+        status, _ = a.request("GET", "/v1/health")
+        check(status == 200, "an admitted connection is served: %d" % status)
+    finally:
+        a.close()
+        b.close()
+    status, _ = wait_for("a free connection slot", lambda: d.request("GET", "/v1/health"), 5)
+    check(status == 200, "served again after connections closed")
+
+
+@case(timeout=90)
+@with_daemon("--max-instances", "2")
+def max_instances(d):
+    one = d.create()
+    two = d.create()
+    status, body = d.request("POST", "/v1/instances", {"network": False})
+    check(status == 429 and body["error"]["code"] == "too_many_instances",
+          "third create: %d %r" % (status, body))
+    status, lst = d.request("GET", "/v1/instances")
+    check(len(lst["instances"]) == 2, "a refused create left a row: %r" % lst)
+    d.request("DELETE", "/v1/instances/" + one["id"])
+    three = d.create()
+    check(three["state"] == "running", "create after a delete %r" % three)
+    for i in (two, three):
+        d.request("DELETE", "/v1/instances/" + i["id"])
+
+
+@case(timeout=60)
+@with_daemon()
+def killed_instance_is_noticed(d):
+    inst = d.create()
+    os.kill(inst["pid"], signal.SIGKILL)
+
+    def failed():
+        status, got = d.request("GET", "/v1/instances/" + inst["id"])
+        return got if got["state"] == "failed" else None
+
+    got = wait_for("the daemon to mark the killed instance", failed, 10)
+    check("signal 9" in got["reason"], "reason %r" % got["reason"])
+    check(got["ended_ms"], "ended_ms %r" % got)
+    row = d.db_row(inst["id"])
+    check(row["state"] == "failed" and "signal 9" in row["reason"], "db row %r" % row)
+    wait_for("the instance's cgroup to go", lambda: not any(
+        os.path.exists(os.path.join(b, inst["id"])) for b in (
+            "/sys/fs/cgroup/shoal", "/sys/fs/cgroup/memory/shoal", "/sys/fs/cgroup/pids/shoal")),
+        5)
+    status, gone = d.request("DELETE", "/v1/instances/" + inst["id"])
+    check(status == 200 and gone["state"] == "failed", "delete of a dead one %r" % gone)
+
+
+@case(timeout=60)
+@with_daemon()
+def ttl_expiry(d):
+    inst = d.create(ttl_s=1)
+    check(inst["ttl_s"] == 1 and inst["expires_ms"] == inst["created_ms"] + 1000,
+          "ttl fields %r" % inst)
+
+    def destroyed():
+        status, got = d.request("GET", "/v1/instances/" + inst["id"])
+        return got if got["state"] == "destroyed" else None
+
+    got = wait_for("TTL expiry", destroyed, 10)
+    check(got["reason"] == "ttl expired", "reason %r" % got["reason"])
+    check(not pid_is_instance(inst["pid"]), "process still alive after TTL")
+
+
+@case(timeout=90)
+@with_daemon()
+def stop_leaves_nothing(d):
+    insts = [d.create(labels={"n": str(i)}) for i in range(3)]
+    pids = [i["pid"] for i in insts]
+    check(all(pid_is_instance(p) for p in pids), "instances not alive")
+    rc = d.stop()
+    check(rc == 0, "shoald exited with %d" % rc)
+    check(not os.path.exists(d.sock), "socket file left behind")
+    left = [p for p in pids if pid_is_instance(p)]
+    check(not left, "instance processes left behind: %r" % left)
+    for i in insts:
+        row = d.db_row(i["id"])
+        check(row["state"] == "destroyed" and row["reason"] == "daemon shutdown", "%r" % row)
+    out = d.output()
+    check("handles still open" not in out, "the loop did not close clean:\n" + out)
+
+
+@case(timeout=60)
+def restart_marks_orphans():
+    """A new daemon on the same state dir marks rows of a dead daemon failed."""
+    d = Daemon()
+    try:
+        inst = d.create()
+        d.proc.kill()
+        d.proc.wait(10)
+        # Without its supervisor the instance shuts itself down.
+        wait_for("the orphaned instance to exit", lambda: not pid_is_instance(inst["pid"]), 10)
+        d.log.write("--- restart ---\n")
+        d.log.flush()
+        os.unlink(d.sock)
+        d.proc = subprocess.Popen(
+            [SHOALD, "--socket", d.sock, "--state-dir", d.state, "--instance-bin", INSTANCE],
+            stdin=subprocess.DEVNULL, stdout=d.log, stderr=subprocess.STDOUT)
+        wait_for("the restarted daemon", d._up, 10)
+        status, got = d.request("GET", "/v1/instances/" + inst["id"])
+        check(got["state"] == "failed" and "restarted" in got["reason"], "%r" % got)
+        check(d.stop() == 0, "restarted daemon did not stop clean")
+    finally:
+        d.cleanup()
+
+
+def main(argv):
+    if len(argv) == 2 and argv[1] == "--list":
+        for name, (_, timeout) in CASES.items():
+            print(name if timeout is None else "%s timeout=%d" % (name, timeout))
+        return 0
+    if len(argv) != 2 or argv[1] not in CASES:
+        print("usage: %s --list | CASE" % argv[0], file=sys.stderr)
+        return 2
+    try:
+        CASES[argv[1]][0]()
+    except Fail as e:
+        print("FAIL: %s" % e)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
