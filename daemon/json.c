@@ -42,8 +42,9 @@ json_t *json_body_object(struct http_req *req, const char *const *allowed)
 			if (!strcmp(allowed[i], key))
 				break;
 		if (!allowed[i]) {
-			json_decref(obj);
+			/* @key lives in @obj: answer before letting it go. */
 			http_reply_error(req, 400, "unknown_field", "unknown field \"%.64s\"", key);
+			json_decref(obj);
 			return NULL;
 		}
 	}

@@ -24,8 +24,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import openapi  # noqa: E402
 
 BUILD = os.environ.get("SHOAL_BUILD", "build")
-SHOALD = os.path.join(BUILD, "daemon", "shoald")
-INSTANCE = os.path.join(BUILD, "instance", "shoal-instance")
+# $SHOALD / $SHOAL_INSTANCE override the binaries (e.g. a sanitizer build of
+# the daemon beside a plain instance).
+SHOALD = os.environ.get("SHOALD") or os.path.join(BUILD, "daemon", "shoald")
+INSTANCE = os.environ.get("SHOAL_INSTANCE") or os.path.join(BUILD, "instance", "shoal-instance")
 SPEC = openapi.load_spec()
 
 CASES = {}
@@ -231,6 +233,11 @@ def with_daemon(*args):
             ok = False
             try:
                 fn(d)
+                # Every case ends with a clean stop: status 0 (a sanitizer
+                # build reports leaks and errors through it) and no socket.
+                rc = d.stop()
+                check(rc == 0, "shoald exited with %d" % rc)
+                check(not os.path.exists(d.sock), "socket file left behind")
                 ok = True
             finally:
                 if not ok:
