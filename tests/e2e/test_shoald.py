@@ -548,6 +548,49 @@ def stop_leaves_nothing(d):
     check("handles still open" not in out, "the loop did not close clean:\n" + out)
 
 
+@case(timeout=120)
+@with_daemon()
+def concurrent_creates(d):
+    """Eight clients create at once; the loop serves health meanwhile."""
+    import threading
+
+    results, errors = [], []
+
+    def create():
+        try:
+            results.append(d.create(labels={"batch": "c8"}))
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=create) for _ in range(8)]
+    for t in threads:
+        t.start()
+    status, _ = d.request("GET", "/v1/health")
+    check(status == 200, "health during creates: %d" % status)
+    for t in threads:
+        t.join(60)
+    check(not errors, "creates failed: %r" % errors)
+    check(len({i["id"] for i in results}) == 8, "ids not distinct: %r" % results)
+    status, lst = d.request("GET", "/v1/instances?state=running&label=batch=c8")
+    check(len(lst["instances"]) == 8, "running: %d" % len(lst["instances"]))
+    for i in results:
+        status, gone = d.request("DELETE", "/v1/instances/" + i["id"])
+        check(status == 200 and gone["state"] == "destroyed", "delete %r" % gone)
+
+
+@case()
+@with_daemon("--log-format", "json")
+def json_logs(d):
+    d.request("GET", "/v1/health")
+    out = d.output()
+    recs = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    check(any(r.get("component") == "shoald" and "listening on" in r.get("msg", "")
+              for r in recs), "no JSON record of shoald listening in:\n" + out)
+    for line in out.splitlines():
+        if "shoald[" in line:
+            raise Fail("a text record from shoald with --log-format json: %r" % line)
+
+
 @case(timeout=60)
 def restart_marks_orphans():
     """A new daemon on the same state dir marks rows of a dead daemon failed."""
