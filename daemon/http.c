@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -37,6 +38,10 @@ struct http_conn {
 	bool keep_alive;
 	bool failed; /* answered with an error; the connection closes after it */
 	size_t header_bytes;
+	char field[16]; /* name of the header being read, cut to 15 bytes */
+	size_t field_len;
+	bool in_value; /* the last header callback was a value */
+	bool expect_continue; /* Expect: 100-continue */
 	char url[HTTP_HEADER_MAX + 1];
 	size_t url_len;
 	char *body;
@@ -246,6 +251,10 @@ static void http_conn_reset_request(struct http_conn *c)
 {
 	c->in_request = false;
 	c->header_bytes = 0;
+	c->field_len = 0;
+	c->field[0] = '\0';
+	c->in_value = false;
+	c->expect_continue = false;
 	c->url_len = 0;
 	free(c->body);
 	c->body = NULL;
@@ -286,10 +295,35 @@ static int http_on_url(http_parser *p, const char *at, size_t len)
 	return 0;
 }
 
-static int http_on_header_part(http_parser *p, const char *at, size_t len)
+static int http_on_header_field(http_parser *p, const char *at, size_t len)
 {
-	(void)at;
-	return http_count_header(p->data, len);
+	struct http_conn *c = p->data;
+	size_t n;
+
+	if (http_count_header(c, len))
+		return 1;
+	if (c->in_value) {
+		c->field_len = 0;
+		c->in_value = false;
+	}
+	n = len < sizeof(c->field) - 1 - c->field_len ? len : sizeof(c->field) - 1 - c->field_len;
+	memcpy(c->field + c->field_len, at, n);
+	c->field_len += n;
+	c->field[c->field_len] = '\0';
+	return 0;
+}
+
+static int http_on_header_value(http_parser *p, const char *at, size_t len)
+{
+	struct http_conn *c = p->data;
+
+	if (http_count_header(c, len))
+		return 1;
+	c->in_value = true;
+	/* curl sends Expect: 100-continue with larger bodies and waits a second for it. */
+	if (!strcasecmp(c->field, "expect") && len == 12 && !strncasecmp(at, "100-continue", 12))
+		c->expect_continue = true;
+	return 0;
 }
 
 static int http_on_headers_complete(http_parser *p)
@@ -300,6 +334,11 @@ static int http_on_headers_complete(http_parser *p)
 		/* Refuse before the body comes: 3 makes http-parser stop with an error. */
 		http_conn_fail(c, 413, "body_too_large", "request body exceeds 65536 bytes");
 		return 3;
+	}
+	if (c->expect_continue) {
+		static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+		http_conn_send(c, cont, sizeof(cont) - 1, NULL, 0, false);
 	}
 	return 0;
 }
@@ -373,8 +412,8 @@ static int http_on_message_complete(http_parser *p)
 static const http_parser_settings http_settings = {
 	.on_message_begin = http_on_message_begin,
 	.on_url = http_on_url,
-	.on_header_field = http_on_header_part,
-	.on_header_value = http_on_header_part,
+	.on_header_field = http_on_header_field,
+	.on_header_value = http_on_header_value,
 	.on_headers_complete = http_on_headers_complete,
 	.on_body = http_on_body,
 	.on_message_complete = http_on_message_complete,

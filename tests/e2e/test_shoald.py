@@ -296,6 +296,29 @@ def keep_alive_and_pipelining(d):
         c.close()
 
 
+@case()
+@with_daemon()
+def expect_continue(d):
+    """Expect: 100-continue (curl sends it with bodies over 1 KiB) gets its interim answer."""
+    body = b'{"memory_mib": 3}'
+    c = Conn(d.sock, 10)
+    try:
+        c.send_raw(b"POST /v1/instances HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                   b"Content-Length: %d\r\n\r\n" % len(body))
+        interim = b""
+        while b"\r\n\r\n" not in interim:
+            chunk = c.sock.recv(1)
+            check(chunk, "closed before 100 Continue")
+            interim += chunk
+        check(interim.startswith(b"HTTP/1.1 100 "), "interim answer %r" % interim)
+        c.send_raw(body)
+        status, _, parsed = c.read_response()
+        check(status == 400 and parsed["error"]["code"] == "invalid_value", "%d" % status)
+        openapi.check_response(SPEC, "POST", "/v1/instances", status, parsed)
+    finally:
+        c.close()
+
+
 @case(timeout=120)
 @with_daemon()
 def lifecycle(d):
