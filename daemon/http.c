@@ -35,6 +35,8 @@ struct http_conn {
 	bool closing;
 	bool in_request; /* bytes of a request have arrived */
 	bool busy; /* a handler holds the current request */
+	bool feeding; /* inside http_conn_feed() */
+	bool backlogged; /* answers not yet taken by the client: reading waits */
 	bool keep_alive;
 	bool failed; /* answered with an error; the connection closes after it */
 	size_t header_bytes;
@@ -60,6 +62,7 @@ static void (*http_stop_done)(void);
 
 static void http_conn_close(struct http_conn *c);
 static void http_timer_cb(uv_timer_t *t);
+static void http_conn_resume(struct http_conn *c);
 
 static const char *http_status_text(int status)
 {
@@ -156,10 +159,17 @@ static void http_write_cb(uv_write_t *w, int status)
 {
 	struct http_write *hw = (struct http_write *)w;
 	struct http_conn *c = hw->conn;
+	bool hw_close_after = hw->close_after;
 
-	if ((status || hw->close_after) && !c->closing)
-		http_conn_close(c);
 	free(hw);
+	if ((status || hw_close_after) && !c->closing) {
+		http_conn_close(c);
+	} else if (c->backlogged && !c->closing &&
+		   uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) <=
+			   HTTP_WRITE_QUEUE_MAX / 2) {
+		c->backlogged = false;
+		http_conn_resume(c);
+	}
 }
 
 /* Queue @len bytes; the connection closes after them when @close_after. */
@@ -430,41 +440,91 @@ static void http_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 
 static void http_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 
-/* Feed bytes to the parser; keeps what follows a complete request for later. */
+/* Ready for the next request of the connection: parser running, reading, idle timer. */
+static int http_conn_restart(struct http_conn *c)
+{
+	c->busy = false;
+	http_parser_pause(&c->parser, 0);
+	http_conn_reset_request(c);
+	if (uv_read_start((uv_stream_t *)&c->pipe, http_alloc_cb, http_read_cb)) {
+		http_conn_close(c);
+		return -1;
+	}
+	uv_timer_start(&c->timer, http_timer_cb, HTTP_IDLE_TIMEOUT_MS, 0);
+	return 0;
+}
+
+/*
+ * A client that sends requests but does not read the answers would make us
+ * queue answers without bound: past HTTP_WRITE_QUEUE_MAX bytes queued, the
+ * next request waits (the idle timer runs) until the queue drains.
+ */
+static bool http_conn_check_backlog(struct http_conn *c)
+{
+	if (uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) <= HTTP_WRITE_QUEUE_MAX)
+		return false;
+	shoal_log_debug("http: a client is not reading its answers; its requests wait");
+	c->backlogged = true;
+	c->busy = false;
+	uv_timer_start(&c->timer, http_timer_cb, HTTP_IDLE_TIMEOUT_MS, 0);
+	return true;
+}
+
+/*
+ * Feed bytes to the parser. A complete request is dispatched; what follows it
+ * is kept until the request is answered. A request answered at once (most
+ * are) is followed in this same loop rather than by recursion, so a burst of
+ * pipelined requests cannot grow the stack.
+ */
 static void http_conn_feed(struct http_conn *c, const char *data, size_t len)
 {
-	size_t used = http_parser_execute(&c->parser, &http_settings, data, len);
-	enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
+	char *owned = NULL;
 
-	if (c->closing || c->failed)
-		return;
-	if (e == HPE_PAUSED) {
-		struct http_req *req = c->req;
+	c->feeding = true;
+	for (;;) {
+		size_t used = http_parser_execute(&c->parser, &http_settings, data, len);
+		enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
 
-		if (used < len) {
-			c->pending = malloc(len - used);
-			if (!c->pending) {
-				http_conn_close(c);
-				return;
+		if (c->closing || c->failed)
+			break;
+		if (e == HPE_PAUSED) {
+			if (used < len) {
+				c->pending = malloc(len - used);
+				if (!c->pending) {
+					http_conn_close(c);
+					break;
+				}
+				memcpy(c->pending, data + used, len - used);
+				c->pending_len = len - used;
 			}
-			memcpy(c->pending, data + used, len - used);
-			c->pending_len = len - used;
+			uv_read_stop((uv_stream_t *)&c->pipe);
+			router_dispatch(c->req);
+			if (c->closing || c->busy || http_conn_check_backlog(c))
+				break; /* answered later, the connection ends, or backlog */
+			free(owned);
+			owned = c->pending;
+			data = owned;
+			len = c->pending_len;
+			c->pending = NULL;
+			c->pending_len = 0;
+			if (http_conn_restart(c) || !owned)
+				break;
+			continue;
 		}
-		uv_read_stop((uv_stream_t *)&c->pipe);
-		router_dispatch(req);
-		return;
+		if (e != HPE_OK) {
+			if (e == HPE_HEADER_OVERFLOW)
+				http_conn_fail(c, 431, "header_too_large",
+					       "request headers are too large");
+			else
+				http_conn_fail(c, 400, "bad_request", http_errno_description(e));
+			break;
+		}
+		if (!c->in_request) /* between requests: idle timeout */
+			uv_timer_start(&c->timer, http_timer_cb, HTTP_IDLE_TIMEOUT_MS, 0);
+		break;
 	}
-	if (e != HPE_OK) {
-		if (e == HPE_HEADER_OVERFLOW)
-			http_conn_fail(c, 431, "header_too_large", "request headers are too large");
-		else
-			http_conn_fail(c, 400, "bad_request", http_errno_description(e));
-		return;
-	}
-	if (c->in_request)
-		return;
-	/* Between requests: idle timeout. */
-	uv_timer_start(&c->timer, http_timer_cb, HTTP_IDLE_TIMEOUT_MS, 0);
+	free(owned);
+	c->feeding = false;
 }
 
 static void http_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
@@ -480,24 +540,19 @@ static void http_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	http_conn_feed(c, buf->base, (size_t)nread);
 }
 
-/* After a reply: carry on with the next request of the connection. */
+/* After a reply given later (from another callback): go on with the connection. */
 static void http_conn_resume(struct http_conn *c)
 {
-	char *pending = c->pending;
-	size_t len = c->pending_len;
+	char *pending;
+	size_t len;
 
-	c->busy = false;
+	if (http_conn_check_backlog(c))
+		return;
+	pending = c->pending;
+	len = c->pending_len;
 	c->pending = NULL;
 	c->pending_len = 0;
-	http_parser_pause(&c->parser, 0);
-	http_conn_reset_request(c);
-	if (uv_read_start((uv_stream_t *)&c->pipe, http_alloc_cb, http_read_cb)) {
-		free(pending);
-		http_conn_close(c);
-		return;
-	}
-	uv_timer_start(&c->timer, http_timer_cb, HTTP_IDLE_TIMEOUT_MS, 0);
-	if (pending)
+	if (!http_conn_restart(c) && pending)
 		http_conn_feed(c, pending, len);
 	free(pending);
 }
@@ -511,7 +566,9 @@ void http_reply(struct http_req *req, int status, json_t *body)
 
 		c->req = NULL;
 		http_conn_respond(c, status, body, close_after);
-		if (!close_after)
+		if (!close_after && c->feeding)
+			c->busy = false; /* http_conn_feed() goes on by itself */
+		else if (!close_after)
 			http_conn_resume(c);
 	} else if (body) {
 		json_decref(body);

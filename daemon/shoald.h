@@ -44,6 +44,7 @@ int64_t shoald_now_ms(void);
 #define HTTP_BODY_MAX (64 * 1024) /* request body: 413 beyond */
 #define HTTP_REQUEST_TIMEOUT_MS 10000 /* a started request must be complete by then */
 #define HTTP_IDLE_TIMEOUT_MS 60000 /* a kept-alive connection without a request */
+#define HTTP_WRITE_QUEUE_MAX (256 * 1024) /* answers queued to a client that does not read */
 
 struct http_conn;
 

@@ -292,8 +292,42 @@ def keep_alive_and_pipelining(d):
         s2, _, b2 = c.read_response()
         check(s1 == 200 and "version" in b1 and s2 == 200 and b2 == {"status": "ok"},
               "pipelined: %r %r" % (b1, b2))
+        # A burst of 3000 pipelined requests (about 100 KiB, more than one read):
+        # all answered, in order, and the daemon keeps serving.
+        n = 3000
+        c.send_raw(b"GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n" * n)
+        for i in range(n):
+            status, _, body = c.read_response()
+            check(status == 200 and body == {"status": "ok"}, "burst answer %d: %d" % (i, status))
     finally:
         c.close()
+
+
+@case(timeout=60)
+@with_daemon()
+def client_that_does_not_read(d):
+    """Requests from a client that does not read its answers wait (the daemon
+    queues at most 256 KiB of answers for it); others are served meanwhile,
+    and once it reads, every answer arrives in order."""
+    import threading
+
+    n = 20000
+    c = Conn(d.sock, 30)
+    sender = threading.Thread(
+        target=c.send_raw, args=(b"GET /v1/version HTTP/1.1\r\nHost: x\r\n\r\n" * n,))
+    sender.start()
+    try:
+        time.sleep(0.5)
+        status, _ = d.request("GET", "/v1/health")
+        check(status == 200, "another client while one does not read: %d" % status)
+        for i in range(n):
+            status, _, body = c.read_response()
+            check(status == 200 and body["api"] == "v1", "answer %d: %d" % (i, status))
+        sender.join(30)
+        check(not sender.is_alive(), "the sender is still blocked")
+    finally:
+        c.close()
+        sender.join(30)
 
 
 @case()
