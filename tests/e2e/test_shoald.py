@@ -635,6 +635,56 @@ def concurrent_creates(d):
         check(status == 200 and gone["state"] == "destroyed", "delete %r" % gone)
 
 
+@case(timeout=240)
+@with_daemon()
+def fifty_instances(d):
+    """50 instances alive at once, created and destroyed by 10 clients."""
+    import threading
+
+    made, errors, lock = [], [], threading.Lock()
+
+    def worker(k):
+        try:
+            for _ in range(5):
+                inst = d.create(memory_mib=32, labels={"batch": "fifty", "worker": str(k)})
+                with lock:
+                    made.append(inst)
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    check(not errors, "creates failed: %r" % errors[:3])
+    check(len(made) == 50, "made %d" % len(made))
+    alive = [i["pid"] for i in made if pid_is_instance(i["pid"])]
+    check(len(alive) == 50, "%d of 50 processes alive" % len(alive))
+    status, lst = d.request("GET", "/v1/instances?state=running&label=batch=fifty")
+    check(len(lst["instances"]) == 50, "listed %d" % len(lst["instances"]))
+    errors.clear()
+
+    def destroy(part):
+        try:
+            for i in part:
+                status, gone = d.request("DELETE", "/v1/instances/" + i["id"])
+                check(status == 200 and gone["state"] == "destroyed", "delete %r" % gone)
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=destroy, args=(made[k::10],)) for k in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    check(not errors, "deletes failed: %r" % errors[:3])
+    left = [i["pid"] for i in made if pid_is_instance(i["pid"])]
+    check(not left, "processes left: %r" % left)
+    status, lst = d.request("GET", "/v1/instances?state=destroyed")
+    check(len(lst["instances"]) == 50, "destroyed rows %d" % len(lst["instances"]))
+
+
 @case()
 @with_daemon("--log-format", "json")
 def json_logs(d):
