@@ -41,6 +41,7 @@ enum sup_phase {
 #define SUP_SHUTDOWN_ID 2
 #define SUP_CGROUP_TRIES 100
 #define SUP_CGROUP_RETRY_MS 20
+#define SUP_DRAIN_MAX 64
 
 struct sup_proc {
 	uv_process_t proc;
@@ -202,7 +203,7 @@ static bool sup_handle(struct sup_proc *p, struct proto_msg *msg)
 			p->phase = SUP_BOOTING;
 			return true;
 		}
-		if (msg->id == SUP_SHUTDOWN_ID)
+		if (msg->id == SUP_SHUTDOWN_ID && p->phase == SUP_STOPPING)
 			return true;
 		break;
 	case PROTO_READY:
@@ -234,10 +235,16 @@ static bool sup_handle(struct sup_proc *p, struct proto_msg *msg)
 
 static void sup_timeout_cb(uv_timer_t *t);
 
-/* Read every message waiting on the channel. */
+/*
+ * Read the messages waiting on the channel, at most SUP_DRAIN_MAX per call: an
+ * instance that sends without pause must not keep the loop to itself (the poll
+ * calls again while more is waiting).
+ */
 static void sup_drain(struct sup_proc *p)
 {
-	for (;;) {
+	int i;
+
+	for (i = 0; i < SUP_DRAIN_MAX; i++) {
 		struct shoal_error err = { 0 };
 		int fds[PROTO_FDS_MAX];
 		struct proto_msg msg;
