@@ -5,6 +5,8 @@
 #
 #   make bench                         build and run them (not part of `make test`)
 #   make bench BENCH_ARGS='--runs 20'  pass options to boot-bench
+#   make bench NET_BENCH_ARGS='--seconds 5 --json'
+#                                      pass options to net-bench
 #
 # boot-bench is ordinary C using api/'s error convention (error.o and the
 # header-only cleanup.h; not the whole archive, so work in progress elsewhere
@@ -12,6 +14,11 @@
 # measures, links the library kernel like the tests in tests/kernel/. The one
 # test case (test_bench) proves in the kernel suite that the benchmark runs
 # and prints complete JSON, without judging any figure.
+#
+# net-bench (network throughput and latency, Shoal beside native Linux and
+# iperf3) is one program: its Shoal nodes are forked children that boot a
+# library kernel each, so it links libskl.a, and jansson for iperf3's JSON.
+# test_net_bench runs it once, quick, and checks its JSON's shape.
 
 BENCH_DIR := $(BUILD)/tests/bench
 BENCH_BOOT := $(BENCH_DIR)/boot-bench
@@ -19,10 +26,15 @@ BENCH_BOOT_ONE := $(BENCH_DIR)/boot-one
 BENCH_TEST := $(BENCH_DIR)/test_bench
 BENCH_OBJS := $(addprefix $(BENCH_DIR)/,boot-bench.o cgroup.o instance.o procfs.o report.o)
 BENCH_ARGS ?=
+NET_BENCH := $(BENCH_DIR)/net-bench
+NET_BENCH_TEST := $(BENCH_DIR)/test_net_bench
+NET_BENCH_OBJS := $(addprefix $(BENCH_DIR)/,net-bench.o net-stream.o net-sock-host.o \
+	net-sock-skl.o net-node.o net-proc.o netns.o net-iperf.o net-report.o report.o)
+NET_BENCH_ARGS ?=
 
-ALL_TARGETS += $(BENCH_BOOT) $(BENCH_BOOT_ONE)
-TEST_BINS_kernel += $(BENCH_TEST)
-TEST_DEPS_kernel += $(BENCH_BOOT) $(BENCH_BOOT_ONE)
+ALL_TARGETS += $(BENCH_BOOT) $(BENCH_BOOT_ONE) $(NET_BENCH)
+TEST_BINS_kernel += $(BENCH_TEST) $(NET_BENCH_TEST)
+TEST_DEPS_kernel += $(BENCH_BOOT) $(BENCH_BOOT_ONE) $(NET_BENCH)
 
 $(BENCH_BOOT): $(BENCH_OBJS) $(BUILD)/api/error.o
 	$(cmd-link)
@@ -39,6 +51,19 @@ $(BENCH_TEST): $(BENCH_DIR)/test_bench.o $(HARNESS_OBJ)
 	$(cmd-link)
 $(BENCH_TEST): private LOCAL_LDLIBS += $(call pkg-libs,jansson)
 
+$(BENCH_DIR)/net-sock-skl.o $(BENCH_DIR)/net-node.o: LOCAL_CFLAGS += $(SKL_CFLAGS)
+$(BENCH_DIR)/net-sock-skl.o $(BENCH_DIR)/net-node.o: $(SKL_HDR_STAMP)
+$(BENCH_DIR)/net-iperf.o: LOCAL_CFLAGS += $(call pkg-cflags,jansson)
+$(NET_BENCH): $(NET_BENCH_OBJS) $(BUILD)/api/error.o $(SKL_LIB)
+	$(cmd-link)
+$(NET_BENCH): private LOCAL_LDLIBS += $(call pkg-libs,jansson) -lm $(SKL_LDLIBS)
+
+$(BENCH_DIR)/test_net_bench.o: LOCAL_CFLAGS += $(call pkg-cflags,jansson)
+$(NET_BENCH_TEST): $(BENCH_DIR)/test_net_bench.o $(HARNESS_OBJ)
+	$(cmd-link)
+$(NET_BENCH_TEST): private LOCAL_LDLIBS += $(call pkg-libs,jansson)
+
 .PHONY: bench
-bench: $(BENCH_BOOT) $(BENCH_BOOT_ONE) | $(DEPS_STAMP)
+bench: $(BENCH_BOOT) $(BENCH_BOOT_ONE) $(NET_BENCH) | $(DEPS_STAMP)
 	$(Q)$(BENCH_BOOT) $(BENCH_ARGS)
+	$(Q)$(NET_BENCH) $(NET_BENCH_ARGS)
