@@ -2,7 +2,8 @@
 /*
  * Handlers of /v1/instances: validate the request strictly, call one function
  * of the instance manager (instances.c) or read the store, and build the
- * answer. Validation rules: memory_mib 4..65536 (default 64), ttl_s
+ * answer. Validation rules: memory_mib 16..65536 (default 64; 16 MiB is
+ * the library kernel's minimum), ttl_s
  * 1..2592000, labels an object of at most 16 strings whose keys are 1..63
  * bytes of [A-Za-z0-9_.-/] and whose values are 0..127 bytes of
  * [A-Za-z0-9_.:/ -], network false (true is not implemented yet: 501).
@@ -100,11 +101,11 @@ void handle_instance_create(struct http_req *req, const char *param)
 		return;
 	v = json_object_get(body, "memory_mib");
 	if (v) {
-		if (!json_is_integer(v) || json_integer_value(v) < 4 ||
+		if (!json_is_integer(v) || json_integer_value(v) < 16 ||
 		    json_integer_value(v) > 65536) {
 			json_decref(body);
 			http_reply_error(req, 400, "invalid_value",
-					 "memory_mib must be an integer 4..65536");
+					 "memory_mib must be an integer 16..65536");
 			return;
 		}
 		spec.memory_mib = (uint32_t)json_integer_value(v);

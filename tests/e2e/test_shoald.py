@@ -418,6 +418,7 @@ ERROR_TABLE = [
     ("POST", "/v1/instances", b"{\"network\":false,\"exec\":[]}", 400, "unknown_field"),
     ("POST", "/v1/instances", b"{\"memory_mib\":\"64\"}", 400, "invalid_value"),
     ("POST", "/v1/instances", b"{\"memory_mib\":3}", 400, "invalid_value"),
+    ("POST", "/v1/instances", b"{\"memory_mib\":15}", 400, "invalid_value"),
     ("POST", "/v1/instances", b"{\"memory_mib\":65537}", 400, "invalid_value"),
     ("POST", "/v1/instances", b"{\"memory_mib\":64.5}", 400, "invalid_value"),
     ("POST", "/v1/instances", b"{\"memory_mib\":null}", 400, "invalid_value"),
