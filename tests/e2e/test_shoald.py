@@ -266,6 +266,31 @@ def spec_loads():
 
 
 @case()
+def command_line():
+    """Bad options end shoald at once with status 2 and a message; a state
+    directory it cannot make is status 1; nothing is left behind."""
+    tmp = tempfile.mkdtemp(prefix="shoal-e2e-")
+    try:
+        sock = os.path.join(tmp, "s.sock")
+        base = [SHOALD, "--socket", sock, "--state-dir", os.path.join(tmp, "st"),
+                "--instance-bin", INSTANCE]
+        for extra, want in ((["--max-instances", "0"], 2), (["--max-instances", "x"], 2),
+                            (["--log-format", "xml"], 2), (["--log-level", "loud"], 2),
+                            (["--bogus"], 2), (["extra-arg"], 2),
+                            (["--state-dir", "/proc/shoal-no"], 1),
+                            (["--instance-bin", "/nonexistent/shoal-instance"], 1)):
+            r = subprocess.run(base + extra, stdin=subprocess.DEVNULL, capture_output=True,
+                               timeout=10)
+            check(r.returncode == want, "%r: status %d, want %d" % (extra, r.returncode, want))
+            check(r.stderr.strip(), "%r: no message" % extra)
+            check(not os.path.exists(sock), "%r: socket left" % extra)
+        r = subprocess.run([SHOALD, "--help"], capture_output=True, timeout=10)
+        check(r.returncode == 0 and b"usage" in r.stdout, "--help")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@case()
 @with_daemon()
 def health_and_version(d):
     status, body = d.request("GET", "/v1/health")
