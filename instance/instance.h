@@ -59,6 +59,9 @@ struct instance_options {
 	bool no_cgroup; /* --no-cgroup: lock down, but do not make a cgroup */
 	const char *cgroup_root; /* --cgroup-root DIR: instead of the detected one */
 	bool selfcheck; /* --selfcheck: run the kernel checks after lock-down */
+	/* --selfcheck-peer A.B.C.D[,MIB]: test-only, ping and TCP with a peer (selfcheck.c) */
+	uint32_t selfcheck_peer; /* network order; 0: none */
+	uint32_t selfcheck_peer_mib;
 	const char *test_forbidden; /* --test-forbidden CALL: test-only, see main.c */
 	enum shoal_log_level log_level;
 };

@@ -13,6 +13,7 @@
  * before its kernel boots (see start.c and sandbox.c).
  */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,9 @@ void instance_options_usage(void)
 	      "  --cgroup-root DIR    make the cgroup under DIR (default: detected, see README)\n"
 	      "  --selfcheck          after lock-down, run the kernel checks and write the report\n"
 	      "                       to /run/shoal/selfcheck inside the instance\n"
+	      "  --selfcheck-peer A[,M] test-only: with --selfcheck, also ping the instance at\n"
+	      "                       IPv4 address A and exchange M MiB (default 4) with it over\n"
+	      "                       TCP port 5201, both ways (see README, Tests)\n"
 	      "  --test-forbidden C   test-only: after lock-down, make the forbidden host call C\n"
 	      "                       (open or socket); the instance must die of SIGSYS\n"
 	      "  --print-seccomp      print the seccomp allow-list and exit\n"
@@ -60,6 +64,7 @@ enum {
 	OPT_NO_CGROUP,
 	OPT_CGROUP_ROOT,
 	OPT_SELFCHECK,
+	OPT_SELFCHECK_PEER,
 	OPT_TEST_FORBIDDEN,
 	OPT_PRINT_SECCOMP,
 	OPT_LOG_LEVEL,
@@ -73,6 +78,7 @@ static const struct option long_options[] = {
 	{ "no-cgroup", no_argument, NULL, OPT_NO_CGROUP },
 	{ "cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT },
 	{ "selfcheck", no_argument, NULL, OPT_SELFCHECK },
+	{ "selfcheck-peer", required_argument, NULL, OPT_SELFCHECK_PEER },
 	{ "test-forbidden", required_argument, NULL, OPT_TEST_FORBIDDEN },
 	{ "print-seccomp", no_argument, NULL, OPT_PRINT_SECCOMP },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
@@ -81,6 +87,31 @@ static const struct option long_options[] = {
 };
 
 /* Returns 0, or an exit status (usage errors: 1; --help, --print-seccomp: 0) as -1 - status. */
+/* --selfcheck-peer A.B.C.D[,MIB] (test-only): 0, or -1 if malformed. */
+static int main_parse_peer(const char *arg, struct instance_options *opt)
+{
+	char addr[INET_ADDRSTRLEN];
+	const char *comma = strchr(arg, ',');
+	size_t len = comma ? (size_t)(comma - arg) : strlen(arg);
+	unsigned long mib = 4;
+	char *end;
+
+	if (len >= sizeof(addr))
+		return -1;
+	memcpy(addr, arg, len);
+	addr[len] = 0;
+	if (inet_pton(AF_INET, addr, &opt->selfcheck_peer) != 1 || !opt->selfcheck_peer)
+		return -1;
+	if (comma) {
+		errno = 0;
+		mib = strtoul(comma + 1, &end, 10);
+		if (errno || end == comma + 1 || *end || mib < 1 || mib > 1024)
+			return -1;
+	}
+	opt->selfcheck_peer_mib = (uint32_t)mib;
+	return 0;
+}
+
 static int main_parse_options(int argc, char **argv, struct instance_options *opt)
 {
 	int c;
@@ -117,6 +148,15 @@ static int main_parse_options(int argc, char **argv, struct instance_options *op
 			break;
 		case OPT_SELFCHECK:
 			opt->selfcheck = true;
+			break;
+		case OPT_SELFCHECK_PEER:
+			if (main_parse_peer(optarg, opt)) {
+				fprintf(stderr,
+					"shoal-instance: --selfcheck-peer '%s': IPv4 address, then "
+					"optionally ,MIB (1..1024)\n",
+					optarg);
+				return -2;
+			}
 			break;
 		case OPT_TEST_FORBIDDEN:
 			if (strcmp(optarg, "open") && strcmp(optarg, "socket")) {

@@ -11,6 +11,16 @@
  * then a total), where the supervisor reads it with `file_get`, and the total
  * goes to the kernel log. No host system call beyond the allow-list is made,
  * or the instance dies of SIGSYS, which is the point.
+ *
+ * Test-only, with --selfcheck-peer A[,MIB]: two more checks against another
+ * instance at A on the same link, which runs the same (tests/instance/
+ * test_network.c). net_peer_ping: this kernel sends ICMP echo requests to A
+ * from a raw socket until 3 replies came (10 s at most: the peer may still be
+ * booting); the peer's kernel answers them. net_peer_tcp: listen on port
+ * 5201, connect to A:5201, and both ways at once send MIB MiB of a pattern
+ * seeded with A's last octet and receive the peer's; the line reports the
+ * FNV-1a 64 hash of what was sent and of what was received, which the test
+ * compares with its own of the pattern.
  */
 #include <errno.h>
 #include <arpa/inet.h>
@@ -259,6 +269,274 @@ static const char *selfcheck_random(void)
 	return NULL;
 }
 
+#define PEER_PORT 5201
+#define PEER_DEADLINE_MS 10000
+
+static uint64_t selfcheck_ms(void)
+{
+	return instance_now_us() / 1000;
+}
+
+/* The peer pattern: like selfcheck_fill(), but seeded by the receiver. */
+static void peer_fill(unsigned char *buf, size_t len, uint64_t pos, unsigned char seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = (unsigned char)(((pos + i) * 2654435761u >> 13) ^ seed);
+}
+
+static uint64_t peer_fnv(uint64_t h, const unsigned char *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static uint16_t peer_csum(const unsigned char *p, size_t len)
+{
+	uint32_t sum = 0;
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* Echo requests to @peer until 3 replies came; NULL or what went wrong. */
+static const char *peer_ping(uint32_t peer, int *replies, int *sent)
+{
+	const uint16_t ident = 0x5348;
+	struct skl_sockaddr_in a;
+	uint64_t end = selfcheck_ms() + PEER_DEADLINE_MS;
+	long s;
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = SKL_AF_INET;
+	a.sin_addr.s_addr = peer;
+	s = skl_sys_socket(SKL_AF_INET, SKL_SOCK_RAW | SKL_SOCK_CLOEXEC, SKL_IPPROTO_ICMP);
+	CHECK_SYS(s, "raw ICMP socket");
+	*replies = *sent = 0;
+	while (*replies < 3 && selfcheck_ms() < end) {
+		unsigned char req[64] = { 8, 0 }, in[256];
+		uint16_t sum;
+		uint64_t wait_end = selfcheck_ms() + 200;
+
+		req[4] = ident >> 8;
+		req[5] = ident & 0xff;
+		req[6] = (unsigned char)(*sent >> 8);
+		req[7] = (unsigned char)*sent;
+		memset(req + 8, 0xa5, sizeof(req) - 8);
+		sum = peer_csum(req, sizeof(req));
+		req[2] = sum >> 8;
+		req[3] = sum & 0xff;
+		if (skl_sys_sendto((int)s, req, sizeof(req), 0, (void *)&a, sizeof(a)) ==
+		    (long)sizeof(req))
+			(*sent)++;
+		/* Replies, skipping what else the raw socket sees (the peer's requests). */
+		while (selfcheck_ms() < wait_end) {
+			struct skl_pollfd pfd = { .fd = (int)s, .events = SKL_POLLIN };
+			struct __skl__kernel_timespec ts = { .tv_nsec = 20 * 1000 * 1000 };
+			long n;
+			size_t ihl;
+
+			if (skl_sys_ppoll(&pfd, 1, &ts, NULL, 0) != 1)
+				continue;
+			n = skl_sys_recvfrom((int)s, in, sizeof(in), SKL_MSG_DONTWAIT, NULL, NULL);
+			if (n < 20)
+				continue;
+			ihl = (size_t)(in[0] & 15) * 4;
+			if ((size_t)n >= ihl + 8 && !memcmp(in + 12, &peer, 4) && in[ihl] == 0 &&
+			    in[ihl + 4] == ident >> 8 && in[ihl + 5] == (ident & 0xff)) {
+				(*replies)++;
+				break;
+			}
+		}
+	}
+	skl_sys_close((unsigned int)s);
+	return *replies >= 3 ? NULL : "fewer than 3 echo replies in 10 s";
+}
+
+struct peer_tcp {
+	uint64_t total, sent, got, sent_hash, got_hash;
+};
+
+static long peer_connect(uint32_t peer)
+{
+	struct skl_sockaddr_in a;
+	long cs, n;
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = SKL_AF_INET;
+	a.sin_port = htons(PEER_PORT);
+	a.sin_addr.s_addr = peer;
+	cs = skl_sys_socket(SKL_AF_INET, SKL_SOCK_STREAM | SKL_SOCK_NONBLOCK | SKL_SOCK_CLOEXEC, 0);
+	if (cs < 0)
+		return cs;
+	n = skl_sys_connect((int)cs, (void *)&a, sizeof(a));
+	if (n < 0 && n != -SKL_EINPROGRESS) {
+		skl_sys_close((unsigned int)cs);
+		return n;
+	}
+	return cs;
+}
+
+/*
+ * Listen, connect (again after a refusal, until the deadline), accept, then
+ * send and receive at once on non-blocking sockets, waiting in ppoll.
+ */
+static const char *peer_tcp(uint32_t peer, struct peer_tcp *pt)
+{
+	const unsigned char seed = ((const unsigned char *)&peer)[3];
+	struct skl_sockaddr_in a;
+	uint64_t end = selfcheck_ms() + PEER_DEADLINE_MS;
+	bool connected = false;
+	long ls, cs = -1, ss = -1, n;
+	int one = 1;
+	const char *why = NULL;
+
+	pt->sent_hash = pt->got_hash = 0xcbf29ce484222325ull;
+	memset(&a, 0, sizeof(a));
+	a.sin_family = SKL_AF_INET;
+	a.sin_port = htons(PEER_PORT);
+	ls = skl_sys_socket(SKL_AF_INET, SKL_SOCK_STREAM | SKL_SOCK_NONBLOCK | SKL_SOCK_CLOEXEC, 0);
+	CHECK_SYS(ls, "socket");
+	skl_sys_setsockopt((int)ls, SKL_SOL_SOCKET, SKL_SO_REUSEADDR, (char *)&one, sizeof(one));
+	if (skl_sys_bind((int)ls, (void *)&a, sizeof(a)) < 0 || skl_sys_listen((int)ls, 1) < 0) {
+		skl_sys_close((unsigned int)ls);
+		return "listen on port 5201";
+	}
+	while (pt->sent < pt->total || pt->got < pt->total) {
+		struct skl_pollfd pfd[3] = { { .fd = -1 }, { .fd = -1 }, { .fd = -1 } };
+		struct __skl__kernel_timespec ts = { .tv_nsec = 100 * 1000 * 1000 };
+		bool progress = false;
+
+		if (selfcheck_ms() >= end) {
+			why = "not done in 10 s";
+			break;
+		}
+		if (cs < 0) {
+			cs = peer_connect(peer);
+			if (cs < 0) {
+				why = "connect";
+				break;
+			}
+		}
+		if (ss < 0) {
+			ss = skl_sys_accept4((int)ls, NULL, NULL,
+					     SKL_SOCK_NONBLOCK | SKL_SOCK_CLOEXEC);
+			if (ss < 0 && ss != -SKL_EAGAIN) {
+				why = "accept";
+				break;
+			}
+			progress = ss >= 0;
+		}
+		if (!connected) {
+			int err = 0, len = sizeof(err);
+			struct skl_pollfd p = { .fd = (int)cs, .events = SKL_POLLOUT };
+			struct __skl__kernel_timespec zero = { 0 };
+
+			if (skl_sys_ppoll(&p, 1, &zero, NULL, 0) == 1) {
+				skl_sys_getsockopt((int)cs, SKL_SOL_SOCKET, SKL_SO_ERROR,
+						   (char *)&err, &len);
+				if (err) {
+					/* Refused: the peer is not listening yet. */
+					skl_sys_close((unsigned int)cs);
+					cs = -1;
+				} else {
+					connected = true;
+					progress = true;
+				}
+			}
+		}
+		if (connected && pt->sent < pt->total) {
+			size_t len = sizeof(selfcheck_buf);
+
+			if (pt->total - pt->sent < len)
+				len = (size_t)(pt->total - pt->sent);
+			peer_fill(selfcheck_buf, len, pt->sent, seed);
+			n = skl_sys_write((unsigned int)cs, (char *)selfcheck_buf, len);
+			if (n > 0) {
+				pt->sent_hash = peer_fnv(pt->sent_hash, selfcheck_buf, (size_t)n);
+				pt->sent += (uint64_t)n;
+				progress = true;
+			} else if (n != -SKL_EAGAIN) {
+				why = "send";
+				break;
+			}
+		}
+		if (ss >= 0 && pt->got < pt->total) {
+			n = skl_sys_read((unsigned int)ss, (char *)selfcheck_back,
+					 sizeof(selfcheck_back));
+			if (n > 0) {
+				pt->got_hash = peer_fnv(pt->got_hash, selfcheck_back, (size_t)n);
+				pt->got += (uint64_t)n;
+				progress = true;
+			} else if (n == 0) {
+				why = "connection closed early";
+				break;
+			} else if (n != -SKL_EAGAIN) {
+				why = "receive";
+				break;
+			}
+		}
+		if (progress)
+			continue;
+		if (ss < 0) {
+			pfd[0].fd = (int)ls;
+			pfd[0].events = SKL_POLLIN;
+		} else if (pt->got < pt->total) {
+			pfd[0].fd = (int)ss;
+			pfd[0].events = SKL_POLLIN;
+		}
+		if (cs >= 0 && (!connected || pt->sent < pt->total)) {
+			pfd[1].fd = (int)cs;
+			pfd[1].events = SKL_POLLOUT;
+		}
+		skl_sys_ppoll(pfd, 3, &ts, NULL, 0);
+	}
+	if (cs >= 0)
+		skl_sys_close((unsigned int)cs);
+	if (ss >= 0)
+		skl_sys_close((unsigned int)ss);
+	skl_sys_close((unsigned int)ls);
+	return why;
+}
+
+static void selfcheck_peer(struct instance *in, struct selfcheck *sc)
+{
+	struct peer_tcp pt = { .total = (uint64_t)in->opt.selfcheck_peer_mib << 20 };
+	uint32_t peer = in->opt.selfcheck_peer;
+	char addr[INET_ADDRSTRLEN];
+	int replies = 0, sent = 0;
+	const char *why;
+
+	inet_ntop(AF_INET, &peer, addr, sizeof(addr));
+	why = peer_ping(peer, &replies, &sent);
+	selfcheck_line(sc, "%s net_peer_ping%s%s: %s %d sent %d replies\n", why ? "FAIL" : "PASS",
+		       why ? " " : "", why ? why : "", addr, sent, replies);
+	if (why)
+		sc->failed++;
+	else
+		sc->passed++;
+	why = peer_tcp(peer, &pt);
+	selfcheck_line(
+		sc, "%s net_peer_tcp%s%s: %s sent %llu fnv1a %016llx received %llu fnv1a %016llx\n",
+		why ? "FAIL" : "PASS", why ? " " : "", why ? why : "", addr,
+		(unsigned long long)pt.sent, (unsigned long long)pt.sent_hash,
+		(unsigned long long)pt.got, (unsigned long long)pt.got_hash);
+	if (why)
+		sc->failed++;
+	else
+		sc->passed++;
+}
+
 int selfcheck_run(struct instance *in)
 {
 	static const struct {
@@ -273,7 +551,6 @@ int selfcheck_run(struct instance *in)
 	size_t i, off = 0;
 	long fd;
 
-	(void)in;
 	for (i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
 		const char *why = checks[i].fn();
 
@@ -285,6 +562,8 @@ int selfcheck_run(struct instance *in)
 			sc.passed++;
 		}
 	}
+	if (in->opt.selfcheck_peer)
+		selfcheck_peer(in, &sc);
 	selfcheck_line(&sc, "selfcheck: %d passed, %d failed\n", sc.passed, sc.failed);
 	skl_sys_mkdirat(SKL_AT_FDCWD, "/run/shoal", 0755);
 	fd = skl_sys_openat(SKL_AT_FDCWD, SELFCHECK_REPORT,

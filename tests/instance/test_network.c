@@ -5,10 +5,14 @@
  * handed to the instance as a packet socket (by descriptor, or by name when
  * the instance starts inside the namespace). The host pings the locked-down
  * instance over IPv4 and IPv6, also at MTU 9000 without offloads, and the
- * instance's stats count the frames. Addresses are from 198.18.0.0/16 and
- * fd53::/16; no traffic leaves the namespace.
+ * instance's stats count the frames. Two instances on the two ends of one
+ * veth pair ping each other and exchange data over TCP (the test-only
+ * --selfcheck-peer of instance/selfcheck.c), and the namespace is gone after.
+ * Addresses are from 198.18.0.0/16 and fd53::/16; no traffic leaves the
+ * namespace.
  */
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,4 +205,131 @@ TEST(an_interface_that_does_not_exist_is_refused_at_configure)
 	tinst_boot(&t, &cfg, NULL, 0, &ready);
 	proto_msg_free(&ready);
 	tinst_shutdown(&t);
+}
+
+/* What the peer check's sender hashes: see instance/selfcheck.c. */
+static uint64_t peer_pattern_fnv(uint64_t total, unsigned char seed)
+{
+	uint64_t h = 0xcbf29ce484222325ull, pos;
+
+	for (pos = 0; pos < total; pos++)
+		h = (h ^ (unsigned char)((pos * 2654435761u >> 13) ^ seed)) * 0x100000001b3ull;
+	return h;
+}
+
+/* The report line of check @name, which must have passed; returns it (in @report). */
+static const char *peer_line(const char *report, const char *name)
+{
+	char want[64];
+	const char *p;
+
+	snprintf(want, sizeof(want), "PASS %s: ", name);
+	p = strstr(report, want);
+	if (!p)
+		FAIL("no \"%s\" in the report:\n%s", want, report);
+	return p + strlen(want);
+}
+
+static void peer_configure(struct tinst *t, struct proto_msg *cfg, const char *addr,
+			   unsigned char last)
+{
+	static const unsigned char mac[6] = { 0x02, 0x53, 0x48, 0x00, 0x09, 0x00 };
+
+	tinst_configure_init(t, cfg);
+	cfg->configure.has_network = true;
+	memcpy(cfg->configure.network.mac, mac, 6);
+	cfg->configure.network.mac[5] = last;
+	parse_cidr(&cfg->configure.network.ipv4, AF_INET, addr, 24);
+	cfg->configure.network.mtu = 1500;
+	cfg->configure.network.offloads = true;
+	cfg->configure.network.fd = 0;
+}
+
+/*
+ * Two instances on the two ends of one veth pair (198.18.9.2 and .3), each
+ * run with --selfcheck-peer naming the other: their kernels ping each other
+ * and exchange 8 MiB each way over TCP before `ready`, so both are configured
+ * before either ready is awaited. The reports, read back with file_get, must
+ * show 3 echo replies each and, for each direction, the sender's and the
+ * receiver's FNV-1a hash equal to ours of the pattern. Afterwards the
+ * namespace (with the veth pair) is deleted and must be gone.
+ */
+TEST(two_instances_on_a_veth_pair_ping_each_other_and_move_data_over_tcp)
+{
+	static const char *const addrs[2] = { "198.18.9.2", "198.18.9.3" };
+	static const unsigned char last[2] = { 2, 3 };
+	const uint64_t total = 8u << 20;
+	const char *args[2][3] = { { "--selfcheck", "--selfcheck-peer=198.18.9.3,8", NULL },
+				   { "--selfcheck", "--selfcheck-peer=198.18.9.2,8", NULL } };
+	uint64_t want[2], ids[2], sent_hash[2], got_hash[2];
+	unsigned long long sent[2], got[2];
+	struct proto_msg cfg, msg;
+	struct tinst t[2];
+	struct knetns ns;
+	char path[64];
+	int fd[2], i;
+
+	tinst_require_root();
+	knetns_create(&ns);
+	knetns_veth(&ns, "p0", "p1", 1500);
+	fd[0] = knetns_packet_socket(&ns, "p0");
+	fd[1] = knetns_packet_socket(&ns, "p1");
+	for (i = 0; i < 2; i++) {
+		tinst_spawn(&t[i], args[i]);
+		tinst_hello(&t[i]);
+	}
+	for (i = 0; i < 2; i++) {
+		peer_configure(&t[i], &cfg, addrs[i], last[i]);
+		ids[i] = tinst_send(&t[i], &cfg, &fd[i], 1);
+		close(fd[i]);
+	}
+	for (i = 0; i < 2; i++) {
+		tinst_expect_ok(&t[i], &msg, ids[i], PROTO_CONFIGURE, 10000);
+		proto_msg_free(&msg);
+		tinst_expect(&t[i], &msg, PROTO_READY, 30000);
+		proto_msg_free(&msg);
+	}
+	for (i = 0; i < 2; i++) {
+		enum proto_error_code code;
+		char *report, peer[16];
+		const char *line;
+		size_t len;
+		int ns_sent, ns_replies;
+
+		report = tinst_get(&t[i], "/run/shoal/selfcheck", &len, NULL, &code);
+		CHECK(report != NULL);
+		report = realloc(report, len + 1);
+		report[len] = 0;
+		printf("instance %s:\n%s", addrs[i], report);
+		line = peer_line(report, "net_peer_ping");
+		CHECK(sscanf(line, "%15s %d sent %d replies", peer, &ns_sent, &ns_replies) == 3);
+		CHECK(!strcmp(peer, addrs[!i]) && ns_replies >= 3);
+		line = peer_line(report, "net_peer_tcp");
+		CHECK(sscanf(line, "%15s sent %llu fnv1a %" SCNx64 " received %llu fnv1a %" SCNx64,
+			     peer, &sent[i], &sent_hash[i], &got[i], &got_hash[i]) == 5);
+		CHECK(strstr(report, "selfcheck: 8 passed, 0 failed\n") != NULL);
+		free(report);
+	}
+	/* Instance i sends the pattern seeded with its peer's last octet. */
+	for (i = 0; i < 2; i++) {
+		want[i] = peer_pattern_fnv(total, last[!i]);
+		CHECK(sent[i] == total && got[!i] == total);
+		CHECK(sent_hash[i] == want[i]);
+		CHECK(got_hash[!i] == want[i]);
+	}
+	printf("%s -> %s: %llu bytes, fnv1a %016llx both ends\n", addrs[0], addrs[1], sent[0],
+	       (unsigned long long)want[0]);
+	printf("%s -> %s: %llu bytes, fnv1a %016llx both ends\n", addrs[1], addrs[0], sent[1],
+	       (unsigned long long)want[1]);
+	for (i = 0; i < 2; i++)
+		tinst_shutdown(&t[i]);
+
+	/* Let the guardian delete the namespace now, and see it go. */
+	snprintf(path, sizeof(path), "/run/netns/%s", ns.name);
+	close(ns.fd);
+	close(ns.guard_fd);
+	for (i = 0; i < 500 && access(path, F_OK) == 0; i++)
+		usleep(10000);
+	CHECK(access(path, F_OK) != 0);
+	CHECK(knetns_sh("ip netns list | grep -qw %s", ns.name) != 0);
 }
