@@ -19,6 +19,12 @@
 # iperf3) is one program: its Shoal nodes are forked children that boot a
 # library kernel each, so it links libskl.a, and jansson for iperf3's JSON.
 # test_net_bench runs it once, quick, and checks its JSON's shape.
+#
+# instance-bench (many real shoal-instance processes alive at once, beside a
+# namespace with a veth and User-mode Linux) links api/'s archive for the
+# control protocol's codec; its shape test (test_instance_bench) runs in the
+# instance suite, which is where shoal-instance is built and run as root.
+#   make bench INSTANCE_BENCH_ARGS='--counts 1,10 --uml 0'
 
 BENCH_DIR := $(BUILD)/tests/bench
 BENCH_BOOT := $(BENCH_DIR)/boot-bench
@@ -31,10 +37,17 @@ NET_BENCH_TEST := $(BENCH_DIR)/test_net_bench
 NET_BENCH_OBJS := $(addprefix $(BENCH_DIR)/,net-bench.o net-stream.o net-sock-host.o \
 	net-sock-skl.o net-node.o net-proc.o netns.o net-iperf.o net-report.o report.o)
 NET_BENCH_ARGS ?=
+INSTANCE_BENCH := $(BENCH_DIR)/instance-bench
+INSTANCE_BENCH_TEST := $(BENCH_DIR)/test_instance_bench
+INSTANCE_BENCH_OBJS := $(addprefix $(BENCH_DIR)/,instance-bench.o cgroup.o instance.o procfs.o \
+	report.o)
+INSTANCE_BENCH_ARGS ?=
 
-ALL_TARGETS += $(BENCH_BOOT) $(BENCH_BOOT_ONE) $(NET_BENCH)
+ALL_TARGETS += $(BENCH_BOOT) $(BENCH_BOOT_ONE) $(NET_BENCH) $(INSTANCE_BENCH)
 TEST_BINS_kernel += $(BENCH_TEST) $(NET_BENCH_TEST)
 TEST_DEPS_kernel += $(BENCH_BOOT) $(BENCH_BOOT_ONE) $(NET_BENCH)
+TEST_BINS_instance += $(INSTANCE_BENCH_TEST)
+TEST_DEPS_instance += $(INSTANCE_BENCH)
 
 $(BENCH_BOOT): $(BENCH_OBJS) $(BUILD)/api/error.o
 	$(cmd-link)
@@ -63,7 +76,17 @@ $(NET_BENCH_TEST): $(BENCH_DIR)/test_net_bench.o $(HARNESS_OBJ)
 	$(cmd-link)
 $(NET_BENCH_TEST): private LOCAL_LDLIBS += $(call pkg-libs,jansson)
 
+$(INSTANCE_BENCH): $(INSTANCE_BENCH_OBJS) $(API_LIB)
+	$(cmd-link)
+$(INSTANCE_BENCH): private LOCAL_LDLIBS += $(API_LDLIBS) -lm
+
+$(BENCH_DIR)/test_instance_bench.o: LOCAL_CFLAGS += $(call pkg-cflags,jansson)
+$(INSTANCE_BENCH_TEST): $(BENCH_DIR)/test_instance_bench.o $(HARNESS_OBJ)
+	$(cmd-link)
+$(INSTANCE_BENCH_TEST): private LOCAL_LDLIBS += $(call pkg-libs,jansson)
+
 .PHONY: bench
-bench: $(BENCH_BOOT) $(BENCH_BOOT_ONE) $(NET_BENCH) | $(DEPS_STAMP)
+bench: $(BENCH_BOOT) $(BENCH_BOOT_ONE) $(NET_BENCH) $(INSTANCE_BENCH) $(INSTANCE_BIN) | $(DEPS_STAMP)
 	$(Q)$(BENCH_BOOT) $(BENCH_ARGS)
 	$(Q)$(NET_BENCH) $(NET_BENCH_ARGS)
+	$(Q)$(INSTANCE_BENCH) $(INSTANCE_BENCH_ARGS)
