@@ -22,9 +22,10 @@
  * figure, only when it cannot run.
  *
  * Everything it makes (instances, namespaces, cgroups, a temporary folder) is
- * removed on every way out, also on errors and SIGINT/SIGTERM; a guardian
- * process deletes the namespaces even if instance-bench is SIGKILLed, and
- * instances whose supervisor is gone shut themselves down.
+ * removed on every way out, also on errors and SIGINT/SIGTERM; if
+ * instance-bench is SIGKILLed, instances whose supervisor is gone shut
+ * themselves down and a guardian process removes the namespaces, cgroups and
+ * the temporary folder.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -121,7 +122,8 @@ static struct {
 	char cgroot[PATH_MAX]; /* ours under the v1 memory controller, or "" */
 	char hub[64]; /* the netns peer's hub namespace, or "" */
 	char nsprefix[32]; /* "shoal-ib<pid>-" */
-	int guard_fd; /* the namespace guardian's pipe, or -1 */
+	pid_t self; /* our pid, also in the guardian */
+	int guard_fd; /* the guardian's pipe, or -1 */
 	int idle_ms;
 	int seq;
 	struct sinst *shoal; /* MAX_ALIVE */
@@ -219,9 +221,41 @@ static int netns_left(bool delete)
 	return n;
 }
 
+static int remove_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw);
+static int shoal_cgroups_left(bool remove);
+
+/* Our cgroup folder for the peers, with what is left in it (killed by pid). */
+static void remove_cgroot(void)
+{
+	struct shoal_error err = { 0 };
+	struct dirent *e;
+	DIR *d;
+
+	if (!ctx.cgroot[0])
+		return;
+	d = opendir(ctx.cgroot);
+	while (d && (e = readdir(d))) {
+		char sub[PATH_MAX + 256];
+
+		if (e->d_type != DT_DIR || e->d_name[0] == '.')
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", ctx.cgroot, e->d_name);
+		bench_cgroup_remove(sub, 2000, &err);
+		shoal_error_clear(&err);
+	}
+	if (d)
+		closedir(d);
+	if (bench_cgroup_remove(ctx.cgroot, 2000, &err))
+		fprintf(stderr, "instance-bench: %s\n", err.msg);
+	ctx.cgroot[0] = '\0';
+}
+
 /*
- * A guardian that deletes our namespaces once we are gone, however we go:
- * it waits for the end of a pipe only we hold.
+ * A guardian that removes what we made once we are gone, however we go (it
+ * waits for the end of a pipe only we hold): our namespaces; the instances'
+ * cgroups once the instances, which see their supervisor gone, have shut
+ * down (10 s at most, then what is left is killed by pid); the peers' cgroup
+ * folder (the peers die with us); the temporary folder.
  */
 static int start_guardian(void)
 {
@@ -244,6 +278,13 @@ static int start_guardian(void)
 		while (read(pipefd[0], &c, 1) > 0)
 			;
 		netns_left(true);
+		for (i = 0; i < 200 && shoal_cgroups_left(false); i++)
+			usleep(50 * 1000);
+		for (i = 0; i < 20 && shoal_cgroups_left(true); i++)
+			usleep(50 * 1000);
+		remove_cgroot();
+		if (ctx.tmpdir[0])
+			nftw(ctx.tmpdir, remove_cb, 16, FTW_DEPTH | FTW_PHYS);
 		_exit(0);
 	}
 	close(pipefd[0]);
@@ -261,7 +302,7 @@ static int shoal_cgroups_left(bool remove)
 	size_t b;
 	int n = 0;
 
-	snprintf(prefix, sizeof(prefix), "ib%d-", (int)getpid());
+	snprintf(prefix, sizeof(prefix), "ib%d-", (int)ctx.self);
 	for (b = 0; b < sizeof(bases) / sizeof(bases[0]); b++) {
 		DIR *d = opendir(bases[b]);
 		struct dirent *e;
@@ -373,7 +414,7 @@ static int shoal_start(struct sinst *s, struct shoal_error *err)
 
 	memset(s, 0, sizeof(*s));
 	s->sock = -1;
-	snprintf(s->id, sizeof(s->id), "ib%d-%d", (int)getpid(), ++ctx.seq);
+	snprintf(s->id, sizeof(s->id), "ib%d-%d", (int)ctx.self, ++ctx.seq);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
 		return shoal_error_set(err, errno, "socketpair");
 	s->t_spawn = bench_now_ns();
@@ -978,8 +1019,6 @@ static int remove_cb(const char *path, const struct stat *st, int flag, struct F
 /* The way out, also after errors and signals. */
 static void cleanup(void)
 {
-	struct shoal_error err = { 0 };
-
 	if (ctx.shoal && ctx.nshoal)
 		shoal_stop_all(3000);
 	if (ctx.others && ctx.nothers)
@@ -991,9 +1030,7 @@ static void cleanup(void)
 	if (ctx.guard_fd >= 0)
 		close(ctx.guard_fd);
 	ctx.guard_fd = -1;
-	if (ctx.cgroot[0] && bench_cgroup_remove(ctx.cgroot, 2000, &err))
-		fprintf(stderr, "instance-bench: %s\n", err.msg);
-	ctx.cgroot[0] = '\0';
+	remove_cgroot();
 	if (ctx.tmpdir[0])
 		nftw(ctx.tmpdir, remove_cb, 16, FTW_DEPTH | FTW_PHYS);
 	ctx.tmpdir[0] = '\0';
@@ -1083,6 +1120,7 @@ int main(int argc, char **argv)
 	time_t now;
 
 	ctx.idle_ms = 3000;
+	ctx.self = getpid();
 	default_instance();
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		double secs;
@@ -1187,11 +1225,16 @@ int main(int argc, char **argv)
 		shoal_error_clear(&err);
 	}
 	snprintf(ctx.nsprefix, sizeof(ctx.nsprefix), "shoal-ib%d-", (int)getpid());
+	if (ncounts[PEER_NETNS] > 0)
+		snprintf(ctx.hub, sizeof(ctx.hub), "%shub", ctx.nsprefix);
+	if (start_guardian()) {
+		fprintf(stderr, "instance-bench: cannot start the guardian: %s\n", strerror(errno));
+		return 1;
+	}
 	if (ncounts[PEER_NETNS] > 0 && !skip[PEER_NETNS][0]) {
 		char *add[] = { "ip", "netns", "add", ctx.hub, NULL };
 
-		snprintf(ctx.hub, sizeof(ctx.hub), "%shub", ctx.nsprefix);
-		if (start_guardian() || run_cmd(add, NETNS_CMD_TIMEOUT)) {
+		if (run_cmd(add, NETNS_CMD_TIMEOUT)) {
 			snprintf(skip[PEER_NETNS], sizeof(skip[PEER_NETNS]),
 				 "cannot make the hub namespace");
 			ctx.hub[0] = '\0';
