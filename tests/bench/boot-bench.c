@@ -596,7 +596,8 @@ int main(int argc, char **argv)
 			set.idle_ms = (int)(secs * 1000);
 			break;
 		case 'd':
-			if (!parse_count(optarg, &set.density))
+			/* every live instance must fit the cleanup list */
+			if (!parse_count(optarg, &set.density) || set.density > 64)
 				goto bad;
 			break;
 		case 'j':
