@@ -62,7 +62,7 @@
 #define SHOAL_SLOT_DATA (1024 * 1024) /* largest transfer of one forwarded call */
 #define SHOAL_SLOT_STRIDE (SHOAL_SLOT_HEADER + SHOAL_SLOT_DATA)
 #define SHOAL_REGION_SIZE (4096 + (size_t)SHOAL_SLOTS_MAX * SHOAL_SLOT_STRIDE)
-#define SHOAL_SLOT_OFFSET(i) (4096 + (size_t)(i) * SHOAL_SLOT_STRIDE)
+#define SHOAL_SLOT_OFFSET(i) (4096 + (size_t)(i)*SHOAL_SLOT_STRIDE)
 
 struct shoal_region_header {
 	uint32_t magic; /* SHOAL_REGION_MAGIC, written by the instance */

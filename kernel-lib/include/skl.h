@@ -115,6 +115,38 @@ long skl_thread_new_task(unsigned long flags);
  */
 long skl_thread_exit_task(void);
 
+/**
+ * skl_thread_new_task_from - bind the calling thread to a task cloned from
+ *                            another host task
+ * @flags: SKL_TASK_NEW_PROCESS for a new process with copies of the parent's
+ *         fd table and cwd (what fork gives a child), or 0 for a thread of
+ *         the parent's process (sharing them)
+ * @parent_tid: kernel thread id of the parent, a task bound to another host
+ *         thread that must stay outside the kernel until this returns
+ *
+ * Returns the new thread id (> 0), -EBUSY if the calling thread already has
+ * a task, -ESRCH if there is no such task, -EINVAL if it is not a host task.
+ */
+long skl_thread_new_task_from(unsigned long flags, long parent_tid);
+
+/**
+ * skl_task_exec - what a successful execve does to the calling thread's
+ *                 task: its fd table is unshared and close-on-exec fds closed
+ *
+ * Returns 0 or -errno.
+ */
+long skl_task_exec(void);
+
+/**
+ * skl_task_set_user_window - confine the calling thread's task to [lo, hi)
+ *
+ * From now on its system calls (and those of tasks cloned from it) fail
+ * with -EFAULT when given a user pointer outside [lo, hi): a task serving
+ * somebody less trusted reaches only the memory meant for it. Returns 0,
+ * -EINVAL if hi <= lo.
+ */
+long skl_task_set_user_window(unsigned long lo, unsigned long hi);
+
 /* Device models: raise an IRQ from any host thread; get and put IRQ lines. */
 int skl_trigger_irq(int irq);
 int skl_get_free_irq(const char *user);

@@ -16,6 +16,8 @@
 #include <linux/signal.h>
 #include <linux/err.h>
 #include <linux/mman.h>
+#include <linux/fdtable.h>
+#include <linux/pid.h>
 #include <asm/skl.h>
 
 typedef long (*syscall_fn)(long, long, long, long, long, long);
@@ -52,8 +54,10 @@ static struct skl_tls_key *task_key;
 
 static unsigned long clone_flags_for(unsigned long flags)
 {
+	/* own pid, fd table and cwd; reaped at exit by a parent ignoring
+	 * SIGCHLD (host0, and the job tasks that inherit its actions) */
 	if (flags & SKL_TASK_NEW_PROCESS)
-		return CLONE_VM;	/* own pid, fd table and cwd */
+		return CLONE_VM | SIGCHLD;
 	/* a thread of host0: shares fds, cwd and signal handlers */
 	return CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
 	       CLONE_THREAD | CLONE_SYSVSEM;
@@ -63,18 +67,24 @@ struct syscall_call {
 	long nr;
 	long *params;
 	long ret;
+	long (*fn)(void);		/* run this instead of nr */
 	bool create;			/* make the caller a new task */
 	unsigned long task_flags;	/* ... with these SKL_TASK_* flags */
+	long parent_tid;		/* ... cloned from this task, not host0 */
 	struct skl_jmp_buf abort;
 };
 
-static long run_syscall(long nr, long *p)
+static long run_syscall(struct syscall_call *call)
 {
+	long nr = call->nr, *p = call->params;
 	long ret;
 
-	if (nr < 0 || nr >= __NR_syscalls)
+	if (call->fn)
+		ret = call->fn();
+	else if (nr < 0 || nr >= __NR_syscalls)
 		return -ENOSYS;
-	ret = syscall_table[nr](p[0], p[1], p[2], p[3], p[4], p[5]);
+	else
+		ret = syscall_table[nr](p[0], p[1], p[2], p[3], p[4], p[5]);
 
 	/* What a return to user mode would do: deferred fput and friends. */
 	if (unlikely(task_work_pending(current)))
@@ -87,6 +97,37 @@ static long run_syscall(long nr, long *p)
 	    ret == -ERESTARTNOHAND || ret == -ERESTART_RESTARTBLOCK)
 		ret = -EINTR;
 	return ret;
+}
+
+/*
+ * A new host task for the calling thread, cloned from host0 or from the
+ * host task call->parent_tid. Returns holding the CPU as the driver of the
+ * task it was cloned from, or with nothing current on error. Borrowing the
+ * parent is safe because its own driver is outside the kernel meanwhile
+ * (the caller's promise): the parent is parked or switched out, exactly as
+ * when another caller's system call switches a parked task away.
+ */
+static struct task_struct *create_task(struct syscall_call *call)
+{
+	struct task_struct *parent = skl_host0(), *task;
+
+	skl_task_enter(parent, false, &call->abort);
+	if (call->parent_tid) {
+		parent = find_get_task_by_vpid(call->parent_tid);
+		if (!parent || !parent->thread.sem || parent == current ||
+		    (parent->flags & PF_EXITING)) {
+			if (parent)
+				put_task_struct(parent);
+			skl_task_leave(current);
+			return ERR_PTR(parent ? -EINVAL : -ESRCH);
+		}
+		skl_task_enter(parent, true, &call->abort);
+		put_task_struct(parent);
+	}
+	task = skl_host_task_create(clone_flags_for(call->task_flags));
+	if (IS_ERR(task))
+		skl_task_leave(parent);
+	return task;
 }
 
 /* Runs inside jmp_buf_set so that a halt can return the caller at once. */
@@ -104,18 +145,16 @@ static void syscall_body(void *arg)
 	if (task) {
 		skl_task_enter(task, false, &call->abort);
 	} else {
-		skl_task_enter(skl_host0(), false, &call->abort);
-		task = skl_host_task_create(clone_flags_for(call->task_flags));
+		task = create_task(call);
 		if (IS_ERR(task)) {
 			call->ret = PTR_ERR(task);
-			skl_task_leave(skl_host0());
 			return;
 		}
 		skl_ops->tls_set(task_key, task);
 		skl_task_enter(task, true, &call->abort);
 	}
 
-	call->ret = run_syscall(call->nr, call->params);
+	call->ret = run_syscall(call);
 	task->thread.abort = NULL;
 	skl_task_park(task);
 }
@@ -164,6 +203,97 @@ long skl_thread_new_task(unsigned long flags)
 	if (flags & ~SKL_TASK_NEW_PROCESS)
 		return -EINVAL;
 	return syscall_call(&call);
+}
+
+/**
+ * skl_thread_new_task_from - give the calling thread a task cloned from another
+ * @flags: SKL_TASK_NEW_PROCESS for a new process with copies of the parent's
+ *         fd table and cwd (what fork gives a child), or 0 for a thread of
+ *         the parent's process (sharing them)
+ * @parent_tid: the kernel thread id of a host task whose own driving thread
+ *         stays outside the kernel until this returns
+ *
+ * Returns the new task's thread id, -EBUSY if the thread already has a
+ * task, -ESRCH if there is no such task, -EINVAL if it is not a host task.
+ */
+long skl_thread_new_task_from(unsigned long flags, long parent_tid)
+{
+	long params[6] = { 0 };
+	struct syscall_call call = { .nr = __NR_gettid, .params = params,
+				     .create = true, .task_flags = flags,
+				     .parent_tid = parent_tid };
+
+	if (flags & ~SKL_TASK_NEW_PROCESS)
+		return -EINVAL;
+	if (parent_tid <= 0)
+		return -ESRCH;
+	return syscall_call(&call);
+}
+
+static long call_fn(long (*fn)(void))
+{
+	long params[6] = { 0 };
+	struct syscall_call call = { .params = params, .fn = fn };
+
+	return syscall_call(&call);
+}
+
+/* What a successful execve does to the files of the task. */
+static long task_exec(void)
+{
+	int err = unshare_files();
+
+	if (err)
+		return err;
+	do_close_on_exec(current->files);
+	return 0;
+}
+
+/**
+ * skl_task_exec - close the calling thread task's close-on-exec fds
+ *
+ * What a successful execve does to its fd table (first unshared from
+ * threads that may still share it). Returns 0 or -errno.
+ */
+long skl_task_exec(void)
+{
+	return call_fn(task_exec);
+}
+
+static unsigned long window_lo, window_hi;
+
+static long task_set_window(void)
+{
+	current->thread.user_lo = window_lo;
+	current->thread.user_hi = window_hi;
+	skl_load_user_window(current);
+	return 0;
+}
+
+/**
+ * skl_task_set_user_window - restrict what the task's calls see as user memory
+ * @lo: first address
+ * @hi: end (exclusive), > lo
+ *
+ * From now on system calls of the calling thread's task (and tasks cloned
+ * from it) fail with -EFAULT when given a pointer outside [lo, hi).
+ */
+long skl_task_set_user_window(unsigned long lo, unsigned long hi)
+{
+	long params[6] = { 0 };
+	struct syscall_call call = { .params = params, .ret = -ENODEV };
+
+	if (hi <= lo)
+		return -EINVAL;
+	/* The CPU lock serialises every task_set_window: the globals carry
+	 * the values into it without a second argument path. */
+	if (skl_cpu_get())
+		return -ENODEV;
+	window_lo = lo;
+	window_hi = hi;
+	call.fn = task_set_window;
+	skl_ops->jmp_buf_set(&call.abort, syscall_body, &call);
+	return call.ret;
 }
 
 static void exit_body(void *arg)

@@ -37,6 +37,8 @@
 #define CONTEXT_STACK_SIZE	(64 * 1024)
 
 struct task_struct *skl_current_task = &init_task;
+/* The user-memory window of the current task (asm/uaccess.h). */
+unsigned long skl_user_lo, skl_user_hi = ~0UL;
 /* The task switched away from, read by the one switched to. */
 struct task_struct *skl_switch_last;
 
@@ -58,6 +60,14 @@ static struct skl_context *runner_on;
 
 static void context_start(void *arg);
 
+void skl_load_user_window(struct task_struct *task)
+{
+	struct thread_struct *t = &task->thread;
+
+	skl_user_lo = t->user_hi ? t->user_lo : 0;
+	skl_user_hi = t->user_hi ? t->user_hi : ~0UL;
+}
+
 /* Marks a clone as a host task: it gets no context. */
 static int host_task_fn(void *unused)
 {
@@ -74,6 +84,9 @@ int copy_thread(struct task_struct *p, const struct kernel_clone_args *args)
 	struct thread_struct *t = &p->thread;
 
 	memset(t, 0, sizeof(*t));
+	/* A clone of a task with a user window starts with the same one. */
+	t->user_lo = current->thread.user_lo;
+	t->user_hi = current->thread.user_hi;
 	if (!args->fn)
 		return -EINVAL;	/* no user mode: nothing to return to */
 	if (args->fn == host_task_fn) {
@@ -157,6 +170,7 @@ struct task_struct *__switch_to(struct task_struct *prev,
 	pt->detached = 0;
 	skl_switch_last = prev;
 	skl_current_task = next;
+	skl_load_user_window(next);
 
 	if (is_context(next)) {
 		skl_cpu_set_owner(runner_id);

@@ -39,6 +39,9 @@ struct thread_struct {
 	/* Set at halt: a host thread woken with it set ends itself (or
 	 * escapes through abort). */
 	int exit_now;
+	/* User memory of this task's system calls: [user_lo, user_hi), or
+	 * everything while user_hi is 0 (skl_task_set_user_window). */
+	unsigned long user_lo, user_hi;
 };
 
 #define INIT_THREAD { }

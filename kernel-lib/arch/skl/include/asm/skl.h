@@ -45,6 +45,7 @@ void skl_threads_runner_start(void);
 void skl_threads_shutdown(struct skl_thread *runner);
 struct task_struct *skl_host0(void);
 struct task_struct *skl_host_task_create(unsigned long flags);
+void skl_load_user_window(struct task_struct *task);
 void skl_task_enter(struct task_struct *task, bool from_current,
 		    struct skl_jmp_buf *abort);
 void skl_task_leave(struct task_struct *task);
@@ -65,5 +66,8 @@ long skl_halt(void);
 long skl_syscall(long nr, long *params);
 long skl_thread_new_task(unsigned long flags);
 long skl_thread_exit_task(void);
+long skl_thread_new_task_from(unsigned long flags, long parent_tid);
+long skl_task_exec(void);
+long skl_task_set_user_window(unsigned long lo, unsigned long hi);
 
 #endif
