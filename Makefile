@@ -131,7 +131,7 @@ DEB_PACKAGES := linux-source-6.12 libuv1-dev libjansson-dev libsqlite3-dev libse
 	libhttp-parser-dev libnl-route-3-dev libcurl4-openssl-dev iproute2 bc flex bison \
 	libelf-dev libssl-dev build-essential pkg-config python3 user-mode-linux busybox-static \
 	iperf3 clang libclang-rt-14-dev e2fsprogs util-linux clang-format \
-	iputils-ping
+	iputils-ping curl bubblewrap
 
 # The stamp's name carries a checksum of the list, so changing the list re-checks;
 # depending on dpkg's status file re-checks whenever any package is installed or
