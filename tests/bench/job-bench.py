@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""job-bench: what running a program in a Shoal instance costs, beside peers.
+
+Measured in one run, side by side:
+
+  exec round trip   from the `exec` request to its `exec_exit` for /bin/true
+                    and `python3 -c pass`, in a real shoal-instance (driven
+                    through `shoal-instance --stdio`, whose relay adds two
+                    local hops), against the same programs started natively
+                    (posix_spawn + waitpid) and under bubblewrap (bwrap with
+                    fresh namespaces and a read-only /usr);
+  system calls      a python3 loop inside a job: a 1-byte write + read on a
+                    pipe (forwarded: served by the instance kernel) and
+                    getppid (a host call trapped by the shim), against the
+                    same loop run natively. The loop's own cost is measured
+                    too (an empty call), so the per-call figures subtract it.
+
+Nothing here passes or fails on time: it prints figures (a table, or JSON
+with --json) and exits 0 unless something could not be measured.
+"""
+import argparse
+import base64
+import json
+import os
+import select
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+DEFAULT_INSTANCE = os.path.join(ROOT, "build", "instance", "shoal-instance")
+
+# One python3 program for both sides: per-iteration nanoseconds of each loop.
+SYSCALL_PROBE = r"""
+import os, time, json, sys
+n = int(sys.argv[1])
+r, w = os.pipe()
+def loop(fn):
+    best = None
+    for _ in range(3):
+        t = time.perf_counter_ns()
+        for _ in range(n):
+            fn()
+        dt = (time.perf_counter_ns() - t) / n
+        best = dt if best is None or dt < best else best
+    return best
+def pipe_round():
+    os.write(w, b"x"); os.read(r, 1)
+def host_call():
+    os.getppid()
+def empty():
+    pass
+print(json.dumps({"pipe_round_ns": loop(pipe_round), "getppid_ns": loop(host_call),
+                  "empty_ns": loop(empty)}))
+"""
+
+
+class Instance:
+    """A shoal-instance behind its --stdio relay: one JSON message per line."""
+
+    def __init__(self, binary, timeout):
+        self.timeout = timeout
+        self.proc = subprocess.Popen([binary, "--stdio"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, bufsize=0)
+        self.buf = b""
+        self.next_id = 1
+        self.read_until(lambda m: m.get("type") == "hello")
+        self.request({"type": "configure", "instance_id": "job-bench", "memory_mib": 128,
+                      "keep_on_supervisor_exit": False})
+        self.read_until(lambda m: m.get("type") == "ready")
+
+    def send(self, msg):
+        self.proc.stdin.write(json.dumps(msg).encode() + b"\n")
+
+    def read(self, deadline):
+        while b"\n" not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("no message from the instance in time")
+            ready, _, _ = select.select([self.proc.stdout], [], [], left)
+            if ready:
+                chunk = os.read(self.proc.stdout.fileno(), 65536)
+                if not chunk:
+                    raise EOFError("the instance ended")
+                self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(line)
+
+    def read_until(self, pred):
+        deadline = time.monotonic() + self.timeout
+        while True:
+            msg = self.read(deadline)
+            if msg.get("type") == "fatal":
+                raise RuntimeError("instance fatal: %s" % msg)
+            if pred(msg):
+                return msg
+
+    def request(self, msg):
+        msg["id"] = self.next_id
+        self.next_id += 1
+        self.send(msg)
+        reply = self.read_until(lambda m: m.get("id") == msg["id"])
+        if reply["type"] != "ok":
+            raise RuntimeError("%s: %s" % (msg["type"], reply))
+        return reply.get("result", {})
+
+    def run(self, argv):
+        """exec request -> exec_exit; returns (seconds, stdout bytes, exit)."""
+        t = time.perf_counter()
+        job = self.request({"type": "exec", "argv": argv})["job"]
+        out = b""
+        while True:
+            msg = self.read_until(lambda m: m.get("job") == job)
+            if msg["type"] == "exec_output" and msg["stream"] == "stdout":
+                out += base64.b64decode(msg["data"])
+            if msg["type"] == "exec_exit":
+                return time.perf_counter() - t, out, msg
+
+    def close(self):
+        try:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=self.timeout)
+        except (subprocess.TimeoutExpired, OSError):
+            self.proc.kill()
+            self.proc.wait()
+
+
+def spawn_wait(argv):
+    t = time.perf_counter()
+    pid = os.posix_spawn(argv[0], argv, os.environ)
+    os.waitpid(pid, 0)
+    return time.perf_counter() - t
+
+
+BWRAP = ["/usr/bin/bwrap", "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin",
+         "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
+         "--symlink", "usr/sbin", "/sbin", "--ro-bind", "/etc", "/etc", "--proc", "/proc",
+         "--dev", "/dev", "--tmpfs", "/tmp", "--unshare-all", "--die-with-parent", "--"]
+
+
+def summary(samples):
+    s = sorted(samples)
+    return {"median_ms": statistics.median(s) * 1e3,
+            "p99_ms": s[min(len(s) - 1, int(len(s) * 0.99))] * 1e3, "runs": len(s)}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--instance", default=DEFAULT_INSTANCE)
+    ap.add_argument("--runs", type=int, default=50, help="exec round trips per program and peer")
+    ap.add_argument("--calls", type=int, default=20000, help="loop iterations of the call probe")
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--timeout", type=float, default=60.0)
+    args = ap.parse_args()
+    if not (1 <= args.runs <= 10000 and 1 <= args.calls <= 10_000_000):
+        ap.error("--runs 1..10000, --calls 1..10000000")
+    python = "/usr/bin/python3"
+    programs = {"true": ["/bin/true"], "python3": [python, "-c", "pass"]}
+    have_bwrap = os.access(BWRAP[0], os.X_OK)
+
+    result = {"exec": {}, "calls": {}}
+    inst = Instance(args.instance, args.timeout)
+    try:
+        for name, argv in programs.items():
+            row = {}
+            shoal = []
+            for _ in range(args.runs):
+                dt, _, ex = inst.run(argv)
+                if ex.get("exit_code") != 0:
+                    raise RuntimeError("%s in the instance: %s" % (argv, ex))
+                shoal.append(dt)
+            row["shoal"] = summary(shoal)
+            row["native"] = summary([spawn_wait(argv) for _ in range(args.runs)])
+            if have_bwrap:
+                row["bwrap"] = summary([spawn_wait(BWRAP + argv) for _ in range(args.runs)])
+            result["exec"][name] = row
+        _, out, ex = inst.run([python, "-c", SYSCALL_PROBE, str(args.calls)])
+        if ex.get("exit_code") != 0:
+            raise RuntimeError("call probe in the instance: %s" % ex)
+        job = json.loads(out)
+    finally:
+        inst.close()
+    native = json.loads(subprocess.run([python, "-c", SYSCALL_PROBE, str(args.calls)],
+                                       check=True, capture_output=True).stdout)
+    for side, probe in (("shoal", job), ("native", native)):
+        # a pipe round is two calls (write + read); the loop's own cost is removed
+        result["calls"][side] = {
+            "pipe_call_ns": (probe["pipe_round_ns"] - probe["empty_ns"]) / 2,
+            "getppid_ns": probe["getppid_ns"] - probe["empty_ns"],
+            "loop_ns": probe["empty_ns"]}
+
+    if args.json:
+        print(json.dumps(result, indent=1))
+        return 0
+    print("exec round trip (request to exit status), %d runs" % args.runs)
+    print("  %-10s %-8s %10s %10s" % ("program", "peer", "median ms", "p99 ms"))
+    for name, row in result["exec"].items():
+        for peer, s in row.items():
+            print("  %-10s %-8s %10.2f %10.2f" % (name, peer, s["median_ms"], s["p99_ms"]))
+    print("system calls from python3 (per call, loop cost removed), %d iterations" % args.calls)
+    print("  %-32s %10s %10s" % ("call", "shoal ns", "native ns"))
+    for key, label in (("pipe_call_ns", "1-byte pipe write/read (forwarded)"),
+                       ("getppid_ns", "getppid (host call)")):
+        print("  %-32s %10.0f %10.0f" % (label, result["calls"]["shoal"][key],
+                                         result["calls"]["native"][key]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
