@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * job_server_internal.h: what job_server.c (create, destroy), job_server_slot.c
+ * (the serving threads) and job_server_link.c (the link thread) share. Not
+ * for other modules: their API is job_server.h.
+ *
+ * Who touches what: the slot and process tables are changed only by the link
+ * thread while it runs, and by job_server_create/destroy before it starts and
+ * after it ended, so they need no lock. A serving thread reads its slot's
+ * fields, and shares with the link thread only the words marked (atomic).
+ */
+#ifndef SHOAL_INSTANCE_JOB_SERVER_INTERNAL_H
+#define SHOAL_INSTANCE_JOB_SERVER_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <skl.h>
+
+#include "instance/job_abi.h"
+#include "instance/job_server.h"
+#include "instance/job_sysmap.h"
+
+/*
+ * The kernel-lib calls a job needs (see kernel-lib/include/skl.h). Declared
+ * weak here as well, so that shoal-instance links against a libskl.a that
+ * does not have them yet: the server then refuses to start (-ENOSYS).
+ */
+long skl_thread_new_task_from(unsigned long flags, long parent_tid) __attribute__((weak));
+long skl_task_exec(void) __attribute__((weak));
+long skl_task_set_user_window(unsigned long lo, unsigned long hi) __attribute__((weak));
+
+/* A process needs at least one slot, so there are never more processes. */
+#define JOB_PROCS_MAX SHOAL_SLOTS_MAX
+
+/* How a slot's kernel task is made. */
+enum job_task_how {
+	JOB_TASK_FIRST, /* the job's first process: a new process from host0 */
+	JOB_TASK_THREAD, /* a thread of parent_tid's process */
+	JOB_TASK_FORK, /* a new process, copy of parent_tid's fd table and cwd */
+};
+
+/* Work the link thread hands a serving thread (it must run on that task). */
+enum job_slot_op {
+	JOB_OP_NONE = 0,
+	JOB_OP_EXEC, /* skl_task_exec() and the signal dispositions again */
+};
+
+/* One job process, as the server knows it: its link and its kernel process. */
+struct job_proc {
+	bool used;
+	int link; /* the instance's end; -1 after EOF */
+	pid_t pid; /* host pid from HELLO (for logs), 0 before */
+	long kpid; /* the kernel process (thread group) id */
+	int nslots; /* slots still held (not yet reaped) */
+	struct job_proc *parent; /* FORK: who asked; FORK_FAILED is only theirs */
+};
+
+struct job_slot {
+	struct job_server *s;
+	unsigned int index;
+	bool used; /* allocated, until its thread is joined */
+	bool thread_running; /* a serving thread exists and is not joined */
+	struct job_proc *proc;
+	struct shoal_slot *sh; /* in the region */
+	struct job_sysmap_area area; /* its data area: the task's user window */
+	pthread_t thread;
+	long tid; /* the kernel task's thread id */
+
+	/* How the thread makes its task (set before it starts). */
+	enum job_task_how how;
+	long parent_tid;
+	const char *cwd; /* JOB_TASK_FIRST */
+	int kfds[3]; /* JOB_TASK_FIRST */
+	uint32_t started; /* (atomic, futex) 1 once start_ret is set */
+	long start_ret;
+
+	int released; /* (atomic) the serving thread must end */
+	int exited; /* (atomic) its task ended: the thread may be joined */
+	uint32_t op; /* (atomic) enum job_slot_op posted by the link thread */
+	uint32_t op_done; /* (atomic, futex) 1 once op_ret is set */
+	long op_ret;
+	uint64_t calls; /* (atomic) forwarded calls served */
+};
+
+struct job_server {
+	struct instance *in;
+	char *region; /* SHOAL_REGION_SIZE bytes, MAP_SHARED */
+	struct job_slot slots[SHOAL_SLOTS_MAX];
+	struct job_proc procs[JOB_PROCS_MAX];
+	unsigned int next_slot; /* where the round-robin search starts */
+	int event_fd; /* job_server_event_fd() */
+	int wake_fd; /* eventfd: wakes the link thread (slot ended, stop) */
+	pthread_t link_thread;
+	bool link_started;
+	int stopping; /* (atomic) the link thread must end */
+	int nprocs; /* (atomic) job_server_processes() */
+};
+
+/* job_server_slot.c: the serving threads. All from the link thread (or
+ * create/destroy), which is a thread of host0. */
+
+/* A free slot (its header reset), or NULL. */
+struct job_slot *job_slot_alloc(struct job_server *s, struct job_proc *proc);
+/*
+ * Start @slot's serving thread, which makes its task (@how, @parent_tid) and
+ * then serves. Returns the task's tid, or -errno (the slot is freed again).
+ */
+long job_slot_start(struct job_slot *slot, enum job_task_how how, long parent_tid);
+/*
+ * Close @slot: the serving thread ends after the call it is in, which
+ * @signal interrupts if it blocks (0: none, the caller signalled the whole
+ * process). Does not wait.
+ */
+void job_slot_release(struct job_slot *slot, int signal);
+/* Wait up to @timeout_ms for a released slot's task to end (interrupting it again
+ * now and then); 0 if it ended, -ETIMEDOUT. */
+int job_slot_wait(struct job_slot *slot, int timeout_ms);
+/* Join slots whose task ended and free them; processes left with no link and no
+ * slot are freed too (the event fd is signalled). */
+void job_slot_reap(struct job_server *s);
+/* Run @op on @slot's serving thread and wait for its result. */
+long job_slot_run_op(struct job_slot *slot, enum job_slot_op op);
+
+/* job_server.c */
+/* Release every slot of @proc, its tasks interrupted with SIGKILL. */
+void job_proc_release(struct job_server *s, struct job_proc *proc);
+/* The event fd becomes readable. */
+void job_server_notify(struct job_server *s);
+
+/* job_server_link.c: the link thread. */
+int job_link_start(struct job_server *s, struct shoal_error *err);
+void job_link_stop(struct job_server *s);
+
+#endif /* SHOAL_INSTANCE_JOB_SERVER_INTERNAL_H */
