@@ -56,21 +56,21 @@ static long futex_op(uint32_t *word, int op, uint32_t val, const struct timespec
 	return syscall(SYS_futex, word, op, val, timeout, NULL, 0);
 }
 
-static long kcall4(long nr, long a0, long a1, long a2, long a3)
+static long slot_kcall4(long nr, long a0, long a1, long a2, long a3)
 {
 	long p[6] = { a0, a1, a2, a3 };
 
 	return skl_syscall(nr, p);
 }
 
-static long kcall(long nr, long a0, long a1, long a2)
+static long slot_kcall(long nr, long a0, long a1, long a2)
 {
 	long p[6] = { a0, a1, a2 };
 
 	return skl_syscall(nr, p);
 }
 
-static uint64_t now_ns(void)
+static uint64_t slot_now_ns(void)
 {
 	struct timespec ts;
 
@@ -78,7 +78,7 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static inline void cpu_relax(void)
+static inline void slot_cpu_relax(void)
 {
 	__builtin_ia32_pause();
 }
@@ -99,7 +99,7 @@ static long slot_set_signals(struct job_slot *slot)
 			continue;
 		memset(act, 0, sizeof(*act));
 		act->handler = sig == SKL_SIGUSR1 ? JOB_SLOT_HANDLER : (unsigned long)SKL_SIG_IGN;
-		r = kcall4(__skl__NR_rt_sigaction, sig, (long)act, 0, sizeof(act->mask));
+		r = slot_kcall4(__skl__NR_rt_sigaction, sig, (long)act, 0, sizeof(act->mask));
 		if (r < 0 && r != -EINVAL)
 			return r;
 		if (sig == SKL_SIGUSR1 && r < 0)
@@ -124,20 +124,20 @@ static long slot_make_first(struct job_slot *slot)
 	for (i = 0; i < 3; i++) {
 		high[i] = -1;
 		if (slot->kfds[i] >= 0 && r >= 0)
-			r = high[i] = kcall(__skl__NR_fcntl, slot->kfds[i], SKL_F_DUPFD, 3);
+			r = high[i] = slot_kcall(__skl__NR_fcntl, slot->kfds[i], SKL_F_DUPFD, 3);
 	}
 	for (i = 0; i < 3 && r >= 0; i++) {
 		if (high[i] >= 0)
-			r = kcall(__skl__NR_dup3, high[i], i, 0);
+			r = slot_kcall(__skl__NR_dup3, high[i], i, 0);
 		else
-			kcall(__skl__NR_close, i, 0, 0);
+			slot_kcall(__skl__NR_close, i, 0, 0);
 	}
 	if (r >= 0)
-		r = kcall(__skl__NR_close_range, 3, ~0U, 0);
+		r = slot_kcall(__skl__NR_close_range, 3, ~0U, 0);
 	if (r >= 0)
-		r = kcall(__skl__NR_umask, 022, 0, 0);
+		r = slot_kcall(__skl__NR_umask, 022, 0, 0);
 	if (r >= 0 && slot->cwd)
-		r = kcall(__skl__NR_chdir, (long)slot->cwd, 0, 0);
+		r = slot_kcall(__skl__NR_chdir, (long)slot->cwd, 0, 0);
 	if (r >= 0)
 		r = slot_set_signals(slot);
 	if (r < 0) {
@@ -189,15 +189,15 @@ static bool slot_wait_request(struct job_slot *slot)
 		if (slot_should_stop(slot))
 			return false;
 		if (++spins < JOB_SLOT_SPIN_CHECK) {
-			cpu_relax();
+			slot_cpu_relax();
 			continue;
 		}
 		spins = 0;
 		if (!deadline) {
-			deadline = now_ns() + JOB_SLOT_SPIN_NS;
+			deadline = slot_now_ns() + JOB_SLOT_SPIN_NS;
 			continue;
 		}
-		if (now_ns() < deadline)
+		if (slot_now_ns() < deadline)
 			continue;
 		/* Sleep. The shim reads server_waiting after it stores REQUEST;
 		 * we read state after we store server_waiting: one of the two
@@ -354,7 +354,7 @@ long job_slot_start(struct job_slot *slot, enum job_task_how how, long parent_ti
 static void slot_interrupt(struct job_slot *slot, int signal)
 {
 	if (signal && !__atomic_load_n(&slot->exited, __ATOMIC_ACQUIRE))
-		kcall(__skl__NR_tgkill, slot->proc->kpid, slot->tid, signal);
+		slot_kcall(__skl__NR_tgkill, slot->proc->kpid, slot->tid, signal);
 }
 
 void job_slot_release(struct job_slot *slot, int signal)

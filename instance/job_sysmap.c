@@ -291,7 +291,7 @@ struct job_utimbuf {
 	int64_t modtime;
 };
 
-static long kcall(long nr, long a0, long a1, long a2, long a3, long a4, long a5)
+static long sysmap_kcall(long nr, long a0, long a1, long a2, long a3, long a4, long a5)
 {
 	long p[6] = { a0, a1, a2, a3, a4, a5 };
 
@@ -327,9 +327,9 @@ static long stat_call(const struct job_sysmap_area *area, long nr, long a0, long
 	if (!area_has(area, buf, sizeof(x)))
 		return -EFAULT;
 	if (nr == __skl__NR_fstat)
-		r = kcall(nr, a0, (long)k, 0, 0, 0, 0);
+		r = sysmap_kcall(nr, a0, (long)k, 0, 0, 0, 0);
 	else
-		r = kcall(nr, a0, a1, (long)k, a3, 0, 0);
+		r = sysmap_kcall(nr, a0, a1, (long)k, a3, 0, 0);
 	if (r < 0)
 		return r;
 	memcpy(&ks, k, sizeof(ks));
@@ -365,7 +365,7 @@ static long poll_call(const struct job_sysmap_area *area, const long *a)
 		ts->tv_sec = ms / 1000;
 		ts->tv_nsec = (long)(ms % 1000) * 1000000;
 	}
-	return kcall(__skl__NR_ppoll, a[0], a[1], (long)ts, 0, sizeof(uint64_t), 0);
+	return sysmap_kcall(__skl__NR_ppoll, a[0], a[1], (long)ts, 0, sizeof(uint64_t), 0);
 }
 
 /* select's timeval becomes pselect6's timespec and back (Linux's select
@@ -386,7 +386,7 @@ static long select_call(const struct job_sysmap_area *area, const long *a)
 		ts->tv_sec = tv.sec;
 		ts->tv_nsec = tv.usec * 1000;
 	}
-	r = kcall(__skl__NR_pselect6, a[0], a[1], a[2], a[3], (long)ts, 0);
+	r = sysmap_kcall(__skl__NR_pselect6, a[0], a[1], a[2], a[3], (long)ts, 0);
 	if (ts) {
 		tv.sec = ts->tv_sec;
 		tv.usec = ts->tv_nsec / 1000;
@@ -427,7 +427,7 @@ static long utimes_call(const struct job_sysmap_area *area, long dfd, long path,
 			}
 		}
 	}
-	return kcall(__skl__NR_utimensat, dfd, path, (long)ts, 0, 0, 0);
+	return sysmap_kcall(__skl__NR_utimensat, dfd, path, (long)ts, 0, 0, 0);
 }
 
 static long dup2_call(long oldfd, long newfd)
@@ -435,9 +435,9 @@ static long dup2_call(long oldfd, long newfd)
 	long r;
 
 	if (oldfd != newfd)
-		return kcall(__skl__NR_dup3, oldfd, newfd, 0, 0, 0, 0);
+		return sysmap_kcall(__skl__NR_dup3, oldfd, newfd, 0, 0, 0, 0);
 	/* dup2 of an fd onto itself checks that it is open and changes nothing. */
-	r = kcall(__skl__NR_fcntl, oldfd, SKL_F_GETFD, 0, 0, 0, 0);
+	r = sysmap_kcall(__skl__NR_fcntl, oldfd, SKL_F_GETFD, 0, 0, 0, 0);
 	return r < 0 ? r : newfd;
 }
 
@@ -454,9 +454,9 @@ long job_sysmap_call(long nr, const long args[6], const struct job_sysmap_area *
 	case MAP_SAME:
 		return skl_syscall(e.nr, (long *)a);
 	case MAP_OPEN:
-		return kcall(__skl__NR_openat, cwd, a[0], a[1], a[2], 0, 0);
+		return sysmap_kcall(__skl__NR_openat, cwd, a[0], a[1], a[2], 0, 0);
 	case MAP_CREAT:
-		return kcall(__skl__NR_openat, cwd, a[0], SKL_O_CREAT | SKL_O_WRONLY | SKL_O_TRUNC,
+		return sysmap_kcall(__skl__NR_openat, cwd, a[0], SKL_O_CREAT | SKL_O_WRONLY | SKL_O_TRUNC,
 			     a[1], 0, 0);
 	case MAP_STAT:
 		return stat_call(area, __skl__NR_newfstatat, cwd, a[0], a[1], 0);
@@ -468,33 +468,33 @@ long job_sysmap_call(long nr, const long args[6], const struct job_sysmap_area *
 	case MAP_NEWFSTATAT:
 		return stat_call(area, __skl__NR_newfstatat, a[0], a[1], a[2], a[3]);
 	case MAP_ACCESS:
-		return kcall(__skl__NR_faccessat, cwd, a[0], a[1], 0, 0, 0);
+		return sysmap_kcall(__skl__NR_faccessat, cwd, a[0], a[1], 0, 0, 0);
 	case MAP_MKDIR:
-		return kcall(__skl__NR_mkdirat, cwd, a[0], a[1], 0, 0, 0);
+		return sysmap_kcall(__skl__NR_mkdirat, cwd, a[0], a[1], 0, 0, 0);
 	case MAP_RMDIR:
-		return kcall(__skl__NR_unlinkat, cwd, a[0], SKL_AT_REMOVEDIR, 0, 0, 0);
+		return sysmap_kcall(__skl__NR_unlinkat, cwd, a[0], SKL_AT_REMOVEDIR, 0, 0, 0);
 	case MAP_UNLINK:
-		return kcall(__skl__NR_unlinkat, cwd, a[0], 0, 0, 0, 0);
+		return sysmap_kcall(__skl__NR_unlinkat, cwd, a[0], 0, 0, 0, 0);
 	case MAP_RENAME:
-		return kcall(__skl__NR_renameat2, cwd, a[0], cwd, a[1], 0, 0);
+		return sysmap_kcall(__skl__NR_renameat2, cwd, a[0], cwd, a[1], 0, 0);
 	case MAP_RENAMEAT:
-		return kcall(__skl__NR_renameat2, a[0], a[1], a[2], a[3], 0, 0);
+		return sysmap_kcall(__skl__NR_renameat2, a[0], a[1], a[2], a[3], 0, 0);
 	case MAP_READLINK:
-		return kcall(__skl__NR_readlinkat, cwd, a[0], a[1], a[2], 0, 0);
+		return sysmap_kcall(__skl__NR_readlinkat, cwd, a[0], a[1], a[2], 0, 0);
 	case MAP_SYMLINK:
-		return kcall(__skl__NR_symlinkat, a[0], cwd, a[1], 0, 0, 0);
+		return sysmap_kcall(__skl__NR_symlinkat, a[0], cwd, a[1], 0, 0, 0);
 	case MAP_LINK:
-		return kcall(__skl__NR_linkat, cwd, a[0], cwd, a[1], 0, 0);
+		return sysmap_kcall(__skl__NR_linkat, cwd, a[0], cwd, a[1], 0, 0);
 	case MAP_CHMOD:
-		return kcall(__skl__NR_fchmodat, cwd, a[0], a[1], 0, 0, 0);
+		return sysmap_kcall(__skl__NR_fchmodat, cwd, a[0], a[1], 0, 0, 0);
 	case MAP_CHOWN:
-		return kcall(__skl__NR_fchownat, cwd, a[0], a[1], a[2], 0, 0);
+		return sysmap_kcall(__skl__NR_fchownat, cwd, a[0], a[1], a[2], 0, 0);
 	case MAP_LCHOWN:
-		return kcall(__skl__NR_fchownat, cwd, a[0], a[1], a[2], SKL_AT_SYMLINK_NOFOLLOW, 0);
+		return sysmap_kcall(__skl__NR_fchownat, cwd, a[0], a[1], a[2], SKL_AT_SYMLINK_NOFOLLOW, 0);
 	case MAP_MKNOD:
-		return kcall(__skl__NR_mknodat, cwd, a[0], a[1], a[2], 0, 0);
+		return sysmap_kcall(__skl__NR_mknodat, cwd, a[0], a[1], a[2], 0, 0);
 	case MAP_PIPE:
-		return kcall(__skl__NR_pipe2, a[0], 0, 0, 0, 0, 0);
+		return sysmap_kcall(__skl__NR_pipe2, a[0], 0, 0, 0, 0, 0);
 	case MAP_DUP2:
 		return dup2_call(a[0], a[1]);
 	case MAP_POLL:
@@ -502,15 +502,15 @@ long job_sysmap_call(long nr, const long args[6], const struct job_sysmap_area *
 	case MAP_SELECT:
 		return select_call(area, a);
 	case MAP_EPOLL_WAIT:
-		return kcall(__skl__NR_epoll_pwait, a[0], a[1], a[2], a[3], 0, sizeof(uint64_t));
+		return sysmap_kcall(__skl__NR_epoll_pwait, a[0], a[1], a[2], a[3], 0, sizeof(uint64_t));
 	case MAP_EPOLL_CREATE:
 		if ((int)a[0] <= 0)
 			return -EINVAL;
-		return kcall(__skl__NR_epoll_create1, 0, 0, 0, 0, 0, 0);
+		return sysmap_kcall(__skl__NR_epoll_create1, 0, 0, 0, 0, 0, 0);
 	case MAP_EVENTFD:
-		return kcall(__skl__NR_eventfd2, a[0], 0, 0, 0, 0, 0);
+		return sysmap_kcall(__skl__NR_eventfd2, a[0], 0, 0, 0, 0, 0);
 	case MAP_INOTIFY_INIT:
-		return kcall(__skl__NR_inotify_init1, 0, 0, 0, 0, 0, 0);
+		return sysmap_kcall(__skl__NR_inotify_init1, 0, 0, 0, 0, 0, 0);
 	case MAP_UTIME:
 	case MAP_UTIMES:
 		return utimes_call(area, cwd, a[0], a[1], e.kind);
