@@ -22,7 +22,7 @@
  *   madvise        glibc releasing a dead thread's stack
  *   eventfd2       the event fd and the link thread's wake-up
  *   socketpair     AF_UNIX, SOCK_SEQPACKET|SOCK_CLOEXEC: a process's link
- *   recvfrom       link records (recv)
+ *   recvfrom       link records (recv, no control buffer: fds a job sends are dropped)
  *   sendmsg        link replies, with SCM_RIGHTS for a fork's link
  *   poll           the link thread's wait
  *   read, write    the eventfds
@@ -32,7 +32,7 @@
  *                  to clone3 it uses clone with CLONE_THREAD)
  *   set_robust_list, rseq, rt_sigprocmask, exit: thread start and end (glibc)
  *   futex          slot state words (shared), start and op hand-offs (private)
- *   nanosleep      job_slot_wait() between interrupts (clock_nanosleep in glibc)
+ *   clock_nanosleep  job_slot_wait() between interrupts (glibc's nanosleep)
  * clock_gettime (the serving threads' spin) is answered by the vDSO.
  */
 #include <errno.h>
@@ -185,7 +185,7 @@ int job_server_event_fd(struct job_server *s)
 
 uint64_t job_server_calls(struct job_server *s)
 {
-	uint64_t total = 0;
+	uint64_t total = __atomic_load_n(&s->calls_freed, __ATOMIC_RELAXED);
 	unsigned int i;
 
 	for (i = 0; i < SHOAL_SLOTS_MAX; i++)

@@ -77,6 +77,8 @@ struct job_slot {
 	uint32_t started; /* (atomic, futex) 1 once start_ret is set */
 	long start_ret;
 
+	uint32_t hold; /* (atomic, futex) the link thread borrows the task: no call starts */
+	uint32_t in_call; /* (atomic) the serving thread is running a call */
 	int released; /* (atomic) the serving thread must end */
 	int exited; /* (atomic) its task ended: the thread may be joined */
 	uint32_t op; /* (atomic) enum job_slot_op posted by the link thread */
@@ -97,6 +99,7 @@ struct job_server {
 	bool link_started;
 	int stopping; /* (atomic) the link thread must end */
 	int nprocs; /* (atomic) job_server_processes() */
+	uint64_t calls_freed; /* (atomic) calls of slots freed since */
 };
 
 /* job_server_slot.c: the serving threads. All from the link thread (or
@@ -115,14 +118,24 @@ long job_slot_start(struct job_slot *slot, enum job_task_how how, long parent_ti
  * process). Does not wait.
  */
 void job_slot_release(struct job_slot *slot, int signal);
-/* Wait up to @timeout_ms for a released slot's task to end (interrupting it again
- * now and then); 0 if it ended, -ETIMEDOUT. */
+/* Wait up to @timeout_ms (-1: for ever) for a released slot's task to end,
+ * interrupting it again now and then; 0 if it ended, -ETIMEDOUT, or
+ * -ECANCELED when the server stops meanwhile (only with a timeout). */
 int job_slot_wait(struct job_slot *slot, int timeout_ms);
 /* Join slots whose task ended and free them; processes left with no link and no
  * slot are freed too (the event fd is signalled). */
 void job_slot_reap(struct job_server *s);
-/* Run @op on @slot's serving thread and wait for its result. */
+/* Run @op on @slot's serving thread and wait for its result (-ECANCELED when
+ * the server stops meanwhile). */
 long job_slot_run_op(struct job_slot *slot, enum job_slot_op op);
+/*
+ * Keep @slot's serving thread out of the kernel while its task is cloned
+ * (skl_thread_new_task_from borrows the parent task). -EBUSY if it is in a
+ * call now: the job thread that owns the slot is the one asking, so a
+ * well-behaved job is never in one. job_slot_unhold() lets it go on.
+ */
+int job_slot_hold(struct job_slot *slot);
+void job_slot_unhold(struct job_slot *slot);
 
 /* job_server.c */
 /* Release every slot of @proc, its tasks interrupted with SIGKILL. */

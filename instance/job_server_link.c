@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api/log.h"
@@ -26,6 +27,14 @@
 
 /* How long an exec waits for the process's other threads to leave their calls. */
 #define JOB_LINK_EXEC_WAIT_MS 2000
+
+static uint64_t link_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
 
 static int link_reply(struct job_proc *proc, int32_t err, uint32_t slot, int64_t kpid, int fd)
 {
@@ -95,19 +104,34 @@ static void link_proc_gone(struct job_server *s, struct job_proc *proc)
 	job_server_notify(s);
 }
 
+/*
+ * A new slot of @owner whose task is cloned from @caller's (@how), while
+ * @caller's serving thread stays out of the kernel. Its tid, or -errno.
+ */
+static long link_clone(struct job_server *s, struct job_slot *caller, struct job_proc *owner,
+		       enum job_task_how how, struct job_slot **out)
+{
+	long tid = job_slot_hold(caller);
+
+	if (tid < 0)
+		return tid;
+	*out = job_slot_alloc(s, owner);
+	tid = *out ? job_slot_start(*out, how, caller->tid) : -ENOSPC;
+	job_slot_unhold(caller);
+	return tid;
+}
+
 static void link_thread(struct job_server *s, struct job_proc *proc,
 			const struct shoal_link_msg *m)
 {
-	struct job_slot *caller = link_own_slot(s, proc, m->slot), *slot;
-	long tid = -ENOSPC;
+	struct job_slot *caller = link_own_slot(s, proc, m->slot), *slot = NULL;
+	long tid;
 
 	if (!caller) {
 		link_reply(proc, -EINVAL, 0, proc->kpid, -1);
 		return;
 	}
-	slot = job_slot_alloc(s, proc);
-	if (slot)
-		tid = job_slot_start(slot, JOB_TASK_THREAD, caller->tid);
+	tid = link_clone(s, caller, proc, JOB_TASK_THREAD, &slot);
 	link_reply(proc, tid < 0 ? (int32_t)tid : 0, tid < 0 ? 0 : slot->index, proc->kpid, -1);
 }
 
@@ -126,9 +150,7 @@ static void link_fork(struct job_server *s, struct job_proc *proc, const struct 
 	if (child && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
 		tid = -errno;
 	else if (child)
-		slot = job_slot_alloc(s, child);
-	if (slot)
-		tid = job_slot_start(slot, JOB_TASK_FORK, caller->tid);
+		tid = link_clone(s, caller, child, JOB_TASK_FORK, &slot);
 	if (tid < 0) {
 		if (pair[0] >= 0) {
 			close(pair[0]);
@@ -170,6 +192,8 @@ static void link_fork_failed(struct job_server *s, struct job_proc *proc,
 static void link_exec(struct job_server *s, struct job_proc *proc, const struct shoal_link_msg *m)
 {
 	struct job_slot *caller = link_own_slot(s, proc, m->slot);
+	uint64_t t0 = link_now_us();
+	int left = JOB_LINK_EXEC_WAIT_MS;
 	unsigned int i;
 	long r;
 
@@ -183,13 +207,21 @@ static void link_exec(struct job_server *s, struct job_proc *proc, const struct 
 		if (slot != caller && slot->used && slot->proc == proc)
 			job_slot_release(slot, SKL_SIGUSR1);
 	}
+	/* One deadline for them all: a job cannot hold its link thread long. */
 	for (i = 0; i < SHOAL_SLOTS_MAX; i++) {
 		struct job_slot *slot = &s->slots[i];
 
-		if (slot != caller && slot->used && slot->proc == proc && slot->thread_running &&
-		    job_slot_wait(slot, JOB_LINK_EXEC_WAIT_MS) < 0)
+		if (slot == caller || !slot->used || slot->proc != proc || !slot->thread_running)
+			continue;
+		if (job_slot_wait(slot, left) < 0) {
 			shoal_log_warn("job: exec of kernel process %ld: thread %ld still in a call",
 				       proc->kpid, slot->tid);
+			left = 0;
+		} else {
+			left = JOB_LINK_EXEC_WAIT_MS - (int)((link_now_us() - t0) / 1000);
+			if (left < 0)
+				left = 0;
+		}
 	}
 	job_slot_reap(s);
 	r = job_slot_run_op(caller, JOB_OP_EXEC);
@@ -280,16 +312,21 @@ static void *link_main(void *arg)
 
 int job_link_start(struct job_server *s, struct shoal_error *err)
 {
+	pthread_attr_t attr;
 	sigset_t mask, old;
 	int r;
 
+	/* Kernel code (the interrupting signals) runs on its stack, as on a serving thread's. */
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
 	sigfillset(&mask);
 	sigdelset(&mask, SIGSEGV);
 	sigdelset(&mask, SIGBUS);
 	sigdelset(&mask, SIGSYS);
 	pthread_sigmask(SIG_SETMASK, &mask, &old);
-	r = pthread_create(&s->link_thread, NULL, link_main, s);
+	r = pthread_create(&s->link_thread, &attr, link_main, s);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
 	if (r)
 		return shoal_error_set(err, r, "job: start the link thread");
 	s->link_started = true;

@@ -211,6 +211,41 @@ static bool slot_wait_request(struct job_slot *slot)
 	}
 }
 
+/*
+ * Announce a call, unless the link thread holds the task (it is cloning it):
+ * then wait until it lets go. The two flags are written then the other's
+ * read, both sequentially consistent, so at most one side goes on.
+ */
+static bool slot_enter_call(struct job_slot *slot)
+{
+	for (;;) {
+		__atomic_store_n(&slot->in_call, 1, __ATOMIC_SEQ_CST);
+		if (!__atomic_load_n(&slot->hold, __ATOMIC_SEQ_CST))
+			return true;
+		__atomic_store_n(&slot->in_call, 0, __ATOMIC_SEQ_CST);
+		while (__atomic_load_n(&slot->hold, __ATOMIC_SEQ_CST)) {
+			if (__atomic_load_n(&slot->released, __ATOMIC_ACQUIRE))
+				return false;
+			futex_op(&slot->hold, FUTEX_WAIT_PRIVATE, 1, NULL);
+		}
+	}
+}
+
+int job_slot_hold(struct job_slot *slot)
+{
+	__atomic_store_n(&slot->hold, 1, __ATOMIC_SEQ_CST);
+	if (!__atomic_load_n(&slot->in_call, __ATOMIC_SEQ_CST))
+		return 0;
+	job_slot_unhold(slot);
+	return -EBUSY;
+}
+
+void job_slot_unhold(struct job_slot *slot)
+{
+	__atomic_store_n(&slot->hold, 0, __ATOMIC_SEQ_CST);
+	futex_op(&slot->hold, FUTEX_WAKE_PRIVATE, INT_MAX, NULL);
+}
+
 static void slot_serve_one(struct job_slot *slot)
 {
 	struct shoal_slot *sh = slot->sh;
@@ -218,11 +253,14 @@ static void slot_serve_one(struct job_slot *slot)
 	long args[6], nr, ret;
 	int i;
 
+	if (!slot_enter_call(slot))
+		return;
 	/* One copy each: the job may change the slot while the call runs. */
 	nr = (long)__atomic_load_n(&sh->nr, __ATOMIC_RELAXED);
 	for (i = 0; i < 6; i++)
 		args[i] = (long)__atomic_load_n(&sh->args[i], __ATOMIC_RELAXED);
 	ret = job_sysmap_call(nr, args, &slot->area);
+	__atomic_store_n(&slot->in_call, 0, __ATOMIC_RELEASE);
 	__atomic_store_n(&sh->ret, ret, __ATOMIC_RELAXED);
 	if (__atomic_compare_exchange_n(&sh->state, &expected, SHOAL_SLOT_DONE, false,
 					__ATOMIC_SEQ_CST, __ATOMIC_RELAXED) &&
@@ -309,6 +347,9 @@ struct job_slot *job_slot_alloc(struct job_server *s, struct job_proc *proc)
 
 static void slot_free(struct job_slot *slot)
 {
+	__atomic_add_fetch(&slot->s->calls_freed, __atomic_load_n(&slot->calls, __ATOMIC_RELAXED),
+			   __ATOMIC_RELAXED);
+	__atomic_store_n(&slot->calls, 0, __ATOMIC_RELAXED);
 	slot->proc->nslots--;
 	slot->used = false;
 	slot->thread_running = false;
@@ -379,6 +420,8 @@ int job_slot_wait(struct job_slot *slot, int timeout_ms)
 	while (!__atomic_load_n(&slot->exited, __ATOMIC_ACQUIRE)) {
 		if (timeout_ms >= 0 && waited >= timeout_ms)
 			return -ETIMEDOUT;
+		if (timeout_ms >= 0 && __atomic_load_n(&slot->s->stopping, __ATOMIC_ACQUIRE))
+			return -ECANCELED;
 		/* Again now and then: the first one may have come between two
 		 * calls, or the call may have retried. */
 		if (waited % 100 == 98)
@@ -428,6 +471,9 @@ long job_slot_run_op(struct job_slot *slot, enum job_slot_op op)
 	while (!__atomic_load_n(&slot->op_done, __ATOMIC_ACQUIRE)) {
 		if (__atomic_load_n(&slot->exited, __ATOMIC_ACQUIRE))
 			return -ESRCH;
+		/* A job that keeps the thread in a call must not keep destroy waiting. */
+		if (__atomic_load_n(&slot->s->stopping, __ATOMIC_ACQUIRE))
+			return -ECANCELED;
 		futex_op(&slot->sh->state, FUTEX_WAKE, INT_MAX, NULL);
 		futex_op(&slot->op_done, FUTEX_WAIT_PRIVATE, 0, &tick);
 	}

@@ -480,6 +480,9 @@ static void job_lifecycle(struct job *j)
 	}
 	JOB_EXPECT(j, __atomic_load_n(&job_slot(j, t)->state, __ATOMIC_SEQ_CST) ==
 			      SHOAL_SLOT_REQUEST);
+	/* Its task cannot be cloned while it is in a call. */
+	r = job_link(j, j->link, SHOAL_LINK_THREAD, t, 0, NULL);
+	JOB_EXPECT(j, r.err == -EBUSY);
 	job_link(j, j->link, SHOAL_LINK_THREAD_EXIT, t, 0, NULL);
 	JOB_EXPECT(j, job_wait(job_slot(j, t)) == -1000000); /* closed */
 
