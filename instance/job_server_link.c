@@ -121,8 +121,7 @@ static long link_clone(struct job_server *s, struct job_slot *caller, struct job
 	return tid;
 }
 
-static void link_thread(struct job_server *s, struct job_proc *proc,
-			const struct shoal_link_msg *m)
+static void link_thread(struct job_server *s, struct job_proc *proc, const struct shoal_link_msg *m)
 {
 	struct job_slot *caller = link_own_slot(s, proc, m->slot), *slot = NULL;
 	long tid;
@@ -214,8 +213,9 @@ static void link_exec(struct job_server *s, struct job_proc *proc, const struct 
 		if (slot == caller || !slot->used || slot->proc != proc || !slot->thread_running)
 			continue;
 		if (job_slot_wait(slot, left) < 0) {
-			shoal_log_warn("job: exec of kernel process %ld: thread %ld still in a call",
-				       proc->kpid, slot->tid);
+			shoal_log_warn(
+				"job: exec of kernel process %ld: thread %ld still in a call",
+				proc->kpid, slot->tid);
 			left = 0;
 		} else {
 			left = JOB_LINK_EXEC_WAIT_MS - (int)((link_now_us() - t0) / 1000);

@@ -156,8 +156,8 @@ static long slot_make_task(struct job_slot *slot)
 	if (slot->how == JOB_TASK_FIRST)
 		tid = slot_make_first(slot);
 	else
-		tid = skl_thread_new_task_from(slot->how == JOB_TASK_FORK ? SKL_TASK_NEW_PROCESS : 0,
-					       slot->parent_tid);
+		tid = skl_thread_new_task_from(
+			slot->how == JOB_TASK_FORK ? SKL_TASK_NEW_PROCESS : 0, slot->parent_tid);
 	if (tid < 0)
 		return tid;
 	r = skl_task_set_user_window((unsigned long)slot->area.lo, (unsigned long)slot->area.hi);

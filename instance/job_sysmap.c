@@ -80,153 +80,55 @@ struct job_sysmap_entry {
 
 static const struct job_sysmap_entry job_sysmap_table[JOB_SYSMAP_MAX] = {
 	/* Reading and writing descriptors. */
-	SAME(read),
-	SAME(write),
-	SAME(close),
-	SAME(pread64),
-	SAME(pwrite64),
-	SAME(readv),
-	SAME(writev),
-	SAME(preadv),
-	SAME(pwritev),
-	SAME(preadv2),
-	SAME(pwritev2),
-	SAME(lseek),
-	SAME(sendfile),
-	SAME(splice),
-	SAME(tee),
-	SAME(copy_file_range),
-	SAME(ioctl),
+	SAME(read), SAME(write), SAME(close), SAME(pread64), SAME(pwrite64), SAME(readv),
+	SAME(writev), SAME(preadv), SAME(pwritev), SAME(preadv2), SAME(pwritev2), SAME(lseek),
+	SAME(sendfile), SAME(splice), SAME(tee), SAME(copy_file_range), SAME(ioctl),
 	SAME(close_range),
 
 	/* Descriptor table and file status flags. */
-	SAME(fcntl),
-	SAME(dup),
-	SAME(dup3),
-	XLAT(dup2, MAP_DUP2),
-	SAME(flock),
+	SAME(fcntl), SAME(dup), SAME(dup3), XLAT(dup2, MAP_DUP2), SAME(flock),
 
 	/* Opening and naming files: the *at calls; x86-64's path-only
 	 * calls become them with AT_FDCWD. */
-	SAME(openat),
-	SAME(openat2),
-	XLAT(open, MAP_OPEN),
-	XLAT(creat, MAP_CREAT),
-	SAME(mkdirat),
-	XLAT(mkdir, MAP_MKDIR),
-	SAME(mknodat),
-	XLAT(mknod, MAP_MKNOD),
-	SAME(unlinkat),
-	XLAT(unlink, MAP_UNLINK),
-	XLAT(rmdir, MAP_RMDIR),
-	SAME(renameat2),
-	XLAT(renameat, MAP_RENAMEAT),
-	XLAT(rename, MAP_RENAME),
-	SAME(readlinkat),
-	XLAT(readlink, MAP_READLINK),
-	SAME(symlinkat),
-	XLAT(symlink, MAP_SYMLINK),
-	SAME(linkat),
-	XLAT(link, MAP_LINK),
-	SAME(getdents64),
+	SAME(openat), SAME(openat2), XLAT(open, MAP_OPEN), XLAT(creat, MAP_CREAT), SAME(mkdirat),
+	XLAT(mkdir, MAP_MKDIR), SAME(mknodat), XLAT(mknod, MAP_MKNOD), SAME(unlinkat),
+	XLAT(unlink, MAP_UNLINK), XLAT(rmdir, MAP_RMDIR), SAME(renameat2),
+	XLAT(renameat, MAP_RENAMEAT), XLAT(rename, MAP_RENAME), SAME(readlinkat),
+	XLAT(readlink, MAP_READLINK), SAME(symlinkat), XLAT(symlink, MAP_SYMLINK), SAME(linkat),
+	XLAT(link, MAP_LINK), SAME(getdents64),
 
 	/* Metadata. struct stat is converted (see above); statx, statfs and
 	 * the rest have one layout on every 64-bit architecture. */
-	XLAT(stat, MAP_STAT),
-	XLAT(lstat, MAP_LSTAT),
-	XLAT(fstat, MAP_FSTAT),
-	XLAT(newfstatat, MAP_NEWFSTATAT),
-	SAME(statx),
-	SAME(statfs),
-	SAME(fstatfs),
-	SAME(faccessat),
-	SAME(faccessat2),
-	XLAT(access, MAP_ACCESS),
-	SAME(fchmod),
-	SAME(fchmodat),
-	SAME(fchmodat2),
-	XLAT(chmod, MAP_CHMOD),
-	SAME(fchown),
-	SAME(fchownat),
-	XLAT(chown, MAP_CHOWN),
-	XLAT(lchown, MAP_LCHOWN),
-	SAME(utimensat),
-	XLAT(utime, MAP_UTIME),
-	XLAT(utimes, MAP_UTIMES),
-	XLAT(futimesat, MAP_FUTIMESAT),
-	SAME(truncate),
-	SAME(ftruncate),
-	SAME(fallocate),
-	SAME(umask),
-	SAME(setxattr),
-	SAME(lsetxattr),
-	SAME(fsetxattr),
-	SAME(getxattr),
-	SAME(lgetxattr),
-	SAME(fgetxattr),
-	SAME(listxattr),
-	SAME(llistxattr),
-	SAME(flistxattr),
-	SAME(removexattr),
-	SAME(lremovexattr),
-	SAME(fremovexattr),
+	XLAT(stat, MAP_STAT), XLAT(lstat, MAP_LSTAT), XLAT(fstat, MAP_FSTAT),
+	XLAT(newfstatat, MAP_NEWFSTATAT), SAME(statx), SAME(statfs), SAME(fstatfs), SAME(faccessat),
+	SAME(faccessat2), XLAT(access, MAP_ACCESS), SAME(fchmod), SAME(fchmodat), SAME(fchmodat2),
+	XLAT(chmod, MAP_CHMOD), SAME(fchown), SAME(fchownat), XLAT(chown, MAP_CHOWN),
+	XLAT(lchown, MAP_LCHOWN), SAME(utimensat), XLAT(utime, MAP_UTIME), XLAT(utimes, MAP_UTIMES),
+	XLAT(futimesat, MAP_FUTIMESAT), SAME(truncate), SAME(ftruncate), SAME(fallocate),
+	SAME(umask), SAME(setxattr), SAME(lsetxattr), SAME(fsetxattr), SAME(getxattr),
+	SAME(lgetxattr), SAME(fgetxattr), SAME(listxattr), SAME(llistxattr), SAME(flistxattr),
+	SAME(removexattr), SAME(lremovexattr), SAME(fremovexattr),
 
 	/* Writing back and read-ahead. */
-	SAME(fsync),
-	SAME(fdatasync),
-	SAME(sync),
-	SAME(syncfs),
-	SAME(sync_file_range),
-	SAME(readahead),
-	SAME(fadvise64),
+	SAME(fsync), SAME(fdatasync), SAME(sync), SAME(syncfs), SAME(sync_file_range),
+	SAME(readahead), SAME(fadvise64),
 
 	/* Working directory (the task's own, copied on fork). */
-	SAME(chdir),
-	SAME(fchdir),
-	SAME(getcwd),
+	SAME(chdir), SAME(fchdir), SAME(getcwd),
 
 	/* Pipes, waiting and event descriptors. The legacy waits become the
 	 * p-variants with no signal mask: signals are the host's. */
-	SAME(pipe2),
-	XLAT(pipe, MAP_PIPE),
-	SAME(ppoll),
-	XLAT(poll, MAP_POLL),
-	SAME(pselect6),
-	XLAT(select, MAP_SELECT),
-	SAME(epoll_create1),
-	XLAT(epoll_create, MAP_EPOLL_CREATE),
-	SAME(epoll_ctl),
-	SAME(epoll_pwait),
-	SAME(epoll_pwait2),
-	XLAT(epoll_wait, MAP_EPOLL_WAIT),
-	SAME(eventfd2),
-	XLAT(eventfd, MAP_EVENTFD),
-	SAME(timerfd_create),
-	SAME(timerfd_settime),
-	SAME(timerfd_gettime),
-	SAME(inotify_init1),
-	XLAT(inotify_init, MAP_INOTIFY_INIT),
-	SAME(inotify_add_watch),
-	SAME(inotify_rm_watch),
+	SAME(pipe2), XLAT(pipe, MAP_PIPE), SAME(ppoll), XLAT(poll, MAP_POLL), SAME(pselect6),
+	XLAT(select, MAP_SELECT), SAME(epoll_create1), XLAT(epoll_create, MAP_EPOLL_CREATE),
+	SAME(epoll_ctl), SAME(epoll_pwait), SAME(epoll_pwait2), XLAT(epoll_wait, MAP_EPOLL_WAIT),
+	SAME(eventfd2), XLAT(eventfd, MAP_EVENTFD), SAME(timerfd_create), SAME(timerfd_settime),
+	SAME(timerfd_gettime), SAME(inotify_init1), XLAT(inotify_init, MAP_INOTIFY_INIT),
+	SAME(inotify_add_watch), SAME(inotify_rm_watch),
 
 	/* Sockets: the instance kernel's network stack and AF_UNIX. */
-	SAME(socket),
-	SAME(socketpair),
-	SAME(bind),
-	SAME(listen),
-	SAME(accept),
-	SAME(accept4),
-	SAME(connect),
-	SAME(getsockname),
-	SAME(getpeername),
-	SAME(setsockopt),
-	SAME(getsockopt),
-	SAME(sendto),
-	SAME(recvfrom),
-	SAME(sendmsg),
-	SAME(recvmsg),
-	SAME(sendmmsg),
-	SAME(recvmmsg),
+	SAME(socket), SAME(socketpair), SAME(bind), SAME(listen), SAME(accept), SAME(accept4),
+	SAME(connect), SAME(getsockname), SAME(getpeername), SAME(setsockopt), SAME(getsockopt),
+	SAME(sendto), SAME(recvfrom), SAME(sendmsg), SAME(recvmsg), SAME(sendmmsg), SAME(recvmmsg),
 	SAME(shutdown),
 
 	/* The machine the job sees. sethostname and setdomainname are not
@@ -456,8 +358,8 @@ long job_sysmap_call(long nr, const long args[6], const struct job_sysmap_area *
 	case MAP_OPEN:
 		return sysmap_kcall(__skl__NR_openat, cwd, a[0], a[1], a[2], 0, 0);
 	case MAP_CREAT:
-		return sysmap_kcall(__skl__NR_openat, cwd, a[0], SKL_O_CREAT | SKL_O_WRONLY | SKL_O_TRUNC,
-			     a[1], 0, 0);
+		return sysmap_kcall(__skl__NR_openat, cwd, a[0],
+				    SKL_O_CREAT | SKL_O_WRONLY | SKL_O_TRUNC, a[1], 0, 0);
 	case MAP_STAT:
 		return stat_call(area, __skl__NR_newfstatat, cwd, a[0], a[1], 0);
 	case MAP_LSTAT:
@@ -490,7 +392,8 @@ long job_sysmap_call(long nr, const long args[6], const struct job_sysmap_area *
 	case MAP_CHOWN:
 		return sysmap_kcall(__skl__NR_fchownat, cwd, a[0], a[1], a[2], 0, 0);
 	case MAP_LCHOWN:
-		return sysmap_kcall(__skl__NR_fchownat, cwd, a[0], a[1], a[2], SKL_AT_SYMLINK_NOFOLLOW, 0);
+		return sysmap_kcall(__skl__NR_fchownat, cwd, a[0], a[1], a[2],
+				    SKL_AT_SYMLINK_NOFOLLOW, 0);
 	case MAP_MKNOD:
 		return sysmap_kcall(__skl__NR_mknodat, cwd, a[0], a[1], a[2], 0, 0);
 	case MAP_PIPE:
@@ -502,7 +405,8 @@ long job_sysmap_call(long nr, const long args[6], const struct job_sysmap_area *
 	case MAP_SELECT:
 		return select_call(area, a);
 	case MAP_EPOLL_WAIT:
-		return sysmap_kcall(__skl__NR_epoll_pwait, a[0], a[1], a[2], a[3], 0, sizeof(uint64_t));
+		return sysmap_kcall(__skl__NR_epoll_pwait, a[0], a[1], a[2], a[3], 0,
+				    sizeof(uint64_t));
 	case MAP_EPOLL_CREATE:
 		if ((int)a[0] <= 0)
 			return -EINVAL;

@@ -121,8 +121,8 @@ static bool job_wait_closed(struct shoal_slot *sh)
 	return false;
 }
 
-static long job_call(struct job *j, unsigned int slot, long nr, long a0, long a1, long a2,
-		     long a3, long a4)
+static long job_call(struct job *j, unsigned int slot, long nr, long a0, long a1, long a2, long a3,
+		     long a4)
 {
 	struct shoal_slot *sh = job_slot(j, slot);
 
@@ -158,19 +158,20 @@ static void job_say(struct job *j, const char *fmt, ...)
 		_exit(99);
 }
 
-#define JOB_EXPECT(j, cond)                                                \
-	do {                                                               \
-		if (!(cond)) {                                             \
+#define JOB_EXPECT(j, cond)                                              \
+	do {                                                             \
+		if (!(cond)) {                                           \
 			job_say(j, "FAIL line %d: %s", __LINE__, #cond); \
-			(j)->failures++;                                   \
-		}                                                          \
+			(j)->failures++;                                 \
+		}                                                        \
 	} while (0)
 
 static struct shoal_link_reply job_link(struct job *j, int link, uint32_t op, uint32_t slot,
 					int64_t arg, int *fd)
 {
-	struct shoal_link_msg m = { .op = op, .slot = slot, .pid = getpid(), .tid = gettid(),
-				    .arg = arg };
+	struct shoal_link_msg m = {
+		.op = op, .slot = slot, .pid = getpid(), .tid = gettid(), .arg = arg
+	};
 	struct shoal_link_reply r = { .err = -12345 };
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
@@ -356,8 +357,8 @@ static void job_files(struct job *j)
 	/* mkdir, rename, unlink, rmdir through the legacy calls. */
 	JOB_EXPECT(j, job_call(j, 0, SYS_mkdir, job_str(j, 0, 0, "dir"), 0755, 0, 0, 0) == 0);
 	job_str(j, 0, 100, "dir/g");
-	JOB_EXPECT(j, job_call(j, 0, SYS_rename, job_str(j, 0, 0, "f"), job_iaddr(j, d + 100), 0,
-			       0, 0) == 0);
+	JOB_EXPECT(j, job_call(j, 0, SYS_rename, job_str(j, 0, 0, "f"), job_iaddr(j, d + 100), 0, 0,
+			       0) == 0);
 	JOB_EXPECT(j, job_call(j, 0, SYS_access, job_str(j, 0, 0, "dir/g"), R_OK, 0, 0, 0) == 0);
 	JOB_EXPECT(j, job_call(j, 0, SYS_unlink, job_str(j, 0, 0, "dir/g"), 0, 0, 0, 0) == 0);
 	JOB_EXPECT(j, job_call(j, 0, SYS_rmdir, job_str(j, 0, 0, "dir"), 0, 0, 0, 0) == 0);
@@ -478,8 +479,8 @@ static void job_lifecycle(struct job *j)
 
 		nanosleep(&gap, NULL);
 	}
-	JOB_EXPECT(j, __atomic_load_n(&job_slot(j, t)->state, __ATOMIC_SEQ_CST) ==
-			      SHOAL_SLOT_REQUEST);
+	JOB_EXPECT(j,
+		   __atomic_load_n(&job_slot(j, t)->state, __ATOMIC_SEQ_CST) == SHOAL_SLOT_REQUEST);
 	/* Its task cannot be cloned while it is in a call. */
 	r = job_link(j, j->link, SHOAL_LINK_THREAD, t, 0, NULL);
 	JOB_EXPECT(j, r.err == -EBUSY);
@@ -512,8 +513,8 @@ static void job_lifecycle(struct job *j)
 	JOB_EXPECT(j, job_wait(job_slot(j, c)) == -1000000);
 
 	/* exec: close-on-exec fds go, the others stay. */
-	cfd = job_call(j, 0, SYS_openat, AT_FDCWD, job_str(j, 0, 0, "/tmp/a"),
-		       O_RDONLY | O_CLOEXEC, 0, 0);
+	cfd = job_call(j, 0, SYS_openat, AT_FDCWD, job_str(j, 0, 0, "/tmp/a"), O_RDONLY | O_CLOEXEC,
+		       0, 0);
 	JOB_EXPECT(j, cfd > 0);
 	r = job_link(j, j->link, SHOAL_LINK_EXEC, 0, 0, NULL);
 	JOB_EXPECT(j, r.err == 0);
