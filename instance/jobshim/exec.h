@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* exec.h: process creation, execve and exits under the shim (exec.c). */
+#ifndef SHOAL_JOBSHIM_EXEC_H
+#define SHOAL_JOBSHIM_EXEC_H
+
+#include "instance/jobshim/sys.h"
+
+/* clone without CLONE_THREAD, fork, vfork: a host fork returning through
+ * the handler in both processes. Returns the child's pid, 0, or -errno. */
+long exec_fork(long nr, const long *a, struct shim_ucontext *uc);
+
+/* execve, execveat: check the target, then re-execute the shim with it.
+ * Returns only on failure (-errno). */
+long exec_execve(long nr, const long *a, struct shim_ucontext *uc);
+
+void exec_exit_thread(int status) __attribute__((noreturn));
+void exec_exit_group(int status) __attribute__((noreturn));
+
+#endif

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* filter.h: the job's seccomp filter (see filter.c). */
+#ifndef SHOAL_JOBSHIM_FILTER_H
+#define SHOAL_JOBSHIM_FILTER_H
+
+/*
+ * Install the filter on the calling thread with seccomp(2) and TSYNC off
+ * (the first process has one thread at this point). no_new_privs must be
+ * set already. Returns 0 or -errno. The filter is inherited by every thread,
+ * child and execve of the job; it cannot be removed.
+ */
+long filter_install(void);
+
+#endif

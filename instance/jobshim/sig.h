@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* sig.h: the program's signal calls, with SIGSYS kept for the shim. */
+#ifndef SHOAL_JOBSHIM_SIG_H
+#define SHOAL_JOBSHIM_SIG_H
+
+#include "instance/jobshim/sys.h"
+
+/* rt_sigaction: SIGSYS is pretend-stored; other masks lose SIGSYS. */
+long sig_action(const long *a);
+
+/*
+ * rt_sigprocmask: edits the mask saved in @uc, which rt_sigreturn restores
+ * when the handler returns (changing the live mask would be undone then).
+ */
+long sig_procmask(const long *a, struct shim_ucontext *uc);
+
+/*
+ * For calls that take a signal mask (ppoll, pselect6, epoll_pwait[2],
+ * rt_sigsuspend, rt_sigtimedwait, signalfd4): copy the mask into @masks
+ * without SIGSYS and point @a at the copy. Returns 0 or -errno (-EINVAL for
+ * a mask size other than 8).
+ */
+long sig_strip_call_masks(long nr, long *a, uint64_t masks[3]);
+
+/* A SIGSYS that did not come from seccomp (kill -SYS): act on the
+ * program's pretend disposition: ignore, or die of SIGSYS. */
+void sig_foreign_sigsys(struct shim_ucontext *uc);
+
+#endif

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * thread.c: tid -> slot. Each job thread needs its own slot (a forwarded
+ * call blocks in its own kernel task), but the shim cannot keep per-thread
+ * data in TLS (the program owns %fs), and new threads start without the
+ * shim seeing them (the filter lets thread clones through). So the slot is
+ * found by the host tid in a small table, and a thread that is not in it
+ * registers on its first forwarded call. The table is tiny (one process
+ * has at most SHOAL_SLOTS_MAX threads with slots) and searched linearly.
+ */
+#include "instance/jobshim/thread.h"
+
+#include "instance/jobshim/link.h"
+#include "instance/jobshim/lock.h"
+#include "instance/jobshim/shim.h"
+#include "instance/jobshim/sys.h"
+
+static struct {
+	struct shim_lock lock;
+	unsigned int n;
+	int32_t tid[SHOAL_SLOTS_MAX];
+	uint32_t slot[SHOAL_SLOTS_MAX];
+} threads;
+
+static long lookup(int32_t tid)
+{
+	unsigned int i;
+
+	for (i = 0; i < threads.n; i++) {
+		if (threads.tid[i] == tid)
+			return threads.slot[i];
+	}
+	return -1;
+}
+
+long thread_current_slot(void)
+{
+	int32_t tid = (int32_t)shim_gettid();
+	long s;
+
+	shim_lock(&threads.lock);
+	s = lookup(tid);
+	shim_unlock(&threads.lock);
+	return s;
+}
+
+struct shoal_slot *thread_slot(unsigned int *index)
+{
+	int32_t tid = (int32_t)shim_gettid();
+	struct shoal_link_msg m = { 0 };
+	struct shoal_link_reply rep;
+	long s;
+
+	shim_lock(&threads.lock);
+	s = lookup(tid);
+	shim_unlock(&threads.lock);
+	if (s < 0) {
+		m.op = SHOAL_LINK_THREAD;
+		m.slot = shim_g.slot;
+		if (link_call(&m, &rep, NULL) || rep.err || rep.slot >= SHOAL_SLOTS_MAX)
+			return NULL;
+		s = rep.slot;
+		shim_lock(&threads.lock);
+		if (threads.n < SHOAL_SLOTS_MAX) {
+			threads.tid[threads.n] = tid;
+			threads.slot[threads.n] = (uint32_t)s;
+			threads.n++;
+		}
+		shim_unlock(&threads.lock);
+	}
+	if (index)
+		*index = (unsigned int)s;
+	return (struct shoal_slot *)(shim_g.region + SHOAL_SLOT_OFFSET(s));
+}
+
+void thread_exit(void)
+{
+	int32_t tid = (int32_t)shim_gettid();
+	struct shoal_link_msg m = { 0 };
+	unsigned int i;
+	long s = -1;
+
+	shim_lock(&threads.lock);
+	for (i = 0; i < threads.n; i++) {
+		if (threads.tid[i] == tid) {
+			s = threads.slot[i];
+			threads.n--;
+			threads.tid[i] = threads.tid[threads.n];
+			threads.slot[i] = threads.slot[threads.n];
+			break;
+		}
+	}
+	shim_unlock(&threads.lock);
+	if (s < 0)
+		return; /* never made a forwarded call: no slot to release */
+	m.op = SHOAL_LINK_THREAD_EXIT;
+	m.slot = (uint32_t)s;
+	link_send(&m);
+}
+
+void thread_reset(unsigned int slot)
+{
+	shim_lock_reset(&threads.lock);
+	threads.n = 1;
+	threads.tid[0] = (int32_t)shim_gettid();
+	threads.slot[0] = slot;
+}

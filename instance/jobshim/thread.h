@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* thread.h: which slot each host thread of the process uses (thread.c). */
+#ifndef SHOAL_JOBSHIM_THREAD_H
+#define SHOAL_JOBSHIM_THREAD_H
+
+#include "instance/job_abi.h"
+
+/*
+ * The slot of the calling thread; a thread seen for the first time asks the
+ * instance for one (SHOAL_LINK_THREAD). Returns NULL when no slot can be
+ * had (the instance is gone, or SHOAL_SLOTS_MAX threads are alive). Sets
+ * *@index to the slot number when @index is not NULL.
+ */
+struct shoal_slot *thread_slot(unsigned int *index);
+
+/* The calling thread ends: release its slot (SHOAL_LINK_THREAD_EXIT). */
+void thread_exit(void);
+
+/* Start afresh with only the calling thread on @slot (start-up, fork). */
+void thread_reset(unsigned int slot);
+
+/* The calling thread's slot number, or -1 if it has none yet. */
+long thread_current_slot(void);
+
+#endif
