@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The verbs that follow what the daemon records: `logs` (an instance's kernel
+ * console) and `events` (the daemon's stream of lifecycle events, followed
+ * until interrupted). Events arrive as newline-delimited JSON; people get one
+ * aligned line per event, scripts get the lines untouched with --json.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "clients/cli/cli.h"
+
+static const char logs_help[] =
+	"ID\n"
+	"\n"
+	"Print the kernel console of instance ID (a unique prefix is enough).\n"
+	"\n"
+	"  -h, --help           this help\n";
+
+int cli_logs(struct shoal_client *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct shoal_error err = { 0 };
+	struct http_resp resp;
+	char id[19], path[64];
+	int opt, r;
+
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (opt == 'h')
+			return cli_verb_help("logs", logs_help);
+		return cli_try_help("logs");
+	}
+	if (argc - optind != 1)
+		return cli_usage_err("logs", "want exactly one instance id");
+	r = cli_resolve_id(c, "logs", argv[optind], id);
+	if (r)
+		return r;
+	snprintf(path, sizeof(path), "/v1/instances/%s/logs", id);
+	r = http_request(c, "GET", path, NULL, NULL, &resp, &err);
+	if (r)
+		return cli_transport_err("logs", c, &err);
+	if (resp.status < 200 || resp.status >= 300) {
+		r = cli_api_err("logs", "logs (GET /v1/instances/ID/logs)", &resp);
+	} else if (strstr(resp.content_type, "json")) {
+		/* A JSON answer carries the console as "text" (or "console"). */
+		json_t *j = json_loadb(resp.body ? resp.body : "", resp.len, 0, NULL);
+		const char *text = json_string_value(json_object_get(j, "text"));
+
+		if (!text)
+			text = json_string_value(json_object_get(j, "console"));
+		if (text)
+			fputs(text, stdout);
+		else if (j)
+			cli_print_json(j);
+		json_decref(j);
+	} else if (resp.len) {
+		fwrite(resp.body, 1, resp.len, stdout);
+	}
+	http_resp_free(&resp);
+	return r;
+}
+
+static const char events_help[] =
+	"[OPTIONS]\n"
+	"\n"
+	"Follow the daemon's lifecycle events (created, ready, destroyed, failed, ...)\n"
+	"until interrupted.\n"
+	"\n"
+	"  -j, --json           print each event as the daemon sends it (one JSON per line)\n"
+	"  -h, --help           this help\n";
+
+struct events_state {
+	bool json;
+};
+
+static const char *first_string(const json_t *ev, const char *const *keys)
+{
+	for (; *keys; keys++) {
+		const char *s = json_string_value(json_object_get(ev, *keys));
+
+		if (s)
+			return s;
+	}
+	return NULL;
+}
+
+static int event_line_cb(const char *line, size_t len, void *arg)
+{
+	static const char *const type_keys[] = { "type", "event", "kind", NULL };
+	static const char *const id_keys[] = { "id", "instance", "instance_id", NULL };
+	static const char *const ts_keys[] = { "ts_ms", "time_ms", "at_ms", "created_ms", NULL };
+	struct events_state *st = arg;
+	const char *type, *id, *key;
+	char when[32] = "-";
+	json_t *ev, *v;
+
+	if (!len)
+		return 0;
+	if (st->json) {
+		fwrite(line, 1, len, stdout);
+		fputc('\n', stdout);
+		fflush(stdout);
+		return 0;
+	}
+	ev = json_loadb(line, len, 0, NULL);
+	if (!json_is_object(ev)) {
+		printf("%s\n", line);
+		json_decref(ev);
+		return 0;
+	}
+	for (const char *const *k = ts_keys; *k; k++) {
+		v = json_object_get(ev, *k);
+		if (json_is_integer(v)) {
+			long long ms = json_integer_value(v);
+			time_t s = (time_t)(ms / 1000);
+			struct tm tm;
+
+			localtime_r(&s, &tm);
+			strftime(when, sizeof(when), "%H:%M:%S", &tm);
+			snprintf(when + strlen(when), sizeof(when) - strlen(when), ".%03lld",
+				 ms % 1000);
+			break;
+		}
+	}
+	type = first_string(ev, type_keys);
+	id = first_string(ev, id_keys);
+	printf("%s  %-10s %s", when, type ? type : "?", id ? id : "-");
+	/* The rest of the event, compactly, so nothing the daemon said is hidden. */
+	json_object_foreach(ev, key, v)
+	{
+		const char *const *lists[] = { type_keys, id_keys, ts_keys };
+		bool shown = false;
+
+		for (int l = 0; l < 3 && !shown; l++)
+			for (const char *const *k = lists[l]; *k; k++)
+				if (!strcmp(key, *k))
+					shown = true;
+		if (shown || json_is_null(v))
+			continue;
+		if (json_is_string(v)) {
+			printf("  %s=%s", key, json_string_value(v));
+		} else {
+			char *t = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+
+			printf("  %s=%s", key, t ? t : "?");
+			free(t);
+		}
+	}
+	putchar('\n');
+	fflush(stdout);
+	json_decref(ev);
+	return 0;
+}
+
+int cli_events(struct shoal_client *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct events_state st = { 0 };
+	struct http_sink sink = { .line_cb = event_line_cb, .arg = &st, .fd = -1 };
+	struct shoal_error err = { 0 };
+	struct http_resp resp;
+	int opt, r;
+
+	while ((opt = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		if (opt == 'j')
+			st.json = true;
+		else if (opt == 'h')
+			return cli_verb_help("events", events_help);
+		else
+			return cli_try_help("events");
+	}
+	if (optind < argc)
+		return cli_usage_err("events", "unexpected argument '%s'", argv[optind]);
+	r = http_request(c, "GET", "/v1/events", NULL, &sink, &resp, &err);
+	if (r)
+		return cli_transport_err("events", c, &err);
+	if (resp.status < 200 || resp.status >= 300)
+		r = cli_api_err("events", "events (GET /v1/events)", &resp);
+	http_resp_free(&resp);
+	return r;
+}

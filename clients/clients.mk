@@ -1,0 +1,18 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# clients/: the shoal command line tool (C: libcurl over the daemon's Unix
+# socket, jansson for JSON; one file per verb group under clients/cli/), the
+# Python client (clients/python/shoal.py, standard library only, nothing to
+# build) and bash completion (clients/completion/shoal.bash).
+
+SHOAL_CLI_BIN := $(BUILD)/clients/shoal
+SHOAL_CLI_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard clients/cli/*.c)))
+
+ALL_TARGETS += $(SHOAL_CLI_BIN)
+
+$(SHOAL_CLI_OBJS): LOCAL_CFLAGS += $(call pkg-cflags,libcurl) $(call pkg-cflags,jansson)
+
+$(SHOAL_CLI_BIN): $(SHOAL_CLI_OBJS) $(API_LIB)
+	$(cmd-link)
+$(SHOAL_CLI_BIN): private LOCAL_LDLIBS += $(call pkg-libs,libcurl) $(call pkg-libs,jansson) \
+	-lpthread $(API_LDLIBS)
