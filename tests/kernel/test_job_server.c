@@ -16,6 +16,9 @@
 #include <limits.h>
 #include <linux/futex.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sys/epoll.h>
+#include <sys/time.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,7 +230,8 @@ static void fixture_start(struct fixture *f, void (*job_main)(struct job *))
 	struct shoal_error err = { 0 };
 	int r;
 
-	kboot();
+	if (!skl_is_running())
+		kboot();
 	kmount_tmpfs("/tmp");
 	SYS_OK(skl_sys_pipe2(f->out, SKL_O_NONBLOCK));
 	r = job_server_create(NULL, "/tmp", -1, f->out[1], f->out[1], &f->s, &f->link, &f->region,
@@ -292,6 +296,32 @@ static void fixture_wait_gone(struct fixture *f, int ms)
 		}
 	}
 	CHECK_EQ_INT(job_server_processes(f->s), 0);
+}
+
+/* Processes alive in the kernel (numeric entries of /proc). */
+static int kernel_processes(void)
+{
+	char buf[4096];
+	long fd = SYS_OK(skl_sys_openat(SKL_AT_FDCWD, "/proc", SKL_O_RDONLY, 0)), n, off;
+	int count = 0;
+
+	while ((n = SYS_OK(skl_sys_getdents64((unsigned int)fd, (void *)buf, sizeof(buf)))) > 0) {
+		for (off = 0; off < n;) {
+			struct skl_linux_dirent64 *d = (void *)(buf + off);
+
+			if (d->d_name[0] >= '0' && d->d_name[0] <= '9')
+				count++;
+			off += d->d_reclen;
+		}
+	}
+	skl_sys_close((unsigned int)fd);
+	return count;
+}
+
+static void mount_proc(void)
+{
+	SYS_OK(skl_sys_mkdirat(SKL_AT_FDCWD, "/proc", 0555));
+	SYS_OK(skl_sys_mount((char *)"proc", (char *)"/proc", (char *)"proc", 0, NULL));
 }
 
 /* --- cases -------------------------------------------------------------- */
@@ -531,11 +561,17 @@ static void job_lifecycle(struct job *j)
 TEST_TIMEOUT(thread_fork_exec_exit, 60)
 {
 	struct fixture f;
+	int before;
 
+	kboot();
+	mount_proc();
+	before = kernel_processes();
 	fixture_start(&f, job_lifecycle);
 	fixture_child_done(&f);
 	/* Slot 0's task is still blocked in read: EOF must end it. */
 	fixture_wait_gone(&f, 5000);
+	/* Every kernel process of the job is gone, forks included. */
+	CHECK_EQ_INT(kernel_processes(), before);
 	job_server_destroy(f.s);
 }
 
@@ -564,4 +600,160 @@ TEST_TIMEOUT(destroy_ends_blocked_job, 60)
 	job_server_destroy(f.s);
 	CHECK(mono_ns() - t0 < 2000000000L);
 	fixture_child_done(&f);
+}
+
+/* The legacy calls that are rewritten, and a socket pair. */
+static void job_legacy(struct job *j)
+{
+	char *d = job_data(j, 0);
+	int *pfd = (int *)(void *)(d + 512);
+	struct timeval *tv = (struct timeval *)(void *)(d + 700);
+	uint64_t *set = (uint64_t *)(void *)(d + 800);
+	struct stat st;
+	long e, r;
+
+	JOB_EXPECT(j, job_call(j, 0, SYS_pipe, job_iaddr(j, pfd), 0, 0, 0, 0) == 0);
+	/* select: a timeout that runs out, then a readable pipe. */
+	*set = 1ull << pfd[0];
+	*tv = (struct timeval){ 0, 20000 };
+	r = job_call(j, 0, SYS_select, pfd[0] + 1, job_iaddr(j, set), 0, 0, job_iaddr(j, tv));
+	JOB_EXPECT(j, r == 0 && tv->tv_sec == 0 && tv->tv_usec == 0);
+	JOB_EXPECT(j, job_call(j, 0, SYS_write, pfd[1], job_str(j, 0, 0, "y"), 1, 0, 0) == 1);
+	*set = 1ull << pfd[0];
+	*tv = (struct timeval){ 1, 0 };
+	r = job_call(j, 0, SYS_select, pfd[0] + 1, job_iaddr(j, set), 0, 0, job_iaddr(j, tv));
+	JOB_EXPECT(j, r == 1 && *set == 1ull << pfd[0] && tv->tv_sec + tv->tv_usec > 0);
+	*tv = (struct timeval){ 0, 1000000 };
+	JOB_EXPECT(j, job_call(j, 0, SYS_select, 1, 0, 0, 0, job_iaddr(j, tv)) == -EINVAL);
+	/* epoll_create and epoll_wait. */
+	e = job_call(j, 0, SYS_epoll_create, 1, 0, 0, 0, 0);
+	JOB_EXPECT(j, e >= 0);
+	JOB_EXPECT(j, job_call(j, 0, SYS_epoll_create, 0, 0, 0, 0, 0) == -EINVAL);
+	*(struct epoll_event *)(void *)(d + 900) =
+		(struct epoll_event){ .events = EPOLLIN, .data.u64 = 42 };
+	JOB_EXPECT(j, job_call(j, 0, SYS_epoll_ctl, e, EPOLL_CTL_ADD, pfd[0], job_iaddr(j, d + 900),
+			       0) == 0);
+	memset(d + 1000, 0, 64);
+	JOB_EXPECT(j, job_call(j, 0, SYS_epoll_wait, e, job_iaddr(j, d + 1000), 4, 100, 0) == 1);
+	JOB_EXPECT(j, ((struct epoll_event *)(void *)(d + 1000))->data.u64 == 42);
+	/* eventfd */
+	r = job_call(j, 0, SYS_eventfd, 3, 0, 0, 0, 0);
+	JOB_EXPECT(j, r >= 0);
+	JOB_EXPECT(j, job_call(j, 0, SYS_read, r, job_iaddr(j, d + 1100), 8, 0, 0) == 8);
+	JOB_EXPECT(j, *(uint64_t *)(void *)(d + 1100) == 3);
+	/* creat, symlink, readlink, lstat, link, chmod, utimes. */
+	r = job_call(j, 0, SYS_creat, job_str(j, 0, 0, "/tmp/c"), 0640, 0, 0, 0);
+	JOB_EXPECT(j, r >= 0);
+	job_str(j, 0, 100, "/tmp/s");
+	JOB_EXPECT(j, job_call(j, 0, SYS_symlink, job_str(j, 0, 0, "c"), job_iaddr(j, d + 100), 0,
+			       0, 0) == 0);
+	JOB_EXPECT(j, job_call(j, 0, SYS_readlink, job_iaddr(j, d + 100), job_iaddr(j, d + 200), 64,
+			       0, 0) == 1);
+	JOB_EXPECT(j, d[200] == 'c');
+	JOB_EXPECT(j, job_call(j, 0, SYS_lstat, job_iaddr(j, d + 100), job_iaddr(j, d + 1200), 0, 0,
+			       0) == 0);
+	memcpy(&st, d + 1200, sizeof(st));
+	JOB_EXPECT(j, S_ISLNK(st.st_mode));
+	job_str(j, 0, 100, "/tmp/h");
+	JOB_EXPECT(j, job_call(j, 0, SYS_link, job_str(j, 0, 0, "/tmp/c"), job_iaddr(j, d + 100), 0,
+			       0, 0) == 0);
+	JOB_EXPECT(j, job_call(j, 0, SYS_chmod, job_iaddr(j, d + 100), 0600, 0, 0, 0) == 0);
+	((struct timeval *)(void *)(d + 300))[0] = (struct timeval){ 1000, 5 };
+	((struct timeval *)(void *)(d + 300))[1] = (struct timeval){ 2000, 7 };
+	JOB_EXPECT(j, job_call(j, 0, SYS_utimes, job_iaddr(j, d + 100), job_iaddr(j, d + 300), 0, 0,
+			       0) == 0);
+	JOB_EXPECT(j, job_call(j, 0, SYS_stat, job_iaddr(j, d + 100), job_iaddr(j, d + 1200), 0, 0,
+			       0) == 0);
+	memcpy(&st, d + 1200, sizeof(st));
+	JOB_EXPECT(j, st.st_nlink == 2 && (st.st_mode & 0777) == 0600);
+	JOB_EXPECT(j, st.st_atim.tv_sec == 1000 && st.st_atim.tv_nsec == 5000);
+	JOB_EXPECT(j, st.st_mtim.tv_sec == 2000 && st.st_mtim.tv_nsec == 7000);
+	/* A socket pair in the kernel. */
+	JOB_EXPECT(j, job_call(j, 0, SYS_socketpair, AF_UNIX, SOCK_STREAM, 0, job_iaddr(j, pfd),
+			       0) == 0);
+	JOB_EXPECT(j, job_call(j, 0, SYS_sendto, pfd[0], job_str(j, 0, 0, "sock"), 4, 0, 0) == 4);
+	JOB_EXPECT(j, job_call(j, 0, SYS_recvfrom, pfd[1], job_iaddr(j, d + 100), 16, 0, 0) == 4);
+	JOB_EXPECT(j, !memcmp(d + 100, "sock", 4));
+	/* uname: the instance kernel's. */
+	JOB_EXPECT(j, job_call(j, 0, SYS_uname, job_iaddr(j, d + 2000), 0, 0, 0, 0) == 0);
+	JOB_EXPECT(j, !strcmp(d + 2000, "Linux"));
+}
+
+TEST_TIMEOUT(legacy_calls, 60)
+{
+	struct fixture f;
+
+	fixture_start(&f, job_legacy);
+	fixture_child_done(&f);
+	fixture_wait_gone(&f, 5000);
+	job_server_destroy(f.s);
+}
+
+/* Two job threads, each on its own slot: one blocks in a read that the
+ * other's write ends, in both directions (blocking calls of one slot do not
+ * hold the others). */
+struct pong {
+	struct job *j;
+	unsigned int slot;
+	int rd, wr;
+	long rounds, errors;
+};
+
+static void *pong_run(void *arg)
+{
+	struct pong *p = arg;
+	char *d = job_data(p->j, p->slot);
+	long i;
+
+	for (i = 0; i < p->rounds; i++) {
+		if (job_call(p->j, p->slot, SYS_read, p->rd, job_iaddr(p->j, d), 1, 0, 0) != 1 ||
+		    job_call(p->j, p->slot, SYS_write, p->wr, job_iaddr(p->j, d), 1, 0, 0) != 1)
+			p->errors++;
+	}
+	return NULL;
+}
+
+static void job_ping_pong(struct job *j)
+{
+	enum { ROUNDS = 20000 };
+	char *d = job_data(j, 0);
+	int *a = (int *)(void *)(d + 512), *b = (int *)(void *)(d + 520);
+	struct shoal_link_reply r;
+	struct pong p = { .j = j, .rounds = ROUNDS };
+	pthread_t t;
+	long i, t0, bad = 0;
+
+	JOB_EXPECT(j, job_call(j, 0, SYS_pipe2, job_iaddr(j, a), 0, 0, 0, 0) == 0);
+	JOB_EXPECT(j, job_call(j, 0, SYS_pipe2, job_iaddr(j, b), 0, 0, 0, 0) == 0);
+	r = job_link(j, j->link, SHOAL_LINK_THREAD, 0, 0, NULL);
+	JOB_EXPECT(j, r.err == 0);
+	p.slot = r.slot;
+	p.rd = a[0];
+	p.wr = b[1];
+	if (pthread_create(&t, NULL, pong_run, &p)) {
+		JOB_EXPECT(j, 0);
+		return;
+	}
+	t0 = mono_ns();
+	for (i = 0; i < ROUNDS; i++) {
+		if (job_call(j, 0, SYS_write, a[1], job_iaddr(j, d), 1, 0, 0) != 1 ||
+		    job_call(j, 0, SYS_read, b[0], job_iaddr(j, d), 1, 0, 0) != 1)
+			bad++;
+	}
+	t0 = mono_ns() - t0;
+	pthread_join(t, NULL);
+	JOB_EXPECT(j, bad == 0 && p.errors == 0);
+	job_say(j, "ping-pong between two job threads: %ld ns per round trip (%d rounds)",
+		t0 / ROUNDS, ROUNDS);
+	job_link(j, j->link, SHOAL_LINK_THREAD_EXIT, p.slot, 0, NULL);
+}
+
+TEST_TIMEOUT(two_threads_ping_pong, 120)
+{
+	struct fixture f;
+
+	fixture_start(&f, job_ping_pong);
+	fixture_child_done(&f);
+	fixture_wait_gone(&f, 5000);
+	job_server_destroy(f.s);
 }
