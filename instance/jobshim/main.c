@@ -187,8 +187,18 @@ void shim_main(long *sp)
 
 	r = loader_exec(path, prog_argv, envp);
 	/* Only failures come back; part of the program may be mapped. */
-	shim_write(2, "shoal-jobshim: ", 15);
-	shim_write(2, path, shim_strlen(path));
-	shim_log_num(": cannot execute: error ", r);
+	{
+		char num[24];
+		size_t n = 0;
+
+		num[n++] = '-';
+		n += shim_format_ulong(num + n, (unsigned long)-r);
+		num[n] = 0;
+		shim_write(2, "shoal-jobshim: ", 15);
+		shim_write(2, path, shim_strlen(path));
+		shim_write(2, ": cannot execute: error ", 24);
+		shim_write(2, num, n);
+		shim_write(2, "\n", 1);
+	}
 	shim_exit_group(r == -ENOENT ? 127 : 126);
 }

@@ -95,7 +95,7 @@ int state_parse(const char *s, struct shim_state *st)
 				break;
 			}
 		}
-		if (*p == ',')
+		if (*p == ',' && p[1])
 			p++;
 		else if (*p)
 			return -EINVAL;

@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * jobprog: a program for tests/jobs/ to run under shoal-jobshim. Built
+ * static and dynamic. Each mode does one thing and prints one line:
+ *   raw-ptrace     ptrace(PTRACE_TRACEME) with its own `syscall` instruction
+ *   raw-getppid N  N raw getppid calls (each one a trap under the shim)
+ *   segv           dereference NULL
+ *   sigsys         try to take SIGSYS from the shim, then make calls
+ *   threads N      N threads each write a line through write(2)
+ *   mmap PATH      map PATH privately and print its first line
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+static long raw1(long nr, long a)
+{
+	long r;
+
+	__asm__ volatile("syscall" : "=a"(r) : "a"(nr), "D"(a) : "rcx", "r11", "memory");
+	return r;
+}
+
+static long raw4(long nr, long a, long b, long c, long d)
+{
+	long r;
+	register long r10 __asm__("r10") = d;
+
+	__asm__ volatile("syscall"
+			 : "=a"(r)
+			 : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10)
+			 : "rcx", "r11", "memory");
+	return r;
+}
+
+static void *thread_main(void *arg)
+{
+	char line[64];
+	int n = snprintf(line, sizeof(line), "thread %ld\n", (long)arg);
+
+	if (write(1, line, (size_t)n) != n)
+		abort();
+	return NULL;
+}
+
+static int sigsys_mode(void)
+{
+	struct sigaction sa, old;
+	sigset_t set, cur;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGSYS, &sa, NULL))
+		return 1;
+	if (sigaction(SIGSYS, NULL, &old) || old.sa_handler != SIG_IGN)
+		return 2; /* the pretend disposition reads back */
+	sigemptyset(&set);
+	sigaddset(&set, SIGSYS);
+	sigaddset(&set, SIGUSR1);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		return 3;
+	if (sigprocmask(SIG_SETMASK, NULL, &cur))
+		return 4;
+	if (!sigismember(&cur, SIGUSR1))
+		return 5; /* USR1 really blocked */
+	/* A trapped call still works: SIGSYS was not blocked. */
+	if (raw1(110 /* getppid */, 0) <= 0)
+		return 6;
+	printf("sigsys sigsys-blocked=%d\n", sigismember(&cur, SIGSYS));
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "";
+
+	setvbuf(stdout, NULL, _IONBF, 0);
+	if (!strcmp(mode, "raw-ptrace")) {
+		printf("ptrace=%ld\n", raw4(101 /* ptrace */, 0 /* TRACEME */, 0, 0, 0));
+		return 0;
+	}
+	if (!strcmp(mode, "raw-getppid") && argc > 2) {
+		long i, n = atol(argv[2]), ok = 0;
+
+		for (i = 0; i < n; i++)
+			ok += raw1(110, 0) > 0;
+		printf("getppid ok=%ld\n", ok);
+		return 0;
+	}
+	if (!strcmp(mode, "segv")) {
+		*(volatile int *)0 = 1;
+		return 0;
+	}
+	if (!strcmp(mode, "sigsys"))
+		return sigsys_mode();
+	if (!strcmp(mode, "threads") && argc > 2) {
+		long i, n = atol(argv[2]);
+		pthread_t t[64];
+
+		if (n > 64)
+			n = 64;
+		for (i = 0; i < n; i++) {
+			if (pthread_create(&t[i], NULL, thread_main, (void *)i))
+				return 1;
+		}
+		for (i = 0; i < n; i++)
+			pthread_join(t[i], NULL);
+		printf("joined %ld\n", n);
+		return 0;
+	}
+	if (!strcmp(mode, "mmap") && argc > 2) {
+		int fd = open(argv[2], O_RDONLY);
+		struct stat st;
+		char *p, *nl;
+
+		if (fd < 0 || fstat(fd, &st) || st.st_size == 0)
+			return 1;
+		p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (p == MAP_FAILED)
+			return 2;
+		nl = memchr(p, '\n', (size_t)st.st_size);
+		printf("%.*s\n", nl ? (int)(nl - p) : 0, p);
+		return 0;
+	}
+	fprintf(stderr, "jobprog: unknown mode '%s'\n", mode);
+	return 2;
+}
