@@ -86,17 +86,26 @@ static void job_post(struct shoal_slot *sh, long nr, long a0, long a1, long a2, 
 		job_futex(&sh->state, FUTEX_WAKE, INT_MAX);
 }
 
+#define JOB_SPIN_NS 20000
+
+static long mono_ns(void);
+
 /* Wait for the answer: -1000000 if the slot was closed instead. */
 static long job_wait(struct shoal_slot *sh)
 {
+	long t0 = mono_ns();
 	uint32_t st;
 	int i;
 
-	for (i = 0; i < 20000; i++) {
+	/* Spin about 20 us (bounded by time: pause costs 10 to 140 cycles
+	 * depending on the CPU), then sleep. */
+	for (i = 0; i < 64 * 1024; i++) {
 		st = __atomic_load_n(&sh->state, __ATOMIC_ACQUIRE);
 		if (st != SHOAL_SLOT_REQUEST)
 			break;
 		__builtin_ia32_pause();
+		if (i % 64 == 63 && mono_ns() - t0 > JOB_SPIN_NS)
+			break;
 	}
 	while ((st = __atomic_load_n(&sh->state, __ATOMIC_SEQ_CST)) == SHOAL_SLOT_REQUEST) {
 		__atomic_store_n(&sh->client_waiting, 1, __ATOMIC_SEQ_CST);
