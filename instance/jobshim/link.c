@@ -51,7 +51,7 @@ static long link_send_locked(struct shoal_link_msg *m)
 	do {
 		/* MSG_NOSIGNAL: a gone instance is -EPIPE, not a SIGPIPE
 		 * to the program. */
-		r = sys4(__NR_sendto, shim_g.link_fd, (long)m, sizeof(*m), SHIM_MSG_NOSIGNAL);
+		r = sys6(__NR_sendto, shim_g.link_fd, (long)m, sizeof(*m), SHIM_MSG_NOSIGNAL, 0, 0);
 	} while (r == -EINTR);
 	return r == (long)sizeof(*m) ? 0 : -EIO;
 }

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * slot.c: the shim's half of the slot protocol of job_abi.h. The state word
+ * is a futex in memory shared with the instance (MAP_SHARED memfd), so the
+ * non-private futex operations are used. Each side spins a little before
+ * sleeping: a forwarded call that the instance answers within microseconds
+ * (most of them) then costs no futex system call at all on either side.
+ * Every forwarded call runs inside the SIGSYS handler on the thread that
+ * made it, with its own slot: no lock is needed here.
+ */
+#include "instance/jobshim/slot.h"
+
+#include "instance/jobshim/lib.h"
+#include "instance/jobshim/shim.h"
+#include "instance/jobshim/sys.h"
+#include "instance/jobshim/thread.h"
+
+#define SLOT_SPINS 4000
+
+long slot_begin(struct slot_call *c)
+{
+	c->slot = thread_slot(NULL);
+	if (!c->slot)
+		return -EIO;
+	c->data = (char *)c->slot + SHOAL_SLOT_HEADER;
+	c->used = 0;
+	/* A call whose results were never taken (cannot happen: every path
+	 * ends its calls) must not block the next one. */
+	slot_end(c);
+	return 0;
+}
+
+void *slot_alloc(struct slot_call *c, size_t len)
+{
+	size_t at = (c->used + 15) & ~(size_t)15;
+
+	if (at > SLOT_DATA_MAX || len > SLOT_DATA_MAX - at)
+		return NULL;
+	c->used = at + len;
+	return c->data + at;
+}
+
+void *slot_copy_in(struct slot_call *c, const void *src, size_t len)
+{
+	void *p = slot_alloc(c, len);
+
+	if (p && len)
+		shim_memcpy(p, src, len);
+	return p;
+}
+
+long slot_addr(const void *p)
+{
+	if (!p)
+		return 0;
+	return (long)(shim_g.instance_base + ((unsigned long)p - SHOAL_REGION_JOB_ADDR));
+}
+
+long slot_post(struct slot_call *c, long nr, const long args[6])
+{
+	struct shoal_slot *s = c->slot;
+	uint32_t st;
+	int i;
+
+	st = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
+	if (st == SHOAL_SLOT_CLOSED)
+		return -EIO;
+	s->nr = nr;
+	for (i = 0; i < 6; i++)
+		s->args[i] = args[i];
+	s->ret = -ENOSYS;
+	__atomic_add_fetch(&shim_g.forwarded, 1, __ATOMIC_RELAXED);
+	/* Sequentially consistent with the load of server_waiting: either
+	 * the instance sees REQUEST before it sleeps, or we see it sleeping
+	 * and wake it. */
+	__atomic_store_n(&s->state, SHOAL_SLOT_REQUEST, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&s->server_waiting, __ATOMIC_SEQ_CST))
+		shim_futex_wake(&s->state, 1);
+
+	for (i = 0; i < SLOT_SPINS; i++) {
+		st = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
+		if (st != SHOAL_SLOT_REQUEST)
+			break;
+		__builtin_ia32_pause();
+	}
+	while ((st = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE)) == SHOAL_SLOT_REQUEST) {
+		__atomic_store_n(&s->client_waiting, 1, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&s->state, __ATOMIC_SEQ_CST) == SHOAL_SLOT_REQUEST)
+			shim_futex_wait(&s->state, SHOAL_SLOT_REQUEST);
+		__atomic_store_n(&s->client_waiting, 0, __ATOMIC_SEQ_CST);
+	}
+	if (st == SHOAL_SLOT_CLOSED)
+		return -EIO;
+	return s->ret;
+}
+
+void slot_end(struct slot_call *c)
+{
+	uint32_t done = SHOAL_SLOT_DONE;
+
+	/* Only DONE becomes IDLE: a slot the instance closed stays closed. */
+	__atomic_compare_exchange_n(&c->slot->state, &done, SHOAL_SLOT_IDLE, 0, __ATOMIC_RELEASE,
+				    __ATOMIC_RELAXED);
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * slot.h: one forwarded call in the calling thread's slot (see slot.c): an
+ * arena over the slot's data area for the call's buffers, address
+ * translation to the instance's mapping, and the request/answer protocol.
+ */
+#ifndef SHOAL_JOBSHIM_SLOT_H
+#define SHOAL_JOBSHIM_SLOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "instance/job_abi.h"
+
+/*
+ * Bytes of the data area a call may use: the instance keeps the last bytes
+ * of every data area as its own scratch space (stat conversion, timespecs
+ * of poll/select); 4 KiB are left to it.
+ */
+#define SLOT_DATA_MAX ((size_t)SHOAL_SLOT_DATA - 4096)
+
+struct slot_call {
+	struct shoal_slot *slot;
+	char *data; /* the slot's data area, in this process */
+	size_t used; /* bytes of it this call uses so far */
+};
+
+/* Start a call on the calling thread's slot. Returns 0 or -EIO (no slot). */
+long slot_begin(struct slot_call *c);
+
+/* Bytes still free in the data area. */
+static inline size_t slot_avail(const struct slot_call *c)
+{
+	return SLOT_DATA_MAX - c->used;
+}
+
+/* @len bytes of the data area (16-byte aligned), or NULL when full. */
+void *slot_alloc(struct slot_call *c, size_t len);
+
+/* Copy @len bytes of @src into the data area; NULL when full. */
+void *slot_copy_in(struct slot_call *c, const void *src, size_t len);
+
+/* The instance's address of @p, a pointer into the data area. */
+long slot_addr(const void *p);
+
+/*
+ * Post @nr with @args (pointers already translated) and wait for the
+ * answer. Returns the kernel's result, or -EIO when the instance closed the
+ * slot. The data area holds the call's output until slot_end().
+ */
+long slot_post(struct slot_call *c, long nr, const long args[6]);
+
+/* The results are copied out: give the slot back (state IDLE). */
+void slot_end(struct slot_call *c);
+
+#endif
