@@ -15,4 +15,4 @@ $(SHOAL_CLI_OBJS): LOCAL_CFLAGS += $(call pkg-cflags,libcurl) $(call pkg-cflags,
 $(SHOAL_CLI_BIN): $(SHOAL_CLI_OBJS) $(API_LIB)
 	$(cmd-link)
 $(SHOAL_CLI_BIN): private LOCAL_LDLIBS += $(call pkg-libs,libcurl) $(call pkg-libs,jansson) \
-	-lpthread $(API_LDLIBS)
+	-lpthread -lm $(API_LDLIBS)

@@ -20,6 +20,10 @@
 
 /* The daemon keeps stdin inline in the request; the control protocol's limit is 64 KiB. */
 #define STDIN_MAX (64u << 10)
+/* The job timeout the instance applies when we give none (api/PROTOCOL.md, exec). */
+#define EXEC_DEFAULT_TIMEOUT_S 60
+/* How long past the job's timeout we still wait for the daemon to end the stream. */
+#define EXEC_MARGIN_S 30
 
 struct exec_state {
 	const char *verb;
@@ -197,7 +201,15 @@ int cli_exec_run(struct shoal_client *c, const char *verb, const char *id,
 				.len = strlen(text),
 				.content_type = "application/json" };
 	snprintf(path, sizeof(path), "/v1/instances/%s/exec?stream=true", id);
+	/*
+	 * The instance kills the job at its timeout (ours, or the protocol's
+	 * default of 60 s) and the daemon then ends the stream; past that and a
+	 * margin, the daemon itself is stuck, and we stop waiting for it.
+	 */
+	c->stream_timeout_s =
+		(o->timeout_s > 0 ? o->timeout_s : EXEC_DEFAULT_TIMEOUT_S) + EXEC_MARGIN_S;
 	r = http_request(c, "POST", path, &b, &sink, &resp, &err);
+	c->stream_timeout_s = 0;
 	free(text);
 	if (r)
 		return cli_transport_err(verb, c, &err);
@@ -226,7 +238,8 @@ static const char exec_help[] =
 	"  -i, --interactive    pass our stdin to the job (read to its end first, up to 64 KiB)\n"
 	"  -e, --env NAME=VAL   environment of the job (repeatable; replaces the default one)\n"
 	"  -w, --workdir DIR    working directory in the instance (default /)\n"
-	"  -T, --timeout SECS   kill the job after this long (daemon default otherwise)\n"
+	"  -T, --timeout SECS   kill the job after this long (default 60); shoal gives up\n"
+	"                       waiting for the daemon 30 s after that\n"
 	"  -j, --json           print the daemon's NDJSON events instead of the output\n"
 	"  -h, --help           this help\n"
 	"\n"

@@ -50,6 +50,7 @@ void shoal_client_init(struct shoal_client *c, const char *socket)
 	c->socket = socket;
 	c->curl = NULL;
 	c->timeout_s = 120;
+	c->stream_timeout_s = 0;
 }
 
 void shoal_client_close(struct shoal_client *c)
@@ -249,6 +250,8 @@ int http_request(struct shoal_client *c, const char *method, const char *path,
 	curl_easy_setopt(c->curl, CURLOPT_USERAGENT, "shoal-cli/0.1");
 	if (!sink && c->timeout_s > 0)
 		curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, (long)(c->timeout_s * 1000));
+	if (sink && c->stream_timeout_s > 0)
+		curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, (long)(c->stream_timeout_s * 1000));
 	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &x);
 	if (!strcmp(method, "HEAD"))

@@ -20,6 +20,7 @@ struct shoal_client {
 	const char *socket; /* not owned */
 	void *curl; /* CURL *, made on first use */
 	double timeout_s; /* whole-request bound for buffered calls; 0: none */
+	double stream_timeout_s; /* the same for streamed answers; 0 (default): none */
 };
 
 /* An answer: status and, unless streamed to a sink, the whole body. */
@@ -59,7 +60,7 @@ void shoal_client_close(struct shoal_client *c);
  * @body:   NULL for none.
  * @sink:   NULL to buffer the answer in @resp; else a 2xx answer goes to the
  *          sink (line by line or raw to an fd) and only error bodies are
- *          buffered. Streams are not bounded by c->timeout_s.
+ *          buffered. Streams are bounded by c->stream_timeout_s, not timeout_s.
  * @resp:   filled (zeroed first); free with http_resp_free().
  *
  * Returns 0 once an answer arrived, whatever its status; -errno when the
