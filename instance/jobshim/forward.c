@@ -288,6 +288,10 @@ static long fwd_generic(long nr, long *a, const struct sys_desc *d,
 		size_t len;
 
 		args[i] = a[i];
+		if (p && ad->kind >= SA_PATH && slot_bad_user(p, 1)) {
+			r = -EFAULT;
+			goto out;
+		}
 		switch (ad->kind) {
 		case SA_PATH:
 		case SA_PATH2:
@@ -591,6 +595,8 @@ static long fwd_fcntl(const long *a, const struct shim_ucontext *uc)
 	}
 	if (!size || !a[2])
 		return fwd_kcall(__NR_fcntl, a[0], a[1], a[2], 0, 0, 0);
+	if (slot_bad_user((const void *)a[2], (size_t)size))
+		return -EFAULT;
 	{
 		struct slot_call c;
 		void *p;

@@ -56,9 +56,13 @@ static long iov_total(const struct io_iovec *v, size_t n, size_t *total)
 
 	if (n > IO_IOV_MAX)
 		return -EINVAL;
+	if (n && slot_bad_user(v, n * sizeof(*v)))
+		return -EFAULT;
 	for (i = 0; i < n; i++) {
 		if (v[i].len > 0x7ffff000 - t)
 			return -EINVAL;
+		if (v[i].len && slot_bad_user(v[i].base, v[i].len))
+			return -EFAULT;
 		t += v[i].len;
 	}
 	*total = t;
@@ -214,6 +218,9 @@ static long io_sendmsg(long fd, const struct io_msghdr *m, long flags)
 		return r;
 	if (m->namelen > 128 || m->controllen > 65536)
 		return -EINVAL;
+	if ((m->name && m->namelen && slot_bad_user(m->name, m->namelen)) ||
+	    (m->control && m->controllen && slot_bad_user(m->control, m->controllen)))
+		return -EFAULT;
 	r = slot_begin(&c);
 	if (r)
 		return r;
@@ -273,6 +280,9 @@ static long io_recvmsg(long fd, struct io_msghdr *m, long flags)
 		return r;
 	if (m->controllen > 65536)
 		return -EINVAL;
+	if ((m->name && m->namelen && slot_bad_user(m->name, m->namelen)) ||
+	    (m->control && m->controllen && slot_bad_user(m->control, m->controllen)))
+		return -EFAULT;
 	r = slot_begin(&c);
 	if (r)
 		return r;
@@ -368,6 +378,10 @@ static long io_arrays(long nr, long *a, const long in[6], const long out[6], lon
 		args[i] = a[i];
 		if (!a[i] || (!in[i] && !out[i]))
 			continue;
+		if (slot_bad_user((const void *)a[i], 1)) {
+			r = -EFAULT;
+			goto out;
+		}
 		if (in[i] > 0) {
 			buf[i] = slot_copy_in(&c, (const void *)a[i], (size_t)in[i]);
 		} else {
@@ -482,6 +496,8 @@ static int ioctl_shape(unsigned long req, size_t *size)
 	case 0x8907: /* SIOCGSTAMPNS */
 		*size = 16;
 		return IO_OUT;
+	case 0x40049409: /* FICLONE: _IOW, but its argument is an fd */
+		return IO_VAL;
 	case 0x8912: /* SIOCGIFCONF: nested pointer */
 	case 0x8946: /* SIOCETHTOOL: nested pointer */
 		return IO_BAD;
@@ -618,6 +634,17 @@ long forward_io(long nr, long *a, struct shim_ucontext *uc)
 	case __NR_pwritev:
 	case __NR_pwritev2:
 		return io_writev(nr, a);
+	case __NR_sendmsg:
+	case __NR_recvmsg:
+	case __NR_sendmmsg:
+	case __NR_recvmmsg:
+		if (slot_bad_user((const void *)a[1], sizeof(struct io_msghdr)))
+			return -EFAULT;
+		break;
+	default:
+		break;
+	}
+	switch (nr) {
 	case __NR_sendmsg:
 		return io_sendmsg(a[0], (const struct io_msghdr *)a[1], a[2]);
 	case __NR_recvmsg:

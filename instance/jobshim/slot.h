@@ -25,6 +25,21 @@ struct slot_call {
 	size_t used; /* bytes of it this call uses so far */
 };
 
+/*
+ * A pointer the program passed that cannot be valid: in the first 64 KiB
+ * (mmap_min_addr and below: usually an integer passed where the shim
+ * expected a pointer), or wrapping, or above user space. The shim copies
+ * the program's buffers itself, so a bad pointer would crash the program
+ * where the kernel answers EFAULT; this catches the likely cases (an honest
+ * gap remains for pointers into unmapped memory).
+ */
+static inline int slot_bad_user(const void *p, size_t len)
+{
+	unsigned long a = (unsigned long)p;
+
+	return a < 0x10000 || a + len < a || a + len > 0x800000000000UL;
+}
+
 /* Start a call on the calling thread's slot. Returns 0 or -EIO (no slot). */
 long slot_begin(struct slot_call *c);
 

@@ -4,19 +4,24 @@
 # Debian programs under the shim in passthrough mode (every call on the host)
 # and checks what they print and how they end; test_logic unit-tests the
 # shim's pure-logic files (path routing, state string, placeholder table,
-# call classes) built as hosted objects. jobprog is a small helper program,
+# call classes) built as hosted objects; test_forward runs programs in
+# forwarding mode against fakeinst, a stand-in for the instance side that
+# speaks the real slot and link protocol and runs the calls on the host. jobprog is a small helper program,
 # built static and dynamic, that makes raw system calls and misbehaves on
 # request. A suite of its own: `make test SUITE=jobs`.
 
 SUITES += jobs
 
-JOBS_TEST_BINS := $(BUILD)/tests/jobs/test_passthrough $(BUILD)/tests/jobs/test_logic
-JOBS_PROGS := $(BUILD)/tests/jobs/jobprog-static $(BUILD)/tests/jobs/jobprog-dynamic
+JOBS_TEST_BINS := $(BUILD)/tests/jobs/test_passthrough $(BUILD)/tests/jobs/test_forward \
+	$(BUILD)/tests/jobs/test_logic
+JOBS_PROGS := $(BUILD)/tests/jobs/jobprog-static $(BUILD)/tests/jobs/jobprog-dynamic \
+	$(BUILD)/tests/jobs/fakeinst
 
 TEST_BINS_jobs += $(JOBS_TEST_BINS)
 TEST_DEPS_jobs += $(JOBSHIM_BIN) $(JOBS_PROGS)
 
-$(BUILD)/tests/jobs/test_passthrough: $(BUILD)/tests/jobs/test_passthrough.o $(HARNESS_OBJ)
+$(BUILD)/tests/jobs/test_passthrough $(BUILD)/tests/jobs/test_forward: $(BUILD)/tests/jobs/%: \
+		$(BUILD)/tests/jobs/%.o $(BUILD)/tests/jobs/jobrun.o $(HARNESS_OBJ)
 	$(cmd-link)
 
 $(BUILD)/tests/jobs/test_logic: $(BUILD)/tests/jobs/test_logic.o $(JOBSHIM_HOSTED_OBJS) \
@@ -30,3 +35,9 @@ $(BUILD)/tests/jobs/jobprog-static: tests/jobs/jobprog.c | $(DEPS_STAMP)
 
 $(BUILD)/tests/jobs/jobprog-dynamic: tests/jobs/jobprog.c | $(DEPS_STAMP)
 	$(call msg,CC,$@)mkdir -p $(@D) && $(CC) -O2 -Wall -Werror -pthread -o $@ $<
+
+# The fake instance is a stand-in for another component: plain flags, no
+# sanitizers (its serving threads run arbitrary calls for the job).
+$(BUILD)/tests/jobs/fakeinst: tests/jobs/fakeinst.c instance/job_abi.h | $(DEPS_STAMP)
+	$(call msg,CC,$@)mkdir -p $(@D) && \
+		$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -I. -pthread -o $@ $<

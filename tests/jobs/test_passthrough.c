@@ -27,135 +27,31 @@
 
 #include "instance/job_abi.h"
 #include "tests/harness.h"
+#include "tests/jobs/jobrun.h"
 
-#define OUT_MAX 65536
-
-struct run {
-	int status; /* wait status */
-	char out[OUT_MAX]; /* stdout */
-	char err[OUT_MAX]; /* stderr */
-};
-
-static const char *build_dir(void)
+/* Run the shim in passthrough mode with @args after "--passthrough". */
+static void run_shim(struct jobrun *r, const char *const *args, const char *const *env, int secs)
 {
-	const char *b = getenv("SHOAL_BUILD");
+	const char *argv[64];
+	int i = 0, j;
 
-	return b && *b ? b : "build";
+	argv[i++] = jobrun_shim();
+	argv[i++] = "--passthrough";
+	for (j = 0; args[j] && i < 63; j++)
+		argv[i++] = args[j];
+	argv[i] = NULL;
+	jobrun(r, argv, env, NULL, secs);
 }
 
-static char *build_path(const char *rel)
-{
-	static char bufs[4][4096];
-	static int next;
-	char *p = bufs[next++ % 4];
-
-	snprintf(p, 4096, "%s/%s", build_dir(), rel);
-	return p;
-}
-
-static const char *shim(void)
-{
-	const char *p = build_path("instance/jobshim/shoal-jobshim");
-
-	if (access(p, X_OK))
-		FAIL("%s is not built (make %s)", p, p);
-	return p;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void drain(int fd, char *buf, size_t *len, int *open_)
-{
-	ssize_t n = read(fd, buf + *len, OUT_MAX - 1 - *len);
-
-	if (n > 0) {
-		*len += (size_t)n;
-		buf[*len] = 0;
-	} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
-		*open_ = 0;
-	}
-	if (*len >= OUT_MAX - 1)
-		*open_ = 0;
-}
-
-/*
- * Run the shim with @args (NULL-terminated, after "--passthrough"), extra
- * environment @env (NULL-terminated or NULL), for at most @secs seconds:
- * the whole process group is SIGKILLed at the deadline or at the end.
- */
-static void run_shim(struct run *r, const char *const *args, const char *const *env, int secs)
-{
-	int po[2], pe[2], oo = 1, eo = 1;
-	size_t ol = 0, el = 0;
-	double deadline = now() + secs;
-	pid_t pid;
-
-	memset(r, 0, sizeof(*r));
-	CHECK(pipe2(po, O_CLOEXEC) == 0 && pipe2(pe, O_CLOEXEC) == 0);
-	pid = fork();
-	CHECK(pid >= 0);
-	if (pid == 0) {
-		const char *argv[64];
-		int i = 0, j;
-
-		setpgid(0, 0);
-		dup2(po[1], 1);
-		dup2(pe[1], 2);
-		for (j = 0; env && env[j]; j++)
-			putenv((char *)env[j]);
-		argv[i++] = "shoal-jobshim";
-		argv[i++] = "--passthrough";
-		for (j = 0; args[j] && i < 63; j++)
-			argv[i++] = args[j];
-		argv[i] = NULL;
-		execv(shim(), (char **)argv);
-		_exit(111);
-	}
-	setpgid(pid, pid);
-	close(po[1]);
-	close(pe[1]);
-	while (oo || eo) {
-		struct pollfd p[2] = { { oo ? po[0] : -1, POLLIN, 0 }, { eo ? pe[0] : -1, POLLIN, 0 } };
-		int left = (int)((deadline - now()) * 1000);
-
-		if (left <= 0) {
-			kill(-pid, SIGKILL);
-			waitpid(pid, &r->status, 0);
-			FAIL("timeout after %d s; stdout so far: %s; stderr: %s", secs, r->out, r->err);
-		}
-		if (poll(p, 2, left) < 0 && errno != EINTR)
-			FAIL("poll: %s", strerror(errno));
-		if (p[0].revents)
-			drain(po[0], r->out, &ol, &oo);
-		if (p[1].revents)
-			drain(pe[0], r->err, &el, &eo);
-	}
-	close(po[0]);
-	close(pe[0]);
-	CHECK(waitpid(pid, &r->status, 0) == pid);
-	kill(-pid, SIGKILL); /* whatever the program left in its group */
-	printf("exit: %s %d\nstdout: %s\nstderr: %s\n",
-	       WIFEXITED(r->status) ? "status" : "signal",
-	       WIFEXITED(r->status) ? WEXITSTATUS(r->status) : WTERMSIG(r->status), r->out, r->err);
-}
-
-#define RUN(r, secs, ...)                                        \
-	do {                                                     \
+#define RUN(r, secs, ...)                                          \
+	do {                                                       \
 		const char *const args_[] = { __VA_ARGS__, NULL }; \
-		run_shim(r, args_, NULL, secs);                  \
+		run_shim(r, args_, NULL, secs);                    \
 	} while (0)
 
-static void check_exit(const struct run *r, int code)
-{
-	CHECK(WIFEXITED(r->status));
-	CHECK_EQ_INT(WEXITSTATUS(r->status), code);
-}
+#define check_exit jobrun_check_exit
+#define build_path jobrun_build_path
+#define shim jobrun_shim
 
 TEST(shim_lies_in_fixed_range)
 {
@@ -188,7 +84,7 @@ TEST(shim_lies_in_fixed_range)
 
 TEST(true_exits_zero)
 {
-	struct run r;
+	struct jobrun r;
 
 	RUN(&r, 20, "/bin/true");
 	check_exit(&r, 0);
@@ -198,7 +94,7 @@ TEST(true_exits_zero)
 
 TEST(sh_echo_and_exit_status)
 {
-	struct run r;
+	struct jobrun r;
 
 	RUN(&r, 20, "/bin/sh", "-c", "echo hello; exit 3");
 	check_exit(&r, 3);
@@ -207,7 +103,7 @@ TEST(sh_echo_and_exit_status)
 
 TEST_TIMEOUT(pipeline_fork_exec_wait, 120)
 {
-	struct run r;
+	struct jobrun r;
 
 	RUN(&r, 100, "/bin/sh", "-c", "seq 1 200000 | sort -n | tail -1");
 	check_exit(&r, 0);
@@ -216,7 +112,7 @@ TEST_TIMEOUT(pipeline_fork_exec_wait, 120)
 
 TEST_TIMEOUT(python3_runs, 60)
 {
-	struct run r;
+	struct jobrun r;
 
 	RUN(&r, 50, "/usr/bin/python3", "-c", "import json, os; print(os.getpid() > 0)");
 	check_exit(&r, 0);
@@ -225,7 +121,7 @@ TEST_TIMEOUT(python3_runs, 60)
 
 TEST_TIMEOUT(python3_subprocess_and_threads, 60)
 {
-	struct run r;
+	struct jobrun r;
 
 	/* subprocess uses vfork (a fork under the shim) and an exec error
 	 * pipe; threads start without trapping (CLONE_THREAD). */
@@ -246,7 +142,7 @@ TEST_TIMEOUT(python3_subprocess_and_threads, 60)
 
 TEST(static_busybox)
 {
-	struct run r;
+	struct jobrun r;
 
 	if (access("/bin/busybox", X_OK))
 		SKIP("/bin/busybox (busybox-static) is not installed");
@@ -260,7 +156,7 @@ static void raw_syscalls(const char *prog)
 	const char *const env[] = { "SHOAL_SHIM_DEBUG=1", NULL };
 	const char *const args[] = { prog, "raw-getppid", "1000", NULL };
 	unsigned long traps = 0;
-	struct run r;
+	struct jobrun r;
 	char *p;
 
 	/* ptrace would succeed natively (PTRACE_TRACEME): the shim's
@@ -290,7 +186,7 @@ TEST(raw_syscall_trapped_dynamic)
 
 TEST(segv_reported_as_signal)
 {
-	struct run r;
+	struct jobrun r;
 
 	RUN(&r, 20, build_path("tests/jobs/jobprog-static"), "segv");
 	CHECK(WIFSIGNALED(r.status));
@@ -307,7 +203,7 @@ TEST(segv_reported_as_signal)
 
 TEST(sigsys_kept_from_program)
 {
-	struct run r;
+	struct jobrun r;
 
 	RUN(&r, 20, build_path("tests/jobs/jobprog-dynamic"), "sigsys");
 	check_exit(&r, 0);
@@ -316,7 +212,7 @@ TEST(sigsys_kept_from_program)
 
 TEST(threads_static_and_dynamic)
 {
-	struct run r;
+	struct jobrun r;
 
 	RUN(&r, 20, build_path("tests/jobs/jobprog-static"), "threads", "16");
 	check_exit(&r, 0);
@@ -329,7 +225,7 @@ TEST(threads_static_and_dynamic)
 
 TEST(file_mapping)
 {
-	struct run r;
+	struct jobrun r;
 
 	RUN(&r, 20, build_path("tests/jobs/jobprog-dynamic"), "mmap", "/etc/os-release");
 	check_exit(&r, 0);
@@ -338,7 +234,7 @@ TEST(file_mapping)
 
 TEST(signals_interrupt_blocking_calls)
 {
-	struct run r;
+	struct jobrun r;
 
 	/* A trap runs inside a command substitution's wait; timeout's
 	 * SIGALRM/SIGTERM must end sleep's nanosleep and timeout's wait. */
@@ -348,15 +244,12 @@ TEST(signals_interrupt_blocking_calls)
 	CHECK_EQ_STR(r.out, "usr1\nstatus=124\n");
 }
 
-/* A temporary folder for scripts, removed by the case itself. */
-static char tmpdir[64];
-
-static void make_file(const char *name, const char *text, mode_t mode)
+static void make_file(const char *dir, const char *name, const char *text, mode_t mode)
 {
 	char path[256];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	f = fopen(path, "w");
 	CHECK(f != NULL);
 	fputs(text, f);
@@ -364,27 +257,16 @@ static void make_file(const char *name, const char *text, mode_t mode)
 	CHECK(chmod(path, mode) == 0);
 }
 
-static void remove_tmpdir(void)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd))
-		fprintf(stderr, "could not remove %s\n", tmpdir);
-}
-
 TEST(scripts_and_exec_errors)
 {
 	char script[128], cmd[512];
-	struct run r;
+	struct jobrun r;
+	const char *tmpdir = jobrun_tmpdir();
 
-	strcpy(tmpdir, "/tmp/shoal-jobs-XXXXXX");
-	CHECK(mkdtemp(tmpdir) != NULL);
-	atexit(remove_tmpdir);
-	make_file("hello.sh", "#!/bin/sh -e\necho script \"$0\" \"$1\"\n", 0755);
-	make_file("noshebang", "echo no-shebang\n", 0755);
-	make_file("noexec.sh", "#!/bin/sh\necho never\n", 0644);
-	make_file("nested.sh", "#!/tmp/NOPE\n", 0755);
+	make_file(tmpdir, "hello.sh", "#!/bin/sh -e\necho script \"$0\" \"$1\"\n", 0755);
+	make_file(tmpdir, "noshebang", "echo no-shebang\n", 0755);
+	make_file(tmpdir, "noexec.sh", "#!/bin/sh\necho never\n", 0644);
+	make_file(tmpdir, "nested.sh", "#!/tmp/NOPE\n", 0755);
 
 	/* The shim loads a `#!` script itself (interpreter, its argument,
 	 * the script path, then the arguments). */
@@ -415,7 +297,7 @@ TEST(environment_and_arguments)
 	const char *const env[] = { "SHOAL_TEST_VALUE=forty two", NULL };
 	const char *const args[] = { "/usr/bin/env", "sh", "-c", "echo \"$SHOAL_TEST_VALUE\" \"$0\" $#",
 				     "zero", "a", "b", NULL };
-	struct run r;
+	struct jobrun r;
 
 	run_shim(&r, args, env, 20);
 	check_exit(&r, 0);

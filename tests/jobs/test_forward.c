@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shoal-jobshim in forwarding mode, against fakeinst (tests/jobs/fakeinst.c):
+ * the real slot and link protocol of instance/job_abi.h, served by task
+ * processes of the fake that run the forwarded calls on the host. The job's
+ * own host stdout is /dev/null, so everything a case reads from stdout went
+ * through the slots (kernel fd 1 is the fake's stdout). The cases cover the
+ * routing (host files as placeholders: the kernel task holds /dev/null at
+ * their numbers), dup2 and execve of placeholders, fork and exec through
+ * the link, threads registering lazily, transfers larger than a slot,
+ * sockets, select, mmap of a kernel file, `#!` scripts living in the
+ * instance, and the known refusals (ELF binaries from the instance, shared
+ * writable mappings of kernel files).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tests/harness.h"
+#include "tests/jobs/jobrun.h"
+
+/* Run PROGRAM with ARGV (argv[0] included) under the shim and fakeinst,
+ * in the case's temporary folder (the task processes' cwd, too). */
+static void run_fwd(struct jobrun *r, const char *const *args, const char *const *env, int secs)
+{
+	const char *argv[64];
+	int i = 0, j;
+
+	argv[i++] = jobrun_build_path("tests/jobs/fakeinst");
+	argv[i++] = jobrun_shim();
+	for (j = 0; args[j] && i < 63; j++)
+		argv[i++] = args[j];
+	argv[i] = NULL;
+	jobrun(r, argv, env, jobrun_tmpdir(), secs);
+}
+
+#define FWD(r, secs, ...)                                          \
+	do {                                                       \
+		const char *const args_[] = { __VA_ARGS__, NULL }; \
+		run_fwd(r, args_, NULL, secs);                     \
+	} while (0)
+
+#define SH(r, secs, script) FWD(r, secs, "/bin/sh", "sh", "-c", script)
+
+TEST(forward_sh_exit_status)
+{
+	const char *const env[] = { "SHOAL_SHIM_DEBUG=1", NULL };
+	const char *const args[] = { "/bin/sh", "sh", "-c", "echo hello; exit 3", NULL };
+	struct jobrun r;
+	const char *p;
+
+	run_fwd(&r, args, env, 20);
+	jobrun_check_exit(&r, 3);
+	CHECK_EQ_STR(r.out, "hello\n");
+	p = strstr(r.err, " forwarded ");
+	CHECK(p != NULL);
+	CHECK(atoi(p + 11) > 0);
+}
+
+TEST_TIMEOUT(forward_pipeline_fork_exec, 120)
+{
+	struct jobrun r;
+
+	SH(&r, 100, "seq 1 200000 | sort -n | tail -1");
+	jobrun_check_exit(&r, 0);
+	CHECK_EQ_STR(r.out, "200000\n");
+}
+
+TEST_TIMEOUT(forward_python3, 60)
+{
+	struct jobrun r;
+
+	FWD(&r, 50, "/usr/bin/python3", "python3", "-c",
+	    "import json, os; print(os.getpid() > 0, json.dumps([1]))");
+	jobrun_check_exit(&r, 0);
+	CHECK_EQ_STR(r.out, "True [1]\n");
+}
+
+TEST(forward_static_busybox)
+{
+	struct jobrun r;
+
+	if (access("/bin/busybox", X_OK))
+		SKIP("/bin/busybox (busybox-static) is not installed");
+	FWD(&r, 20, "/bin/busybox", "busybox", "sh", "-c", "echo static $((6 * 7)) > f; cat f");
+	jobrun_check_exit(&r, 0);
+	CHECK_EQ_STR(r.out, "static 42\n");
+}
+
+TEST(forward_placeholders)
+{
+	struct jobrun r;
+
+	/* /etc/os-release is a host file: the kernel task has /dev/null at
+	 * fd 3 (readlink runs in the kernel), reads go to the host file,
+	 * through a dup2 onto fd 0 and across execve (head, readlink). */
+	SH(&r, 20,
+	   "exec 3</etc/os-release; readlink /proc/self/fd/3; head -c 12 <&3; echo;"
+	   " exec 4<&3; exec 3<&-; head -c 5 <&4; echo; ls -d /usr/bin");
+	jobrun_check_exit(&r, 0);
+	CHECK_EQ_STR(r.out, "/dev/null\nPRETTY_NAME=\n\"Debi\n/usr/bin\n");
+}
+
+TEST(forward_large_transfers)
+{
+	struct jobrun r;
+
+	/* 3 MB through a pipe and a file: writes in chunks of a slot, short
+	 * reads of at most one. */
+	SH(&r, 30,
+	   "head -c 3000000 /dev/zero | wc -c; head -c 3000000 /dev/urandom > big;"
+	   " wc -c < big; cat big | cat > copy; cmp big copy && echo same");
+	jobrun_check_exit(&r, 0);
+	CHECK_EQ_STR(r.out, "3000000\n3000000\nsame\n");
+}
+
+TEST_TIMEOUT(forward_python_sockets_threads, 60)
+{
+	struct jobrun r;
+
+	FWD(&r, 50, "/usr/bin/python3", "python3", "-c",
+	    "import os, socket, threading, select, subprocess\n"
+	    "a, b = socket.socketpair()\n"
+	    "a.sendmsg([b'x' * 3, b'y' * 2]); print(b.recv(100))\n"
+	    "r, w, _ = select.select([b], [b], [], 0); print('select', r, len(w))\n"
+	    "out = []\n"
+	    "ts = [threading.Thread(target=lambda i=i: out.append(os.write(1, b'')))"
+	    " for i in range(8)]\n"
+	    "[t.start() for t in ts]; [t.join() for t in ts]; print('threads', len(out))\n"
+	    "srv = socket.socket(); srv.bind(('127.0.0.1', 0)); srv.listen()\n"
+	    "c = socket.create_connection(srv.getsockname()); s, _ = srv.accept()\n"
+	    "c.sendall(b'z' * 2000000); n = 0\n"
+	    "while n < 2000000: n += len(s.recv(1 << 20))\n"
+	    "print('tcp', n)\n"
+	    "print(subprocess.run(['/bin/echo', 'sub'], capture_output=True).stdout)\n");
+	jobrun_check_exit(&r, 0);
+	CHECK_EQ_STR(r.out, "b'xxxyy'\nselect [] 1\nthreads 8\ntcp 2000000\nb'sub\\n'\n");
+}
+
+TEST(forward_scripts_in_instance)
+{
+	struct jobrun r;
+
+	/* A `#!` script written by the job in its cwd (an instance path):
+	 * run by sh, and by the shim itself as the job's program. */
+	SH(&r, 20,
+	   "printf '#!/bin/sh\\necho script \"$1\"\\n' > s.sh; chmod +x s.sh; ./s.sh one;"
+	   " cp /bin/true t; ./t 2>/dev/null; echo elf=$?");
+	jobrun_check_exit(&r, 0);
+	CHECK_EQ_STR(r.out, "script one\nelf=126\n");
+	FWD(&r, 20, "s.sh", "s.sh", "two");
+	jobrun_check_exit(&r, 0);
+	CHECK_EQ_STR(r.out, "script two\n");
+}
+
+TEST(forward_mmap_kernel_file)
+{
+	struct jobrun r;
+
+	FWD(&r, 30, "/usr/bin/python3", "python3", "-c",
+	    "import mmap\n"
+	    "open('m', 'wb').write(b'hello mapping' + b'.' * 100000)\n"
+	    "f = open('m', 'r+b')\n"
+	    "m = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ); print(m[:13], len(m))\n"
+	    "p = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY); p[0:1] = b'J'; print(p[:5])\n"
+	    "try:\n"
+	    "    mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_WRITE)\n"
+	    "except OSError as e:\n"
+	    "    print('shared', e.errno)\n");
+	jobrun_check_exit(&r, 0);
+	CHECK_EQ_STR(r.out, "b'hello mapping' 100013\nb'Jello'\nshared 19\n");
+}
+
+TEST(forward_signals_and_cwd)
+{
+	struct jobrun r;
+
+	SH(&r, 20,
+	   "sleep 5 & kill $!; wait $!; echo killed=$?; mkdir -p d/e && cd d/e && pwd -P |"
+	   " sed 's|.*/d/e$|in d/e|'; echo x > f; cat ../e/f; uname -n >/dev/null && echo uname");
+	jobrun_check_exit(&r, 0);
+	CHECK_EQ_STR(r.out, "killed=143\nin d/e\nx\nuname\n");
+}
