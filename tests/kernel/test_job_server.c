@@ -758,3 +758,33 @@ TEST_TIMEOUT(two_threads_ping_pong, 120)
 	fixture_wait_gone(&f, 5000);
 	job_server_destroy(f.s);
 }
+
+TEST(create_fails_cleanly)
+{
+	struct shoal_error err = { 0 };
+	struct job_server *s = NULL;
+	int link = -1, region = -1, fds[2], before;
+
+	kboot();
+	mount_proc();
+	before = kernel_processes();
+	SYS_OK(skl_sys_pipe2(fds, 0));
+	CHECK_EQ_INT(job_server_create(NULL, "/nonexistent", fds[0], fds[1], fds[1], &s, &link,
+				       &region, &err),
+		     -ENOENT);
+	CHECK(strstr(err.msg, "first kernel task") != NULL);
+	CHECK(s == NULL && link == -1 && region == -1);
+	shoal_error_clear(&err);
+	CHECK_EQ_INT(job_server_create(NULL, "/", 77, fds[1], fds[1], &s, &link, &region, &err),
+		     -EBADF);
+	/* The failed first tasks are gone. */
+	CHECK_EQ_INT(kernel_processes(), before);
+	/* And a good one after them works. */
+	shoal_error_clear(&err);
+	CHECK_EQ_INT(job_server_create(NULL, "/", -1, fds[1], fds[1], &s, &link, &region, &err), 0);
+	CHECK_EQ_INT(kernel_processes(), before + 1);
+	close(link);
+	job_server_destroy(s);
+	close(region);
+	CHECK_EQ_INT(kernel_processes(), before);
+}
