@@ -7,6 +7,15 @@
  * forks and execs. The job's forwarded calls run in those kernel tasks, each
  * restricted to its slot's data area (skl_task_set_user_window).
  *
+ * What the shim can count on besides job_abi.h: the last
+ * JOB_SYSMAP_SCRATCH (512) bytes of every slot's data area are the server's
+ * for the calls it rewrites (poll, select, utime*, the stat family), so a
+ * poll's fds or a select's sets must lie before them; the job's kernel tasks
+ * ignore every signal the kernel raises (a write to a broken pipe answers
+ * -EPIPE, and raising SIGPIPE in the program is the shim's business); a
+ * link message naming a slot of another process, or a slot in a call, is
+ * refused (-EINVAL, -EBUSY); HELLO, FORK_FAILED and THREAD_EXIT get no reply.
+ *
  * Thread affinity: create, destroy and the accessors are called from one
  * instance thread bound to the kernel's process 1 (host0), e.g. the control
  * loop. The server runs its own threads (one link thread per job, one
