@@ -115,7 +115,8 @@ static void start_server(uint32_t slot)
 {
 	pthread_t t;
 
-	memset(slot_at(slot), 0, sizeof(struct shoal_slot));
+	/* No memset here: in a forked task the job's child may already have
+	 * posted its first call. Slots are cleared when they are handed out. */
 	if (pthread_create(&t, NULL, serve_cb, (void *)(uintptr_t)slot))
 		die("pthread_create");
 	pthread_detach(t);
@@ -191,6 +192,7 @@ static __attribute__((noreturn)) void task_loop(void)
 				reply(LINK_FD, -EAGAIN, 0, -1);
 				break;
 			}
+			memset(slot_at(slot), 0, sizeof(struct shoal_slot));
 			start_server(slot);
 			reply(LINK_FD, 0, slot, -1);
 			break;

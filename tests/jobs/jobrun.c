@@ -137,22 +137,29 @@ static char tmpdir[64];
  */
 const char *jobrun_tmpdir(void)
 {
-	int p[2];
+	int p[2], ready[2];
 	pid_t pid;
+	char c;
 
 	if (tmpdir[0])
 		return tmpdir;
 	strcpy(tmpdir, "/tmp/shoal-jobs-XXXXXX");
 	CHECK(mkdtemp(tmpdir) != NULL);
-	CHECK(pipe2(p, O_CLOEXEC) == 0);
+	CHECK(pipe2(p, O_CLOEXEC) == 0 && pipe2(ready, O_CLOEXEC) == 0);
 	fflush(stdout);
 	pid = fork();
 	CHECK(pid >= 0);
 	if (pid == 0) {
-		char c, *const rm[] = { "rm", "-rf", tmpdir, NULL };
+		char *const rm[] = { "rm", "-rf", tmpdir, NULL };
 
+		/* Out of the case's process group before the case may end
+		 * (the runner kills that group), then say so. */
 		setsid();
 		close(p[1]);
+		close(ready[0]);
+		if (write(ready[1], "", 1) != 1)
+			_exit(1);
+		close(ready[1]);
 		for (;;) {
 			ssize_t n = read(p[0], &c, 1);
 
@@ -163,5 +170,8 @@ const char *jobrun_tmpdir(void)
 		_exit(1);
 	}
 	close(p[0]);
+	close(ready[1]);
+	CHECK(read(ready[0], &c, 1) == 1);
+	close(ready[0]);
 	return tmpdir;
 }
