@@ -226,8 +226,7 @@ static int find_kind(const struct sys_desc *d, uint8_t k)
  * kind. A chunked input (write) is sent in pieces until done or short; a
  * clamped output (read) asks for at most what the data area holds.
  */
-static long fwd_generic(long nr, long *a, const struct sys_desc *d,
-			const struct shim_ucontext *uc)
+static long fwd_generic(long nr, long *a, const struct sys_desc *d, const struct shim_ucontext *uc)
 {
 	char *norm[6] = { 0 };
 	void *buf[6] = { 0 };
@@ -354,8 +353,7 @@ static long fwd_generic(long nr, long *a, const struct sys_desc *d,
 		default:
 			break;
 		}
-		if ((ad->kind >= SA_PATH && ad->kind <= SA_OUTLENP) && p && !args[i] &&
-		    i != big) {
+		if ((ad->kind >= SA_PATH && ad->kind <= SA_OUTLENP) && p && !args[i] && i != big) {
 			r = -ENOMEM;
 			goto out;
 		}

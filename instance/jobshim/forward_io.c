@@ -583,7 +583,8 @@ static long io_mmap(const long *a)
 		r = slot_begin(&c);
 		if (r)
 			goto fail;
-		part = len - done < SLOT_DATA_MAX - IO_SLACK ? len - done : SLOT_DATA_MAX - IO_SLACK;
+		part = len - done < SLOT_DATA_MAX - IO_SLACK ? len - done
+							     : SLOT_DATA_MAX - IO_SLACK;
 		buf = slot_alloc(&c, part);
 		args[0] = a[4];
 		args[1] = slot_addr(buf);

@@ -137,8 +137,9 @@ static long elf_map(int fd, const struct elf_image *img, struct loaded *out)
 			/* Writable while the bss tail of the last file page is zeroed. */
 			int tail = mem_end > file_end && (file_end % SHIM_PAGE);
 
-			r = shim_mmap(start, PAGE_UP(file_end) - start, prot | (tail ? PROT_WRITE : 0),
-				      MAP_PRIVATE | MAP_FIXED, fd, (long)PAGE_DOWN(p->p_offset));
+			r = shim_mmap(start, PAGE_UP(file_end) - start,
+				      prot | (tail ? PROT_WRITE : 0), MAP_PRIVATE | MAP_FIXED, fd,
+				      (long)PAGE_DOWN(p->p_offset));
 			if (r < 0)
 				return r;
 			if (tail) {
@@ -285,8 +286,8 @@ static long stack_build(const char *const *pre, unsigned long npre, char *const 
 	for (i = 0; i < envc; i++)
 		*w++ = strs[argc + i];
 	*w++ = 0;
-#define AUX(k, v)                      \
-	do {                           \
+#define AUX(k, v)                          \
+	do {                               \
 		*w++ = (unsigned long)(k); \
 		*w++ = (unsigned long)(v); \
 	} while (0)

@@ -43,7 +43,7 @@ static int parse_hostfds(const char **p, struct shim_state *st)
 
 int state_parse(const char *s, struct shim_state *st)
 {
-	static const char *const keys[] = { "link",     "region",	   "self",   "slot",
+	static const char *const keys[] = { "link",	"region",      "self",	 "slot",
 					    "filtered", "passthrough", "hostfds" };
 	unsigned int seen = 0, k;
 	const char *p = s;

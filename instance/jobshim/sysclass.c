@@ -16,27 +16,31 @@
 
 #include <asm/unistd.h>
 
-#define V { SA_VAL, 0 }
-#define FD { SA_FD, 0 }
-#define DFD { SA_DIRFD, 0 }
-#define DFD2 { SA_DIRFD2, 0 }
-#define P { SA_PATH, 0 }
-#define P2 { SA_PATH2, 0 }
-#define STR { SA_STR, 0 }
-#define IN(i) { SA_IN, i }
-#define OUT(i) { SA_OUT, i }
-#define ORET(i) { SA_OUTRET, i }
-#define INF(n) { SA_INFIX, n }
-#define OUTF(n) { SA_OUTFIX, n }
-#define IOF(n) { SA_INOUTFIX, n }
-#define INLP(i) { SA_INLENP, i }
-#define OUTLP(i) { SA_OUTLENP, i }
+/*
+ * One argument: its kind and parameter. The table lists them flat and
+ * brace elision fills .arg pairwise: one call per line stays readable (and
+ * clang-format keeps it so), hence -Wmissing-braces is off for the table.
+ */
+#define V SA_VAL, 0
+#define FD SA_FD, 0
+#define DFD SA_DIRFD, 0
+#define DFD2 SA_DIRFD2, 0
+#define P SA_PATH, 0
+#define P2 SA_PATH2, 0
+#define STR SA_STR, 0
+#define IN(i) SA_IN, i
+#define OUT(i) SA_OUT, i
+#define ORET(i) SA_OUTRET, i
+#define INF(n) SA_INFIX, n
+#define OUTF(n) SA_OUTFIX, n
+#define IOF(n) SA_INOUTFIX, n
+#define INLP(i) SA_INLENP, i
+#define OUTLP(i) SA_OUTLENP, i
 
 /* Forwarded, with the argument kinds in order. */
 #define F(name, ...) [__NR_##name] = { .cls = SC_FORWARD, .arg = { __VA_ARGS__ } }
 /* Forwarded; routed to the host it makes a placeholder (open and friends). */
-#define FOPEN(name, ...) \
-	[__NR_##name] = { .cls = SC_FORWARD, .newfd = 1, .arg = { __VA_ARGS__ } }
+#define FOPEN(name, ...) [__NR_##name] = { .cls = SC_FORWARD, .newfd = 1, .arg = { __VA_ARGS__ } }
 /* Forwarded; a long buffer goes in chunks (1) or is clamped (2). */
 #define FCH(name, ch, off, ...) \
 	[__NR_##name] = { .cls = SC_FORWARD, .chunk = ch, .offarg = off, .arg = { __VA_ARGS__ } }
@@ -45,6 +49,8 @@
 #define D(name) [__NR_##name] = { .cls = SC_DENY }
 #define S(name) [__NR_##name] = { .cls = SC_SPECIAL }
 
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-braces"
 static const struct sys_desc sysclass_table[SYSCLASS_MAX] = {
 	/* Reading and writing. Writes go in chunks until done (a blocking
 	 * write must complete); reads return at most one chunk. */
@@ -402,6 +408,7 @@ static const struct sys_desc sysclass_table[SYSCLASS_MAX] = {
 	D(nfsservctl),
 	F(fanotify_mark, FD, V, V, DFD, P),
 };
+#pragma GCC diagnostic pop
 
 const struct sys_desc *sysclass_desc(long nr)
 {

@@ -95,7 +95,8 @@ void jobrun(struct jobrun *r, const char *const *argv, const char *const *env, c
 	close(po[1]);
 	close(pe[1]);
 	while (oo || eo) {
-		struct pollfd p[2] = { { oo ? po[0] : -1, POLLIN, 0 }, { eo ? pe[0] : -1, POLLIN, 0 } };
+		struct pollfd p[2] = { { oo ? po[0] : -1, POLLIN, 0 },
+				       { eo ? pe[0] : -1, POLLIN, 0 } };
 		int left = (int)((deadline - now()) * 1000);
 
 		if (left <= 0) {
@@ -115,10 +116,8 @@ void jobrun(struct jobrun *r, const char *const *argv, const char *const *env, c
 	close(pe[0]);
 	CHECK(waitpid(pid, &r->status, 0) == pid);
 	kill(-pid, SIGKILL); /* whatever the command left in its group */
-	printf("exit: %s %d\nstdout: %s\nstderr: %s\n",
-	       WIFEXITED(r->status) ? "status" : "signal",
-	       WIFEXITED(r->status) ? WEXITSTATUS(r->status) : WTERMSIG(r->status), r->out,
-	       r->err);
+	printf("exit: %s %d\nstdout: %s\nstderr: %s\n", WIFEXITED(r->status) ? "status" : "signal",
+	       WIFEXITED(r->status) ? WEXITSTATUS(r->status) : WTERMSIG(r->status), r->out, r->err);
 }
 
 void jobrun_check_exit(const struct jobrun *r, int code)

@@ -107,9 +107,9 @@ TEST(state_round_trip)
 	CHECK_EQ_INT(st.passthrough, 0);
 	CHECK_EQ_INT(st.nhostfds, 0);
 
-	CHECK_EQ_INT(state_parse("link=3,region=4,self=5,slot=127,filtered=1,hostfds=3:10/7:11",
-				 &st),
-		     0);
+	CHECK_EQ_INT(
+		state_parse("link=3,region=4,self=5,slot=127,filtered=1,hostfds=3:10/7:11", &st),
+		0);
 	CHECK_EQ_INT(st.nhostfds, 2);
 	CHECK_EQ_INT(st.hostfds[0].vfd, 3);
 	CHECK_EQ_INT(st.hostfds[0].hostfd, 10);
@@ -200,24 +200,42 @@ TEST(sysclass_policy)
 		long nr;
 		enum sysclass cls;
 	} cases[] = {
-		{ __NR_read, SC_FORWARD },	 { __NR_write, SC_FORWARD },
-		{ __NR_openat, SC_FORWARD },	 { __NR_socket, SC_FORWARD },
-		{ __NR_uname, SC_FORWARD },	 { __NR_pipe2, SC_FORWARD },
-		{ __NR_getdents64, SC_FORWARD }, { __NR_newfstatat, SC_FORWARD },
-		{ __NR_futex, SC_HOST },	 { __NR_wait4, SC_HOST },
-		{ __NR_kill, SC_HOST },		 { __NR_getpid, SC_HOST },
-		{ __NR_munmap, SC_HOST },	 { __NR_clock_gettime, SC_HOST },
-		{ __NR_memfd_create, SC_HOSTFD }, { __NR_signalfd4, SC_HOSTFD },
-		{ __NR_mmap, SC_SPECIAL },	 { __NR_clone, SC_SPECIAL },
-		{ __NR_execve, SC_SPECIAL },	 { __NR_rt_sigaction, SC_SPECIAL },
-		{ __NR_ioctl, SC_SPECIAL },	 { __NR_close, SC_SPECIAL },
-		{ __NR_ptrace, SC_DENY },	 { __NR_mount, SC_DENY },
-		{ __NR_unshare, SC_DENY },	 { __NR_setns, SC_DENY },
-		{ __NR_seccomp, SC_DENY },	 { __NR_bpf, SC_DENY },
-		{ __NR_perf_event_open, SC_DENY }, { __NR_init_module, SC_DENY },
-		{ __NR_reboot, SC_DENY },	 { __NR_keyctl, SC_DENY },
-		{ __NR_io_uring_setup, SC_ENOSYS }, { 511, SC_ENOSYS },
-		{ 512, SC_ENOSYS },		 { -1, SC_ENOSYS },
+		{ __NR_read, SC_FORWARD },
+		{ __NR_write, SC_FORWARD },
+		{ __NR_openat, SC_FORWARD },
+		{ __NR_socket, SC_FORWARD },
+		{ __NR_uname, SC_FORWARD },
+		{ __NR_pipe2, SC_FORWARD },
+		{ __NR_getdents64, SC_FORWARD },
+		{ __NR_newfstatat, SC_FORWARD },
+		{ __NR_futex, SC_HOST },
+		{ __NR_wait4, SC_HOST },
+		{ __NR_kill, SC_HOST },
+		{ __NR_getpid, SC_HOST },
+		{ __NR_munmap, SC_HOST },
+		{ __NR_clock_gettime, SC_HOST },
+		{ __NR_memfd_create, SC_HOSTFD },
+		{ __NR_signalfd4, SC_HOSTFD },
+		{ __NR_mmap, SC_SPECIAL },
+		{ __NR_clone, SC_SPECIAL },
+		{ __NR_execve, SC_SPECIAL },
+		{ __NR_rt_sigaction, SC_SPECIAL },
+		{ __NR_ioctl, SC_SPECIAL },
+		{ __NR_close, SC_SPECIAL },
+		{ __NR_ptrace, SC_DENY },
+		{ __NR_mount, SC_DENY },
+		{ __NR_unshare, SC_DENY },
+		{ __NR_setns, SC_DENY },
+		{ __NR_seccomp, SC_DENY },
+		{ __NR_bpf, SC_DENY },
+		{ __NR_perf_event_open, SC_DENY },
+		{ __NR_init_module, SC_DENY },
+		{ __NR_reboot, SC_DENY },
+		{ __NR_keyctl, SC_DENY },
+		{ __NR_io_uring_setup, SC_ENOSYS },
+		{ 511, SC_ENOSYS },
+		{ 512, SC_ENOSYS },
+		{ -1, SC_ENOSYS },
 		{ 100000, SC_ENOSYS },
 	};
 	const struct sys_desc *d;

@@ -67,7 +67,8 @@ TEST(shim_lies_in_fixed_range)
 	CHECK_EQ_INT(eh.e_type, ET_EXEC); /* static, not PIE */
 	CHECK(eh.e_entry >= SHOAL_SHIM_BASE && eh.e_entry < SHOAL_SHIM_LIMIT);
 	for (i = 0; i < eh.e_phnum; i++) {
-		CHECK(fseek(f, (long)(eh.e_phoff + (unsigned long)i * eh.e_phentsize), SEEK_SET) == 0);
+		CHECK(fseek(f, (long)(eh.e_phoff + (unsigned long)i * eh.e_phentsize), SEEK_SET) ==
+		      0);
 		CHECK(fread(&ph, sizeof(ph), 1, f) == 1);
 		CHECK(ph.p_type != PT_INTERP && ph.p_type != PT_DYNAMIC && ph.p_type != PT_TLS);
 		if (ph.p_type != PT_LOAD)
@@ -195,8 +196,8 @@ TEST(segv_reported_as_signal)
 	CHECK(WIFSIGNALED(r.status));
 	CHECK_EQ_INT(WTERMSIG(r.status), SIGSEGV);
 	/* Through a shell: the parent (dash, under the shim) sees it too. */
-	RUN(&r, 20, "/bin/sh", "-c",
-	    "\"$0\" segv 2>/dev/null; echo status=$?", build_path("tests/jobs/jobprog-static"));
+	RUN(&r, 20, "/bin/sh", "-c", "\"$0\" segv 2>/dev/null; echo status=$?",
+	    build_path("tests/jobs/jobprog-static"));
 	check_exit(&r, 0);
 	CHECK_EQ_STR(r.out, "status=139\n");
 }
@@ -295,8 +296,10 @@ TEST(scripts_and_exec_errors)
 TEST(environment_and_arguments)
 {
 	const char *const env[] = { "SHOAL_TEST_VALUE=forty two", NULL };
-	const char *const args[] = { "/usr/bin/env", "sh", "-c", "echo \"$SHOAL_TEST_VALUE\" \"$0\" $#",
-				     "zero", "a", "b", NULL };
+	const char *const args[] = {
+		"/usr/bin/env", "sh", "-c", "echo \"$SHOAL_TEST_VALUE\" \"$0\" $#",
+		"zero",		"a",  "b",  NULL
+	};
 	struct jobrun r;
 
 	run_shim(&r, args, env, 20);
