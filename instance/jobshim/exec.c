@@ -182,16 +182,18 @@ long exec_execve(long nr, const long *a, struct shim_ucontext *uc)
 	char *const *envp = (char *const *)(nr == __NR_execve ? a[2] : a[3]);
 	unsigned long argc = count_args(argv), size, i;
 	struct shim_state *st;
-	int drop[FDTABLE_MAX];
 	unsigned int ndrop = 0;
+	int *drop;
 	char *path, *state;
 	const char **nargv;
 	long r, scratch, self;
 	uint64_t mask;
 
-	/* Scratch for the new argv, the state and the path: the process is
-	 * replaced on success; unmapped on failure. */
-	size = (argc + 4) * sizeof(char *) + sizeof(*st) + 8192 + EXEC_PATH_MAX;
+	/* Scratch for the new argv, the state, the path and the host fds to
+	 * drop (not the stack: the handler may run on a small signal stack);
+	 * the process is replaced on success, it is unmapped on failure. */
+	size = (argc + 4) * sizeof(char *) + sizeof(*st) + 8192 + EXEC_PATH_MAX +
+	       FDTABLE_MAX * sizeof(int);
 	size = (size + SHIM_PAGE - 1) & ~(SHIM_PAGE - 1);
 	scratch = shim_mmap(0, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (scratch < 0)
@@ -200,6 +202,7 @@ long exec_execve(long nr, const long *a, struct shim_ucontext *uc)
 	st = (struct shim_state *)(scratch + (argc + 4) * sizeof(char *));
 	state = (char *)(st + 1);
 	path = state + 8192;
+	drop = (int *)(path + EXEC_PATH_MAX);
 
 	r = exec_path(nr, a, path);
 	if (!r)

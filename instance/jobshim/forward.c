@@ -19,6 +19,8 @@
 #include "instance/jobshim/lib.h"
 #include "instance/jobshim/route.h"
 #include "instance/jobshim/shim.h"
+#include "instance/jobshim/sig.h"
+#include "instance/jobshim/thread.h"
 #include "instance/jobshim/slot.h"
 #include "instance/jobshim/sysclass.h"
 
@@ -682,6 +684,9 @@ static long fwd_host(long nr, const long *a, const struct sys_desc *d,
 long forward_syscall(long nr, long *a, struct shim_ucontext *uc)
 {
 	const struct sys_desc *d = sysclass_desc(nr);
+
+	if (d->cls != SC_HOST && thread_set_wait_mask(sig_wait_mask(uc)))
+		return -EIO; /* no slot: the instance is gone */
 
 	switch (d->cls) {
 	case SC_HOST:

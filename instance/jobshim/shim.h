@@ -32,6 +32,7 @@ struct shim {
 	unsigned long forwarded; /* calls sent to the instance */
 	struct shim_lock link_lock; /* one request/reply on the link at a time */
 	uint64_t sigsys_action[4]; /* the program's pretend SIGSYS sigaction */
+	uint64_t handled; /* signals the program installed a handler for */
 };
 
 extern struct shim shim_g;

@@ -21,6 +21,7 @@ long sig_action(const long *a)
 {
 	const struct shim_sigaction *act = (const void *)a[1];
 	struct shim_sigaction *old = (void *)a[2], copy;
+	long r;
 
 	if (a[3] != 8)
 		return -EINVAL;
@@ -36,7 +37,15 @@ long sig_action(const long *a)
 		copy.mask &= SIG_NOT_SYS;
 		act = &copy;
 	}
-	return sys4(__NR_rt_sigaction, a[0], (long)act, (long)old, 8);
+	r = sys4(__NR_rt_sigaction, a[0], (long)act, (long)old, 8);
+	/* Which signals run program code (slot.c's wait mask needs it). */
+	if (!r && act && a[0] >= 1 && a[0] <= 64) {
+		if (act->handler > 1 /* neither SIG_DFL nor SIG_IGN */)
+			__atomic_or_fetch(&shim_g.handled, SHIM_SIGBIT(a[0]), __ATOMIC_RELAXED);
+		else
+			__atomic_and_fetch(&shim_g.handled, ~SHIM_SIGBIT(a[0]), __ATOMIC_RELAXED);
+	}
+	return r;
 }
 
 long sig_procmask(const long *a, struct shim_ucontext *uc)
@@ -128,4 +137,10 @@ void sig_foreign_sigsys(struct shim_ucontext *uc)
 	shim_sigprocmask(SHIM_SIG_UNBLOCK, &unblock, NULL);
 	sys3(__NR_tgkill, shim_getpid(), shim_gettid(), SHIM_SIGSYS);
 	shim_exit_group(128 + SHIM_SIGSYS);
+}
+
+uint64_t sig_wait_mask(const struct shim_ucontext *uc)
+{
+	return uc->uc_sigmask | __atomic_load_n(&shim_g.handled, __ATOMIC_RELAXED) |
+	       SHIM_SIGBIT(SHIM_SIGSYS);
 }

@@ -26,4 +26,11 @@ long sig_strip_call_masks(long nr, long *a, uint64_t masks[3]);
  * program's pretend disposition: ignore, or die of SIGSYS. */
 void sig_foreign_sigsys(struct shim_ucontext *uc);
 
+/*
+ * The mask a forwarded call sleeps with: what the program blocked, every
+ * signal it has a handler for, and SIGSYS. So only signals whose action is
+ * the default (terminate, stop) or ignore act during the wait.
+ */
+uint64_t sig_wait_mask(const struct shim_ucontext *uc);
+
 #endif

@@ -19,7 +19,7 @@
 
 long slot_begin(struct slot_call *c)
 {
-	c->slot = thread_slot(NULL);
+	c->slot = thread_slot(NULL, &c->wait_mask);
 	if (!c->slot)
 		return -EIO;
 	c->data = (char *)c->slot + SHOAL_SLOT_HEADER;
@@ -83,11 +83,26 @@ long slot_post(struct slot_call *c, long nr, const long args[6])
 			break;
 		__builtin_ia32_pause();
 	}
-	while ((st = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE)) == SHOAL_SLOT_REQUEST) {
-		__atomic_store_n(&s->client_waiting, 1, __ATOMIC_SEQ_CST);
-		if (__atomic_load_n(&s->state, __ATOMIC_SEQ_CST) == SHOAL_SLOT_REQUEST)
-			shim_futex_wait(&s->state, SHOAL_SLOT_REQUEST);
-		__atomic_store_n(&s->client_waiting, 0, __ATOMIC_SEQ_CST);
+	if (st == SHOAL_SLOT_REQUEST) {
+		/*
+		 * A long call (a blocking read, a poll): let the signals the
+		 * program did not block and has no handler for through, so
+		 * that SIGTERM, SIGINT or SIGHUP end a job blocked in the
+		 * instance as they would end it blocked in a host kernel.
+		 * Signals with a handler stay blocked until the call returns:
+		 * the handler's own calls would need this busy slot.
+		 */
+		uint64_t old;
+
+		shim_sigprocmask(SHIM_SIG_SETMASK, &c->wait_mask, &old);
+		while ((st = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE)) ==
+		       SHOAL_SLOT_REQUEST) {
+			__atomic_store_n(&s->client_waiting, 1, __ATOMIC_SEQ_CST);
+			if (__atomic_load_n(&s->state, __ATOMIC_SEQ_CST) == SHOAL_SLOT_REQUEST)
+				shim_futex_wait(&s->state, SHOAL_SLOT_REQUEST);
+			__atomic_store_n(&s->client_waiting, 0, __ATOMIC_SEQ_CST);
+		}
+		shim_sigprocmask(SHIM_SIG_SETMASK, &old, NULL);
 	}
 	if (st == SHOAL_SLOT_CLOSED)
 		return -EIO;

@@ -23,6 +23,7 @@ struct slot_call {
 	struct shoal_slot *slot;
 	char *data; /* the slot's data area, in this process */
 	size_t used; /* bytes of it this call uses so far */
+	uint64_t wait_mask; /* signals blocked while the call sleeps */
 };
 
 /*

@@ -20,17 +20,26 @@ static struct {
 	unsigned int n;
 	int32_t tid[SHOAL_SLOTS_MAX];
 	uint32_t slot[SHOAL_SLOTS_MAX];
+	uint64_t wait_mask[SHOAL_SLOTS_MAX]; /* see thread_set_wait_mask() */
 } threads;
 
-static long lookup(int32_t tid)
+/* The table index of @tid, or -1. */
+static long find(int32_t tid)
 {
 	unsigned int i;
 
 	for (i = 0; i < threads.n; i++) {
 		if (threads.tid[i] == tid)
-			return threads.slot[i];
+			return i;
 	}
 	return -1;
+}
+
+static long lookup(int32_t tid)
+{
+	long i = find(tid);
+
+	return i < 0 ? -1L : (long)threads.slot[i];
 }
 
 long thread_current_slot(void)
@@ -44,15 +53,19 @@ long thread_current_slot(void)
 	return s;
 }
 
-struct shoal_slot *thread_slot(unsigned int *index)
+struct shoal_slot *thread_slot(unsigned int *index, uint64_t *wait_mask)
 {
 	int32_t tid = (int32_t)shim_gettid();
 	struct shoal_link_msg m = { 0 };
 	struct shoal_link_reply rep;
-	long s;
+	uint64_t mask = ~0UL;
+	long s, i;
 
 	shim_lock(&threads.lock);
-	s = lookup(tid);
+	i = find(tid);
+	s = i < 0 ? -1L : (long)threads.slot[i];
+	if (i >= 0)
+		mask = threads.wait_mask[i];
 	shim_unlock(&threads.lock);
 	if (s < 0) {
 		m.op = SHOAL_LINK_THREAD;
@@ -64,13 +77,31 @@ struct shoal_slot *thread_slot(unsigned int *index)
 		if (threads.n < SHOAL_SLOTS_MAX) {
 			threads.tid[threads.n] = tid;
 			threads.slot[threads.n] = (uint32_t)s;
+			threads.wait_mask[threads.n] = ~0UL;
 			threads.n++;
 		}
 		shim_unlock(&threads.lock);
 	}
 	if (index)
 		*index = (unsigned int)s;
+	if (wait_mask)
+		*wait_mask = mask;
 	return (struct shoal_slot *)(shim_g.region + SHOAL_SLOT_OFFSET(s));
+}
+
+long thread_set_wait_mask(uint64_t mask)
+{
+	int32_t tid = (int32_t)shim_gettid();
+	long i;
+
+	if (!thread_slot(NULL, NULL))
+		return -EIO;
+	shim_lock(&threads.lock);
+	i = find(tid);
+	if (i >= 0)
+		threads.wait_mask[i] = mask;
+	shim_unlock(&threads.lock);
+	return 0;
 }
 
 void thread_exit(void)
@@ -87,6 +118,7 @@ void thread_exit(void)
 			threads.n--;
 			threads.tid[i] = threads.tid[threads.n];
 			threads.slot[i] = threads.slot[threads.n];
+			threads.wait_mask[i] = threads.wait_mask[threads.n];
 			break;
 		}
 	}
@@ -104,4 +136,5 @@ void thread_reset(unsigned int slot)
 	threads.n = 1;
 	threads.tid[0] = (int32_t)shim_gettid();
 	threads.slot[0] = slot;
+	threads.wait_mask[0] = ~0UL;
 }

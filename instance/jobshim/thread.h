@@ -3,6 +3,8 @@
 #ifndef SHOAL_JOBSHIM_THREAD_H
 #define SHOAL_JOBSHIM_THREAD_H
 
+#include <stdint.h>
+
 #include "instance/job_abi.h"
 
 /*
@@ -11,7 +13,14 @@
  * had (the instance is gone, or SHOAL_SLOTS_MAX threads are alive). Sets
  * *@index to the slot number when @index is not NULL.
  */
-struct shoal_slot *thread_slot(unsigned int *index);
+struct shoal_slot *thread_slot(unsigned int *index, uint64_t *wait_mask);
+
+/*
+ * Remember the signal mask the calling thread's forwarded calls wait with
+ * (see slot.c); registers the thread if needed. Returns 0, or -EIO when it
+ * cannot have a slot.
+ */
+long thread_set_wait_mask(uint64_t mask);
 
 /* The calling thread ends: release its slot (SHOAL_LINK_THREAD_EXIT). */
 void thread_exit(void);

@@ -9,8 +9,9 @@
  * their numbers), dup2 and execve of placeholders, fork and exec through
  * the link, threads registering lazily, transfers larger than a slot,
  * sockets, select, mmap of a kernel file, `#!` scripts living in the
- * instance, and the known refusals (ELF binaries from the instance, shared
- * writable mappings of kernel files).
+ * instance, a default-action signal ending a call blocked in the instance,
+ * and the known refusals (ELF binaries from the instance, shared writable
+ * mappings of kernel files).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,4 +184,15 @@ TEST(forward_signals_and_cwd)
 	   " sed 's|.*/d/e$|in d/e|'; echo x > f; cat ../e/f; uname -n >/dev/null && echo uname");
 	jobrun_check_exit(&r, 0);
 	CHECK_EQ_STR(r.out, "killed=143\nin d/e\nx\nuname\n");
+}
+
+TEST(forward_sigterm_ends_blocked_call)
+{
+	struct jobrun r;
+
+	/* cat blocks in a read the instance serves; SIGTERM (no handler)
+	 * must still end it, as it would end a read of a host pipe. */
+	SH(&r, 20, "sleep 2 | cat & p=$!; sleep 0.3; kill $p; wait $p; echo status=$?");
+	jobrun_check_exit(&r, 0);
+	CHECK_EQ_STR(r.out, "status=143\n");
 }
