@@ -250,17 +250,23 @@ static void control_send_hello(struct control *c)
 	control_send(in, &msg);
 }
 
-/* Halt, answer request @id (0: nobody asked), and leave the loop with status 0. */
-static void control_shutdown(struct control *c, uint64_t id, const char *why)
+/*
+ * End the jobs (SIGTERM, then SIGKILL after @grace_ms; their exec_exit is
+ * sent), halt, answer request @id (0: nobody asked), and leave the loop with
+ * status 0.
+ */
+static void control_shutdown(struct control *c, uint64_t id, const char *why, uint32_t grace_ms)
 {
 	struct instance *in = c->in;
 	struct proto_msg msg;
 
 	shoal_log_info("shutting down: %s", why);
 	in->state = PROTO_STATE_STOPPING;
+	job_stop_all(in, grace_ms);
 	files_cancel_all(in, true, "the instance is shutting down");
 	disks_unmount(in);
 	kernel_halt(in);
+	job_release_all(in);
 	if (id) {
 		proto_msg_init_ok(&msg, id, PROTO_SHUTDOWN);
 		control_send(in, &msg);
@@ -303,7 +309,8 @@ static void control_disconnected(struct control *c)
 		shoal_log_info("supervisor left; waiting %u ms for adoption", cfg->adopt_wait_ms);
 		return;
 	}
-	control_shutdown(c, 0, "the supervisor closed the control channel");
+	control_shutdown(c, 0, "the supervisor closed the control channel",
+			 INSTANCE_ORPHAN_TIMEOUT_MS);
 }
 
 /* Close after a protocol violation at the start (version, no hello). */
@@ -408,19 +415,14 @@ static void control_exec(struct control *c, struct proto_msg *msg, int *fds, siz
 {
 	(void)fds;
 	(void)nfds;
-	control_send_error(c->in, msg->id, -EOPNOTSUPP,
-			   "exec: this instance cannot run jobs yet (issue 6)");
+	job_exec(c->in, msg->id, &msg->exec); /* answered when the zygote has spawned it */
 }
 
 static void control_exec_signal(struct control *c, struct proto_msg *msg, int *fds, size_t nfds)
 {
-	char text[64];
-
 	(void)fds;
 	(void)nfds;
-	snprintf(text, sizeof(text), "exec_signal: no job %llu",
-		 (unsigned long long)msg->exec_signal.job);
-	control_send_error(c->in, msg->id, -ESRCH, text);
+	job_signal(c->in, msg->id, &msg->exec_signal);
 }
 
 static void control_shutdown_request(struct control *c, struct proto_msg *msg, int *fds,
@@ -428,7 +430,7 @@ static void control_shutdown_request(struct control *c, struct proto_msg *msg, i
 {
 	(void)fds;
 	(void)nfds;
-	control_shutdown(c, msg->id, "asked by the supervisor");
+	control_shutdown(c, msg->id, "asked by the supervisor", msg->shutdown.timeout_ms);
 }
 
 #define STATE(s) (1u << PROTO_STATE_##s)
@@ -515,7 +517,8 @@ static void control_dispatch(struct control *c, struct proto_msg *msg, int *fds,
 		files_end(in, &msg->file_end);
 		return;
 	case PROTO_EXEC_INPUT:
-		return; /* no job has a stream stdin: dropped, as the protocol says */
+		job_input(in, &msg->exec_input);
+		return;
 	default:
 		break;
 	}
@@ -608,20 +611,23 @@ static void control_accept(struct control *c)
 	control_send_hello(c);
 }
 
-/* The nearest deadline as a ppoll timeout. */
+/* The nearest deadline (the channel's or a job's) as a ppoll timeout. */
 static struct timespec *control_timeout(struct control *c, struct timespec *ts)
 {
-	uint64_t deadline = 0, now = instance_now_us();
+	uint64_t deadline = 0, now = instance_now_us(), wait = UINT64_MAX;
 
 	if (c->handshake_deadline_us)
 		deadline = c->handshake_deadline_us;
 	if (c->orphan_deadline_us && (!deadline || c->orphan_deadline_us < deadline))
 		deadline = c->orphan_deadline_us;
-	if (!deadline)
+	if (deadline)
+		wait = deadline > now ? deadline - now : 0;
+	if (job_next_deadline_us(c->in) < wait)
+		wait = job_next_deadline_us(c->in); /* relative already */
+	if (wait == UINT64_MAX)
 		return NULL;
-	deadline = deadline > now ? deadline - now : 0;
-	ts->tv_sec = (time_t)(deadline / 1000000);
-	ts->tv_nsec = (long)(deadline % 1000000) * 1000;
+	ts->tv_sec = (time_t)(wait / 1000000);
+	ts->tv_nsec = (long)(wait % 1000000) * 1000;
 	return ts;
 }
 
@@ -637,7 +643,8 @@ static void control_check_deadlines(struct control *c)
 		c->orphan_deadline_us = 0;
 		if (c->sock >= 0)
 			control_close(c);
-		control_shutdown(c, 0, "no supervisor adopted the instance in time");
+		control_shutdown(c, 0, "no supervisor adopted the instance in time",
+				 INSTANCE_ORPHAN_TIMEOUT_MS);
 	}
 }
 
@@ -647,9 +654,10 @@ int control_run(struct instance *in)
 
 	control_send_hello(c);
 	while (!c->stop) {
-		struct pollfd pfd[2];
+		/* The channel (or the adoption listener), then the jobs' descriptors. */
+		struct pollfd pfd[1 + 2 + PROTO_JOBS_MAX];
 		struct timespec ts;
-		nfds_t n = 0;
+		nfds_t n = 0, nctl;
 		int r, i;
 
 		if (c->sock >= 0) {
@@ -657,7 +665,7 @@ int control_run(struct instance *in)
 			pfd[n].events = 0;
 			if (c->queued < CONTROL_QUEUE_HIGH)
 				pfd[n].events |= POLLIN;
-			if (c->head || files_want_pump(in))
+			if (c->head || files_want_pump(in) || job_want_pump(in))
 				pfd[n].events |= POLLOUT;
 			n++;
 		} else if (c->orphan_deadline_us && in->adopt_listen_fd >= 0) {
@@ -665,6 +673,8 @@ int control_run(struct instance *in)
 			pfd[n].events = POLLIN;
 			n++;
 		}
+		nctl = n;
+		n += job_poll_fds(in, pfd + n, sizeof(pfd) / sizeof(pfd[0]) - n);
 		r = ppoll(pfd, n, control_timeout(c, &ts), &c->wait_mask);
 		if (r < 0 && errno != EINTR) {
 			shoal_log_error("ppoll: %s", strerror(errno));
@@ -674,12 +684,18 @@ int control_run(struct instance *in)
 			int sig = control_signal;
 
 			control_signal = 0;
-			control_shutdown(c, 0, strsignal(sig));
+			control_shutdown(c, 0, strsignal(sig), INSTANCE_ORPHAN_TIMEOUT_MS);
 			break;
 		}
 		control_check_deadlines(c);
-		if (r <= 0 || c->stop)
+		if (c->stop)
 			continue;
+		/* Jobs: their events, timeouts and output, whatever woke us. */
+		job_poll_done(in, pfd + nctl, n - nctl);
+		if (r <= 0 || !nctl) {
+			control_try_flush(c);
+			continue;
+		}
 		if (c->sock < 0) {
 			if (pfd[0].revents & POLLIN)
 				control_accept(c);
@@ -689,6 +705,7 @@ int control_run(struct instance *in)
 			control_try_flush(c);
 			while (c->sock >= 0 && c->queued < CONTROL_QUEUE_PUMP && files_pump(in))
 				control_try_flush(c);
+			job_pump(in);
 		}
 		if (c->sock >= 0 && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
 			for (i = 0; i < CONTROL_BATCH && c->sock >= 0 && !c->stop; i++)

@@ -17,8 +17,10 @@
 #define SHOAL_INSTANCE_INSTANCE_H
 
 #include <stdbool.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include "api/error.h"
@@ -68,6 +70,7 @@ struct instance_options {
 
 struct control;
 struct files;
+struct jobs;
 
 /* A cgroup the instance made for itself (cgroup.c). */
 #define CGROUP_MAX_DIRS 2
@@ -108,6 +111,13 @@ struct instance {
 
 	struct control *ctl;
 	struct files *files;
+
+	/* Jobs (job.c) and the zygote that starts them (jail.c). */
+	bool jail_up; /* the zygote answered ready; jail_fd is its socket */
+	int jail_fd;
+	pid_t jail_pid;
+	char jail_why[160]; /* why there is no jail, for exec's error */
+	struct jobs *jobs;
 };
 
 /* Monotonic clock in microseconds. */
@@ -203,12 +213,121 @@ int sandbox_drop_capabilities(struct shoal_error *err);
 int sandbox_no_new_privs(struct shoal_error *err);
 int sandbox_set_rlimits(const struct proto_configure *cfg, struct shoal_error *err);
 int sandbox_seccomp_load(uint32_t *allowed, struct shoal_error *err);
+/* The jail: the zygote keeps CAP_SYS_ADMIN and CAP_SETPCAP; a job's calls that never pass. */
+int sandbox_zygote_capabilities(struct shoal_error *err);
+int sandbox_job_filter_load(struct shoal_error *err);
 /* The allow-list's size, known before it is loaded (for README and tests). */
 uint32_t sandbox_seccomp_count(void);
 /* Name of host system call @nr (async-signal-safe once sandbox_seccomp_load ran). */
 const char *sandbox_syscall_name(long nr);
 /* Print the allow-list table (--print-seccomp). */
 void sandbox_seccomp_print(void);
+
+/*
+ * Jobs: unmodified programs whose file and network calls the instance kernel
+ * serves (instance/README.md, "Jobs"). job.c is the lifecycle (exec to
+ * exec_exit) on the control thread; job_io.c moves a job's stdin and output
+ * between the kernel pipes and the control channel on threads of its own.
+ */
+int job_init(struct instance *in, struct shoal_error *err); /* before lock-down */
+void job_exec(struct instance *in, uint64_t id, const struct proto_exec *req);
+void job_input(struct instance *in, const struct proto_exec_input *input);
+void job_signal(struct instance *in, uint64_t id, const struct proto_exec_signal *req);
+/* Descriptors the control loop polls for jobs: fills @pfd (room for @max); how many. */
+size_t job_poll_fds(struct instance *in, struct pollfd *pfd, size_t max);
+size_t job_poll_max(struct instance *in);
+/* After the poll: handle what the job descriptors said, timeouts, output. */
+void job_poll_done(struct instance *in, const struct pollfd *pfd, size_t n);
+/* Microseconds until the next job deadline, or UINT64_MAX. */
+uint64_t job_next_deadline_us(struct instance *in);
+/* True while some job has output waiting for room in the control queue. */
+bool job_want_pump(struct instance *in);
+void job_pump(struct instance *in);
+/* End every job: SIGTERM to each group, SIGKILL after @grace_ms; exec_exit for each. */
+void job_stop_all(struct instance *in, uint32_t grace_ms);
+/* After the kernel halted: free what job_stop_all() could not end (no thread blocks now). */
+void job_release_all(struct instance *in);
+uint32_t job_count(struct instance *in);
+
+/*
+ * job_io.c: one job's stdio threads. job_io_start() takes the kernel fds
+ * (stdin's write end, stdout's and stderr's read ends) and @stdin_data is
+ * copied; even on failure *@out is set and must be destroyed. Everything
+ * but the threads runs on the control thread.
+ */
+struct job_io;
+int job_io_start(struct job_io **out, int kin, int kout, int kerr, uint64_t cap,
+		 const struct proto_bytes *stdin_data, bool stdin_stream, int wake_fd,
+		 struct shoal_error *err);
+void job_io_input(struct job_io *io, const void *data, size_t len, bool eof);
+/* The next output chunk, if any: free its @data with job_io_chunk_free(). */
+bool job_io_next(struct job_io *io, enum proto_exec_stream *stream, uint64_t *offset,
+		 void **data, size_t *len);
+void job_io_chunk_free(void *data);
+/* Some output chunk waits to be taken. */
+bool job_io_pending(struct job_io *io);
+/* Both output streams at end of file and every chunk taken. */
+bool job_io_done(struct job_io *io);
+void job_io_counts(struct job_io *io, uint64_t written[2], bool truncated[2]);
+void job_io_destroy(struct job_io *io);
+
+/*
+ * The jail (jail*.c): a zygote process forked before lock-down that keeps
+ * CAP_SYS_ADMIN and a read-only view of the host's programs, and starts each
+ * job's processes in fresh namespaces on the instance's request. The
+ * instance and the zygote talk over a SEQPACKET socketpair in struct
+ * jail_msg records (a spawn request carries its strings after the record and
+ * the job's link and region descriptors as SCM_RIGHTS).
+ */
+enum jail_op {
+	JAIL_READY = 1, /* zygote -> instance: the jail is built; err != 0: it is not */
+	JAIL_SPAWN, /* instance -> zygote: argc + envc strings follow; 2 fds */
+	JAIL_SIGNAL, /* instance -> zygote: sig to the job's first process (or group) */
+	JAIL_KILL, /* instance -> zygote: SIGKILL the job's reaper (the whole tree) */
+	JAIL_SPAWNED, /* zygote -> instance: the shim is running; pid = reaper */
+	JAIL_SPAWN_FAILED, /* zygote -> instance: err, text */
+	JAIL_EXITED, /* zygote -> instance: status = the first process's wait status */
+};
+
+struct jail_msg {
+	uint32_t op; /* enum jail_op */
+	int32_t err; /* errno (positive) for READY and SPAWN_FAILED */
+	uint64_t job;
+	int32_t pid;
+	int32_t status;
+	int32_t sig;
+	uint32_t group;
+	uint32_t argc, envc; /* SPAWN: strings after the record, each with its NUL */
+	char text[160]; /* why, for READY and SPAWN_FAILED */
+};
+
+#define JAIL_MSG_MAX (sizeof(struct jail_msg) + PROTO_EXEC_STRINGS_MAX + 4096)
+/* Descriptor numbers in a job's first process (job_abi.h's state string names them). */
+#define JAIL_FD_SHIM 3
+#define JAIL_FD_LINK 4
+#define JAIL_FD_REGION 5
+
+/* jail.c: the instance side. jail_start() runs after the namespaces, before the empty root. */
+int jail_start(struct instance *in, struct shoal_error *err);
+int jail_spawn(struct instance *in, uint64_t job, const char *const *argv, size_t argc,
+	       const char *const *env, size_t envc, int link_fd, int region_fd);
+int jail_signal(struct instance *in, uint64_t job, int sig, bool group);
+int jail_kill(struct instance *in, uint64_t job);
+/* One zygote message, non-blocking: 0, -EAGAIN, or -ECONNRESET (the zygote is gone). */
+int jail_read(struct instance *in, struct jail_msg *msg);
+
+/* jail_zygote.c, jail_root.c, jail_reaper.c: inside the zygote. */
+__attribute__((noreturn)) void jail_zygote_run(int sock, pid_t instance,
+					       const struct proto_configure *cfg);
+int jail_root_build(struct shoal_error *err);
+struct jail_spawn_args {
+	int shim_fd, link_fd, region_fd, null_fd, exec_fd, status_fd;
+	const char *path; /* the program, resolved in the jail */
+	char **argv; /* job_abi.h's shim argv */
+	char **envp;
+	rlim_t max_open_files;
+};
+__attribute__((noreturn)) void jail_reaper_run(const struct jail_spawn_args *a);
 
 /* cgroup.c */
 int cgroup_create(struct cgroup *cg, const char *root, const char *id,

@@ -127,6 +127,116 @@ int sandbox_drop_capabilities(struct shoal_error *err)
 	return 0;
 }
 
+/*
+ * The jail's zygote (jail_zygote.c) keeps two capabilities and nothing else:
+ * CAP_SYS_ADMIN, to give each job fresh pid, net, ipc and uts namespaces,
+ * and CAP_SETPCAP, so that a job's first process can empty its own bounding
+ * set. The securebits are those of the instance (uid 0 gains nothing
+ * through execve, locked), so even these two cannot pass into a program.
+ */
+int sandbox_zygote_capabilities(struct shoal_error *err)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2];
+	unsigned long cap;
+
+	if (prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
+					     SECBIT_NO_SETUID_FIXUP_LOCKED |
+					     SECBIT_KEEP_CAPS_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE |
+					     SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED) < 0)
+		return shoal_error_set(err, errno, "zygote: set securebits");
+	for (cap = 0; prctl(PR_CAPBSET_READ, cap) >= 0; cap++)
+		if (cap != CAP_SYS_ADMIN && cap != CAP_SETPCAP && prctl(PR_CAPBSET_DROP, cap) < 0)
+			return shoal_error_set(err, errno, "zygote: drop capability %lu", cap);
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		return shoal_error_set(err, errno, "zygote: clear the ambient capabilities");
+	memset(data, 0, sizeof(data));
+	data[0].effective = data[0].permitted = (1u << CAP_SYS_ADMIN) | (1u << CAP_SETPCAP);
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return shoal_error_set(err, errno, "zygote: capset");
+	return 0;
+}
+
+/*
+ * What a job may never do on the host, whatever the shim's own filter lets
+ * through: these calls fail with EPERM as they would for an unprivileged
+ * user (they would anyway, without capabilities; the filter makes it hold
+ * if a capability check ever has a hole). clone3 fails with ENOSYS because
+ * its flags cannot be inspected: libc falls back to clone, whose namespace
+ * flags are refused here. Loaded in the job's first process right before
+ * it becomes the shim, so it holds for every process of the job.
+ */
+static const char *const sandbox_job_denied[] = {
+	"ptrace",
+	"process_vm_readv",
+	"process_vm_writev",
+	"mount",
+	"umount2",
+	"pivot_root",
+	"chroot",
+	"unshare",
+	"setns",
+	"kexec_load",
+	"kexec_file_load",
+	"init_module",
+	"finit_module",
+	"delete_module",
+	"bpf",
+	"perf_event_open",
+	"keyctl",
+	"add_key",
+	"request_key",
+	"reboot",
+	"swapon",
+	"swapoff",
+	"acct",
+	"userfaultfd",
+	"open_by_handle_at",
+	"name_to_handle_at",
+	"fsopen",
+	"fsmount",
+	"fsconfig",
+	"fspick",
+	"move_mount",
+	"open_tree",
+	"mount_setattr",
+	"quotactl",
+	"syslog",
+	"iopl",
+	"ioperm",
+};
+
+int sandbox_job_filter_load(struct shoal_error *err)
+{
+	static const unsigned long ns[] = { CLONE_NEWNS,    CLONE_NEWPID, CLONE_NEWNET,
+					    CLONE_NEWIPC,   CLONE_NEWUTS, CLONE_NEWUSER,
+					    CLONE_NEWCGROUP };
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	size_t i;
+	int r = 0;
+
+	if (!ctx)
+		return shoal_error_set(err, ENOMEM, "job filter: seccomp_init");
+	for (i = 0; !r && i < sizeof(sandbox_job_denied) / sizeof(sandbox_job_denied[0]); i++) {
+		int nr = seccomp_syscall_resolve_name(sandbox_job_denied[i]);
+
+		if (nr != __NR_SCMP_ERROR)
+			r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
+	}
+	if (!r)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+	/* One rule per namespace flag: a filter compares with equality only. */
+	for (i = 0; !r && i < sizeof(ns) / sizeof(ns[0]); i++)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
+				     SCMP_A0(SCMP_CMP_MASKED_EQ, ns[i], ns[i]));
+	if (!r)
+		r = seccomp_load(ctx);
+	seccomp_release(ctx);
+	if (r < 0)
+		return shoal_error_set(err, -r, "job filter: libseccomp");
+	return 0;
+}
+
 /* No execve can grant anything (setuid, file capabilities); seccomp requires it too. */
 int sandbox_no_new_privs(struct shoal_error *err)
 {
@@ -189,7 +299,15 @@ enum sandbox_arg_rule {
 	ARG_NO_PROT_EXEC, /* argument 2 (prot) without PROT_EXEC */
 	ARG_SOL_SOCKET, /* argument 1 (level) is SOL_SOCKET */
 	ARG_SO_SNDBUF, /* argument 1 is SOL_SOCKET and argument 2 is SO_SNDBUF */
+	ARG_CLONE_THREAD, /* argument 0 (flags) makes a thread: CLONE_VM | CLONE_THREAD, no namespace */
+	ARG_F_ADD_SEALS, /* argument 1 (cmd) is F_ADD_SEALS */
 };
+
+/* clone flags a thread has, and those a new thread may not have (namespaces). */
+#define SANDBOX_CLONE_THREAD (CLONE_VM | CLONE_THREAD)
+#define SANDBOX_CLONE_MASK                                                                    \
+	(CLONE_VM | CLONE_THREAD | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC |  \
+	 CLONE_NEWUTS | CLONE_NEWUSER | CLONE_NEWCGROUP)
 
 static const struct sandbox_syscall {
 	const char *name;
@@ -240,6 +358,22 @@ static const struct sandbox_syscall {
 	{ "preadv", ARG_ANY, "read disk sectors" },
 	{ "pwritev", ARG_ANY, "write disk sectors" },
 	{ "fdatasync", ARG_ANY, "flush a disk" },
+	/*
+	 * Jobs (job.c, job_io.c, job_server*.c): each job gets stdio threads
+	 * and serving threads, a shared region and links, made while the
+	 * instance is locked down. New processes are the zygote's business,
+	 * never the instance's: clone is allowed for threads only (and clone3,
+	 * whose flags a filter cannot read, fails with ENOSYS so that glibc
+	 * falls back to clone).
+	 */
+	{ "clone", ARG_CLONE_THREAD, "pthread_create: a job's stdio and serving threads" },
+	{ "memfd_create", ARG_ANY, "a job's shared region" },
+	{ "ftruncate", ARG_ANY, "size a job's region" },
+	{ "fcntl", ARG_F_ADD_SEALS, "seal a job's region's size" },
+	{ "eventfd2", ARG_ANY, "a job server's event and wake-up descriptors" },
+	{ "socketpair", ARG_ANY, "a job process's link (SEQPACKET)" },
+	{ "recvfrom", ARG_ANY, "recv() of a link message (job_server_link.c)" },
+	{ "clock_nanosleep", ARG_ANY, "nanosleep() of a serving thread's back-off" },
 };
 
 #define SANDBOX_NALLOWED (sizeof(sandbox_allowed) / sizeof(sandbox_allowed[0]))
@@ -258,7 +392,9 @@ void sandbox_seccomp_print(void)
 		       sandbox_allowed[i].rule == ARG_NO_PROT_EXEC ? "prot without PROT_EXEC"
 		       : sandbox_allowed[i].rule == ARG_SOL_SOCKET ? "level SOL_SOCKET"
 		       : sandbox_allowed[i].rule == ARG_SO_SNDBUF  ? "SOL_SOCKET/SO_SNDBUF"
-								   : "",
+		       : sandbox_allowed[i].rule == ARG_CLONE_THREAD ? "threads, no namespace"
+		       : sandbox_allowed[i].rule == ARG_F_ADD_SEALS  ? "F_ADD_SEALS"
+								     : "",
 		       sandbox_allowed[i].why);
 	printf("%zu host system calls allowed\n", SANDBOX_NALLOWED);
 }
@@ -301,6 +437,17 @@ static int sandbox_add_rule(scmp_filter_ctx ctx, const struct sandbox_syscall *s
 	case ARG_SO_SNDBUF:
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 2, SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET),
 				     SCMP_A2(SCMP_CMP_EQ, SO_SNDBUF));
+		break;
+	case ARG_CLONE_THREAD:
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+				     SCMP_A0(SCMP_CMP_MASKED_EQ, SANDBOX_CLONE_MASK,
+					     SANDBOX_CLONE_THREAD));
+		/* clone3's flags are behind a pointer: ENOSYS, and glibc uses clone. */
+		if (!r)
+			r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+		break;
+	case ARG_F_ADD_SEALS:
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A1(SCMP_CMP_EQ, F_ADD_SEALS));
 		break;
 	default:
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);

@@ -12,10 +12,14 @@
  *     monitor (monitor.c): it waits, passes the exit status on, removes the
  *     cgroup. The child is pid 1 of the new namespace and becomes the
  *     instance; it dies with the monitor.
- *  3. mount, net, ipc and uts namespaces (sandbox.c).
+ *  3. mount, net, ipc and uts namespaces (sandbox.c); then the cgroup is
+ *     joined, and the jail's zygote forked (jail.c): it inherits the
+ *     namespaces and the cgroup, so every job is counted and limited with
+ *     the instance, and it keeps the one privilege jobs need (namespaces of
+ *     their own) in a process that does nothing else.
  *  4. devices: the packet socket and the disk images become the kernel's
  *     virtio devices; they must be plugged before the root goes away.
- *  5. empty root, no capabilities, no_new_privs, rlimits, join the cgroup.
+ *  5. empty root, no capabilities, no_new_privs, rlimits.
  *  6. boot the library kernel, whose host threads are born locked down.
  *  7. inside the kernel: root file system, network, disks.
  *  8. seccomp: from here the process may make only the host system calls in
@@ -199,7 +203,27 @@ static int start_boot(struct instance *in, struct shoal_error *err)
 		r = sandbox_enter_namespaces(cfg->hostname, err);
 		if (r < 0)
 			return r;
+		/*
+		 * The cgroup now, not with the rest of step 5: the zygote forked
+		 * next must be in it, and with it every job process.
+		 */
+		start_phase_begin("join the cgroup");
+		r = cgroup_join(&in->cgroup, err);
+		if (r < 0)
+			return r;
 	}
+	/*
+	 * The jail's zygote: forked while the process is single-threaded, can
+	 * still see the host's /usr and has its capabilities. jail_start()
+	 * returns once the zygote has its own mount namespace (our pivot_root
+	 * below must not move its root) or has failed (then exec says why).
+	 */
+	start_phase_begin("jail");
+	r = job_init(in, err);
+	if (!r)
+		r = jail_start(in, err);
+	if (r < 0)
+		return r;
 	in->timings.lockdown_us += instance_now_us() - t;
 
 	/* 4. Devices, while the host paths are still there. */
@@ -233,10 +257,6 @@ static int start_boot(struct instance *in, struct shoal_error *err)
 			r = sandbox_no_new_privs(err);
 		if (!r)
 			r = sandbox_set_rlimits(cfg, err);
-		if (!r) {
-			start_phase_begin("join the cgroup");
-			r = cgroup_join(&in->cgroup, err);
-		}
 		if (r < 0)
 			return r;
 	}

@@ -512,3 +512,121 @@ void tinst_stats(struct tinst *t, struct proto_msg *msg)
 	id = tinst_send(t, msg, NULL, 0);
 	tinst_expect_ok(t, msg, id, PROTO_STATS, 10000);
 }
+
+bool tinst_have_jobshim(void)
+{
+	const char *build = getenv("SHOAL_BUILD") ? getenv("SHOAL_BUILD") : "build";
+	char bin[512];
+
+	snprintf(bin, sizeof(bin), "%s/instance/shoal-jobshim", build);
+	return access(bin, X_OK) == 0;
+}
+
+void tinst_exec_init(struct proto_msg *msg, const char *const *argv)
+{
+	proto_msg_init(msg, PROTO_EXEC, 0);
+	for (msg->exec.argc = 0; argv[msg->exec.argc]; msg->exec.argc++)
+		msg->exec.argv[msg->exec.argc] = argv[msg->exec.argc];
+}
+
+void tinst_exec_send(struct tinst *t, struct proto_msg *exec, struct tinst_job *res)
+{
+	struct proto_msg msg;
+	uint64_t id;
+
+	memset(res, 0, sizeof(*res));
+	id = tinst_send(t, exec, NULL, 0);
+	for (;;) {
+		if (tinst_recv(t, &msg, 30000))
+			FAIL("exec %s: no answer", exec->exec.argv[0]);
+		if ((msg.type == PROTO_OK || msg.type == PROTO_ERROR) && msg.id == id)
+			break;
+		if (msg.type != PROTO_EXEC_OUTPUT && msg.type != PROTO_EXEC_EXIT)
+			FAIL("exec %s: got %s", exec->exec.argv[0], tinst_describe(&msg));
+		proto_msg_free(&msg); /* another job's */
+	}
+	if (msg.type == PROTO_ERROR) {
+		res->error = msg.error.code;
+		snprintf(res->message, sizeof(res->message), "%s", msg.error.message);
+		printf("exec %s: %s\n", exec->exec.argv[0], tinst_describe(&msg));
+	} else {
+		CHECK_EQ_INT(msg.ok.request, PROTO_EXEC);
+		res->job = msg.ok.exec.job;
+		CHECK(res->job > 0);
+	}
+	proto_msg_free(&msg);
+}
+
+void tinst_exec_wait(struct tinst *t, struct tinst_job *res, int timeout_ms)
+{
+	uint64_t end = tinst_now_ms() + (uint64_t)timeout_ms;
+
+	for (;;) {
+		uint64_t now = tinst_now_ms();
+		struct proto_msg msg;
+		int r;
+
+		if (now >= end)
+			FAIL("job %llu: no exec_exit within %d ms", (unsigned long long)res->job,
+			     timeout_ms);
+		r = tinst_recv(t, &msg, (int)(end - now));
+		if (r == -ETIMEDOUT)
+			continue;
+		if (r)
+			FAIL("job %llu: end of file before exec_exit", (unsigned long long)res->job);
+		if (msg.type == PROTO_EXEC_OUTPUT && msg.exec_output.job == res->job) {
+			int i = msg.exec_output.stream == PROTO_STREAM_STDERR;
+			size_t n = msg.exec_output.data.len;
+
+			CHECK_EQ_INT(msg.exec_output.offset, res->len[i]);
+			res->out[i] = realloc(res->out[i], res->len[i] + n + 1);
+			CHECK(res->out[i] != NULL);
+			memcpy(res->out[i] + res->len[i], msg.exec_output.data.data, n);
+			res->len[i] += n;
+			res->out[i][res->len[i]] = 0;
+		} else if (msg.type == PROTO_EXEC_EXIT && msg.exec_exit.job == res->job) {
+			res->exit = msg.exec_exit;
+			proto_msg_free(&msg);
+			printf("job %llu: exit_code %d signal %d timed_out %d, %llu/%llu bytes "
+			       "out/err%s%s, %llu us\n",
+			       (unsigned long long)res->job, res->exit.exit_code, res->exit.signal,
+			       res->exit.timed_out, (unsigned long long)res->exit.stdout_bytes,
+			       (unsigned long long)res->exit.stderr_bytes,
+			       res->exit.stdout_truncated ? ", stdout truncated" : "",
+			       res->exit.stderr_truncated ? ", stderr truncated" : "",
+			       (unsigned long long)res->exit.duration_us);
+			break;
+		} else if (msg.type != PROTO_EXEC_OUTPUT && msg.type != PROTO_EXEC_EXIT) {
+			FAIL("job %llu: got %s", (unsigned long long)res->job, tinst_describe(&msg));
+		}
+		proto_msg_free(&msg);
+	}
+	if (!res->exit.stdout_truncated)
+		CHECK_EQ_INT(res->exit.stdout_bytes, res->len[0]);
+	if (!res->exit.stderr_truncated)
+		CHECK_EQ_INT(res->exit.stderr_bytes, res->len[1]);
+	if (res->len[1])
+		printf("stderr: %.400s\n", (char *)res->out[1]);
+}
+
+void tinst_run(struct tinst *t, const char *const *argv, const char *stdin_text, int timeout_ms,
+	       struct tinst_job *res)
+{
+	struct proto_msg msg;
+
+	tinst_exec_init(&msg, argv);
+	if (stdin_text) {
+		msg.exec.stdin_data.data = (const unsigned char *)stdin_text;
+		msg.exec.stdin_data.len = strlen(stdin_text);
+	}
+	tinst_exec_send(t, &msg, res);
+	if (res->job)
+		tinst_exec_wait(t, res, timeout_ms);
+}
+
+void tinst_job_free(struct tinst_job *res)
+{
+	free(res->out[0]);
+	free(res->out[1]);
+	memset(res, 0, sizeof(*res));
+}

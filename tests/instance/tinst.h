@@ -91,4 +91,30 @@ void *tinst_get(struct tinst *t, const char *path, size_t *len, uint32_t *mode,
 /* stats, answered ok; the result in @msg (caller frees). */
 void tinst_stats(struct tinst *t, struct proto_msg *msg);
 
+/*
+ * Jobs. A job's result: its output per stream (checked to arrive in order,
+ * offsets without gaps), its exec_exit, or the error that answered exec.
+ */
+struct tinst_job {
+	uint64_t job; /* 0 when exec was answered with an error */
+	enum proto_error_code error;
+	char message[256];
+	unsigned char *out[2]; /* stdout, stderr; NUL-terminated for convenience */
+	size_t len[2];
+	struct proto_exec_exit exit;
+};
+
+/* An exec request with the codec's defaults for @argv (NULL-terminated); change fields, send. */
+void tinst_exec_init(struct proto_msg *msg, const char *const *argv);
+/* Send @exec; fills @res->job or @res->error. Messages of other jobs are skipped. */
+void tinst_exec_send(struct tinst *t, struct proto_msg *exec, struct tinst_job *res);
+/* Collect @res->job's output until its exec_exit, within @timeout_ms. */
+void tinst_exec_wait(struct tinst *t, struct tinst_job *res, int timeout_ms);
+/* Both: run @argv with @stdin_text (NULL: none) and wait up to @timeout_ms for the end. */
+void tinst_run(struct tinst *t, const char *const *argv, const char *stdin_text, int timeout_ms,
+	       struct tinst_job *res);
+void tinst_job_free(struct tinst_job *res);
+/* Is the job shim built ($SHOAL_BUILD/instance/shoal-jobshim)? */
+bool tinst_have_jobshim(void);
+
 #endif /* SHOAL_TESTS_INSTANCE_TINST_H */

@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The instance's side of the jail: fork the zygote (jail_zygote.c) at the
+ * one moment it can still be given what jobs need, and speak to it. The
+ * zygote is forked after the instance's own namespaces exist (it inherits
+ * them: jobs share the instance's cgroup, and nothing of the host's network)
+ * and before the instance pivots into its empty root and drops its
+ * capabilities. The instance waits for its JAIL_READY before going on: the
+ * zygote must have a mount namespace of its own before the instance's
+ * pivot_root, which would otherwise move the zygote's root too.
+ *
+ * Every send is one SEQPACKET packet and never blocks for long: the zygote
+ * reads its socket continuously. Replies and job ends arrive on the same
+ * socket, which the control loop polls (job.c reads them).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "api/log.h"
+#include "instance/instance.h"
+
+#define JAIL_READY_TIMEOUT_MS 10000
+
+int jail_start(struct instance *in, struct shoal_error *err)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	struct jail_msg m;
+	pid_t self = getpid(), pid;
+	ssize_t n;
+	int sv[2];
+
+	in->jail_up = false;
+	in->jail_fd = -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return shoal_error_set(err, errno, "jail: socketpair");
+	/* Single-threaded still (the kernel has not booted): fork is safe. */
+	pid = fork();
+	if (pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return shoal_error_set(err, errno, "jail: fork the zygote");
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		jail_zygote_run(sv[1], self, &in->config.configure);
+	}
+	close(sv[1]);
+	in->jail_fd = sv[0];
+	in->jail_pid = pid;
+	pfd.fd = sv[0];
+	n = poll(&pfd, 1, JAIL_READY_TIMEOUT_MS) == 1 ? recv(sv[0], &m, sizeof(m), 0) : -1;
+	if (n != (ssize_t)sizeof(m) || m.op != JAIL_READY || m.err) {
+		/* No jobs for this instance; everything else works. exec says why. */
+		if (n == (ssize_t)sizeof(m) && m.op == JAIL_READY)
+			snprintf(in->jail_why, sizeof(in->jail_why), "%.*s",
+				 (int)sizeof(m.text) - 1, m.text);
+		else
+			snprintf(in->jail_why, sizeof(in->jail_why),
+				 "the jail's zygote did not start");
+		shoal_log_warn("jobs disabled: %s", in->jail_why);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		close(sv[0]);
+		in->jail_fd = -1;
+		in->jail_pid = 0;
+		return 0;
+	}
+	in->jail_up = true;
+	return 0;
+}
+
+static int jail_send(struct instance *in, const void *buf, size_t len, const int *fds,
+		     size_t nfds)
+{
+	char cbuf[CMSG_SPACE(sizeof(int) * 2)];
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cm;
+
+	if (!in->jail_up)
+		return -ENOTCONN;
+	if (nfds) {
+		memset(cbuf, 0, sizeof(cbuf));
+		mh.msg_control = cbuf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
+	}
+	for (;;) {
+		if (sendmsg(in->jail_fd, &mh, MSG_NOSIGNAL) >= 0)
+			return 0;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+int jail_spawn(struct instance *in, uint64_t job, const char *const *argv, size_t argc,
+	       const char *const *env, size_t envc, int link_fd, int region_fd)
+{
+	struct jail_msg m = { .op = JAIL_SPAWN, .job = job };
+	int fds[2] = { link_fd, region_fd };
+	size_t len = sizeof(m), i, l;
+	char *buf;
+	int r;
+
+	for (i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	for (i = 0; i < envc; i++)
+		len += strlen(env[i]) + 1;
+	if (len > JAIL_MSG_MAX)
+		return -E2BIG;
+	buf = malloc(len);
+	if (!buf)
+		return -ENOMEM;
+	m.argc = (uint32_t)argc;
+	m.envc = (uint32_t)envc;
+	memcpy(buf, &m, sizeof(m));
+	len = sizeof(m);
+	for (i = 0; i < argc + envc; i++) {
+		const char *s = i < argc ? argv[i] : env[i - argc];
+
+		l = strlen(s) + 1;
+		memcpy(buf + len, s, l);
+		len += l;
+	}
+	r = jail_send(in, buf, len, fds, 2);
+	free(buf);
+	return r;
+}
+
+int jail_signal(struct instance *in, uint64_t job, int sig, bool group)
+{
+	struct jail_msg m = { .op = JAIL_SIGNAL, .job = job, .sig = sig, .group = group };
+
+	return jail_send(in, &m, sizeof(m), NULL, 0);
+}
+
+int jail_kill(struct instance *in, uint64_t job)
+{
+	struct jail_msg m = { .op = JAIL_KILL, .job = job };
+
+	return jail_send(in, &m, sizeof(m), NULL, 0);
+}
+
+int jail_read(struct instance *in, struct jail_msg *msg)
+{
+	struct iovec iov = { .iov_base = msg, .iov_len = sizeof(*msg) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+
+	if (!in->jail_up)
+		return -ECONNRESET;
+	/* recvmsg, not recv: the seccomp allow-list has recvmsg only. */
+	n = recvmsg(in->jail_fd, &mh, MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return -EAGAIN;
+	if (n <= 0) {
+		shoal_log_error("the jail's zygote is gone: no more jobs");
+		close(in->jail_fd);
+		in->jail_fd = -1;
+		in->jail_up = false;
+		snprintf(in->jail_why, sizeof(in->jail_why), "the jail's zygote ended");
+		return -ECONNRESET;
+	}
+	if (n != (ssize_t)sizeof(*msg))
+		return -EAGAIN; /* not ours to understand: skipped */
+	return 0;
+}

@@ -1,0 +1,465 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Jobs against real instances: the jail (its zygote holds the host's
+ * programs read-only and no secret, keeps two capabilities and no instance
+ * descriptor, and dies with its instance); exec's refusals (a program not
+ * in PATH is not_found, a spawn that fails after the job's server was made
+ * leaves no thread or process behind, an unknown job cannot be signalled);
+ * and, with the job shim built, programs end to end: output and exit codes,
+ * files shared with file_get and later jobs but not with the host, a
+ * pipeline, Python, escape attempts, timeouts, output caps, signals.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tests/harness.h"
+#include "tests/instance/tinst.h"
+
+/* The zygote: the instance's only child process. */
+static pid_t zygote_pid(struct tinst *t)
+{
+	pid_t inner = tinst_inner_pid(t);
+	char path[64];
+	int pid = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)inner, (int)inner);
+	f = fopen(path, "r");
+	if (!f || fscanf(f, "%d", &pid) != 1)
+		FAIL("no zygote under instance %d", (int)inner);
+	fclose(f);
+	return pid;
+}
+
+/* Children of @pid's main thread, as a string ("" for none). */
+static void children_of(pid_t pid, char *buf, size_t size)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
+	buf[0] = 0;
+	f = fopen(path, "r");
+	if (f) {
+		if (!fgets(buf, (int)size, f))
+			buf[0] = 0;
+		fclose(f);
+	}
+}
+
+static void status_line(pid_t pid, const char *key, char *value, size_t size)
+{
+	char path[64], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		FAIL("open %s", path);
+	value[0] = 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ':') {
+			snprintf(value, size, "%s", line + strlen(key) + 1);
+			value[strcspn(value, "\n")] = 0;
+			memmove(value, value + strspn(value, " \t"), strlen(value) + 1);
+		}
+	fclose(f);
+}
+
+static int count_fds(pid_t pid)
+{
+	char path[64];
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	if (!d)
+		FAIL("opendir %s", path);
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+static uint32_t host_threads(struct tinst *t)
+{
+	struct proto_msg msg;
+	uint32_t n;
+
+	tinst_stats(t, &msg);
+	n = msg.ok.stats.host_threads;
+	proto_msg_free(&msg);
+	return n;
+}
+
+TEST(jail_holds_programs_read_only_and_no_secret)
+{
+	char path[256], value[128];
+	struct stat st;
+	struct tinst t;
+	pid_t z;
+
+	tinst_require_root();
+	tinst_start(&t, NULL, NULL);
+	z = zygote_pid(&t);
+	/* What a program needs to start is there... */
+	snprintf(path, sizeof(path), "/proc/%d/root/usr/bin/sh", (int)z);
+	CHECK(stat(path, &st) == 0);
+	snprintf(path, sizeof(path), "/proc/%d/root/bin", (int)z);
+	CHECK(lstat(path, &st) == 0 && S_ISLNK(st.st_mode));
+	snprintf(path, sizeof(path), "/proc/%d/root/etc/ld.so.cache", (int)z);
+	CHECK(stat(path, &st) == 0);
+	snprintf(path, sizeof(path), "/proc/%d/root/etc/passwd", (int)z);
+	CHECK(stat(path, &st) == 0);
+	/* ...and no secret, no writable place, nothing else of the host. */
+	snprintf(path, sizeof(path), "/proc/%d/root/etc/shadow", (int)z);
+	CHECK(stat(path, &st) < 0 && errno == ENOENT);
+	snprintf(path, sizeof(path), "/proc/%d/root/etc/ssl/private", (int)z);
+	CHECK(stat(path, &st) < 0 && errno == ENOENT);
+	snprintf(path, sizeof(path), "/proc/%d/root/root", (int)z);
+	CHECK(stat(path, &st) < 0 && errno == ENOENT);
+	snprintf(path, sizeof(path), "/proc/%d/root/usr/shoal-write-test", (int)z);
+	CHECK(mkdir(path, 0755) < 0 && errno == EROFS);
+	snprintf(path, sizeof(path), "/proc/%d/root/shoal-write-test", (int)z);
+	CHECK(mkdir(path, 0755) < 0 && errno == EROFS);
+	/* CAP_SYS_ADMIN and CAP_SETPCAP, nothing else; no_new_privs. */
+	status_line(z, "CapEff", value, sizeof(value));
+	CHECK_EQ_STR(value, "0000000000200100");
+	status_line(z, "CapBnd", value, sizeof(value));
+	CHECK_EQ_STR(value, "0000000000200100");
+	status_line(z, "NoNewPrivs", value, sizeof(value));
+	CHECK_EQ_STR(value, "1");
+	/* stdin, stdout (/dev/null), stderr, its socket, /dev/null, the shim (if built). */
+	printf("zygote %d: %d descriptors\n", (int)z, count_fds(z));
+	CHECK(count_fds(z) <= 7);
+	tinst_shutdown(&t);
+}
+
+TEST(zygote_dies_with_its_instance)
+{
+	struct tinst t;
+	pid_t z;
+	int i;
+
+	tinst_require_root();
+	tinst_start(&t, NULL, NULL);
+	z = zygote_pid(&t);
+	CHECK(kill(tinst_inner_pid(&t), SIGKILL) == 0);
+	for (i = 0; i < 200 && kill(z, 0) == 0; i++)
+		usleep(10000);
+	CHECK(kill(z, 0) < 0 && errno == ESRCH);
+	tinst_expect_eof(&t, 5000);
+	CHECK(tinst_wait_exit(&t, 5000));
+	tinst_close(&t);
+}
+
+TEST(missing_program_is_not_found_and_leaves_nothing)
+{
+	const char *const missing[] = { "shoal-no-such-program", NULL };
+	const char *const missing_path[] = { "/usr/bin/shoal-no-such-program", NULL };
+	const char *const dir[] = { "/usr/bin", NULL };
+	const char *const relative[] = { "./x", NULL };
+	struct tinst_job res;
+	struct proto_msg msg;
+	char kids[64];
+	uint32_t threads;
+	uint64_t id;
+	struct tinst t;
+
+	tinst_require_root();
+	tinst_start(&t, NULL, NULL);
+	threads = host_threads(&t);
+	tinst_run(&t, missing, NULL, 10000, &res);
+	CHECK_EQ_INT(res.error, PROTO_ERR_NOT_FOUND);
+	CHECK(strstr(res.message, "shoal-no-such-program") != NULL);
+	tinst_run(&t, missing_path, NULL, 10000, &res);
+	CHECK_EQ_INT(res.error, PROTO_ERR_NOT_FOUND);
+	tinst_run(&t, dir, NULL, 10000, &res);
+	CHECK_EQ_INT(res.error, PROTO_ERR_NOT_FOUND);
+	tinst_run(&t, relative, NULL, 10000, &res);
+	CHECK_EQ_INT(res.error, PROTO_ERR_NOT_FOUND);
+	/* No job process, no thread of a job server or of a job's stdio. */
+	children_of(zygote_pid(&t), kids, sizeof(kids));
+	CHECK_EQ_STR(kids, "");
+	CHECK_EQ_INT(host_threads(&t), threads);
+
+	proto_msg_init(&msg, PROTO_EXEC_SIGNAL, 0);
+	msg.exec_signal.job = 12345;
+	id = tinst_send(&t, &msg, NULL, 0);
+	tinst_expect_error(&t, id, PROTO_ERR_NOT_FOUND, 5000);
+	tinst_shutdown(&t);
+}
+
+TEST(spawn_failure_after_the_server_leaves_nothing)
+{
+	const char *const sh[] = { "sh", "-c", "exit 0", NULL };
+	struct tinst_job res;
+	char kids[64];
+	uint32_t threads;
+	struct tinst t;
+	int i;
+
+	tinst_require_root();
+	/* No shim where the zygote looks: every spawn fails after the server exists. */
+	setenv("SHOAL_JOBSHIM", "/nonexistent/shoal-jobshim", 1);
+	tinst_start(&t, NULL, NULL);
+	unsetenv("SHOAL_JOBSHIM");
+	threads = host_threads(&t);
+	for (i = 0; i < 20; i++) {
+		tinst_run(&t, sh, "input", 10000, &res);
+		CHECK_EQ_INT(res.error, PROTO_ERR_UNSUPPORTED);
+		CHECK(strstr(res.message, "shim") != NULL);
+	}
+	children_of(zygote_pid(&t), kids, sizeof(kids));
+	CHECK_EQ_STR(kids, "");
+	CHECK_EQ_INT(host_threads(&t), threads);
+	tinst_shutdown(&t);
+}
+
+/* The rest runs programs: it needs the shim. */
+#define REQUIRE_SHIM()                                                                         \
+	do {                                                                                   \
+		tinst_require_root();                                                          \
+		if (!tinst_have_jobshim())                                                     \
+			SKIP("the job shim is not built yet (instance/jobshim, issue 6)");     \
+	} while (0)
+
+TEST(echo_to_a_file_is_seen_by_file_get_and_the_next_job_not_the_host)
+{
+	char path[64], script[160];
+	const char *const cat[] = { "cat", path, NULL };
+	const char *argv[] = { "sh", "-c", script, NULL };
+	enum proto_error_code code;
+	struct tinst_job res;
+	struct tinst t;
+	size_t len;
+	char *data;
+
+	REQUIRE_SHIM();
+	snprintf(path, sizeof(path), "/tmp/shoal-job-%d", (int)getpid());
+	snprintf(script, sizeof(script), "echo hello > %s; cat %s", path, path);
+	CHECK(access(path, F_OK) < 0);
+	tinst_start(&t, NULL, NULL);
+	tinst_run(&t, argv, NULL, 30000, &res);
+	CHECK_EQ_INT(res.exit.exit_code, 0);
+	CHECK_EQ_STR((char *)res.out[0], "hello\n");
+	tinst_job_free(&res);
+	tinst_run(&t, cat, NULL, 30000, &res);
+	CHECK_EQ_STR((char *)res.out[0], "hello\n");
+	tinst_job_free(&res);
+	data = tinst_get(&t, path, &len, NULL, &code);
+	CHECK(data && len == 6 && !memcmp(data, "hello\n", 6));
+	free(data);
+	CHECK(access(path, F_OK) < 0); /* the host never saw it */
+	tinst_shutdown(&t);
+}
+
+TEST(pipeline_and_exit_codes_pass_through)
+{
+	const char *const pipeline[] = { "sh", "-c", "seq 1 200000 | sort -n | tail -1", NULL };
+	const char *const code[] = { "sh", "-c", "exit 42", NULL };
+	const char *const stdin_cat[] = { "cat", NULL };
+	struct tinst_job res;
+	struct tinst t;
+
+	REQUIRE_SHIM();
+	tinst_start(&t, NULL, NULL);
+	tinst_run(&t, pipeline, NULL, 60000, &res);
+	CHECK_EQ_INT(res.exit.exit_code, 0);
+	CHECK_EQ_STR((char *)res.out[0], "200000\n");
+	tinst_job_free(&res);
+	tinst_run(&t, code, NULL, 30000, &res);
+	CHECK_EQ_INT(res.exit.exit_code, 42);
+	CHECK_EQ_INT(res.exit.signal, -1);
+	tinst_job_free(&res);
+	tinst_run(&t, stdin_cat, "from stdin\n", 30000, &res);
+	CHECK_EQ_STR((char *)res.out[0], "from stdin\n");
+	tinst_job_free(&res);
+	tinst_shutdown(&t);
+}
+
+TEST_TIMEOUT(python_files_and_modules, 120)
+{
+	const char *const py[] = {
+		"python3", "-c",
+		"import json, os, hashlib\n"
+		"os.makedirs('/tmp/py', exist_ok=True)\n"
+		"open('/tmp/py/a.json', 'w').write(json.dumps({'k': 1}))\n"
+		"print(sorted(os.listdir('/tmp/py')))\n"
+		"d = json.load(open('/tmp/py/a.json'))\n"
+		"print(d['k'], hashlib.sha256(b'shoal').hexdigest()[:8])\n",
+		NULL
+	};
+	struct tinst_job res;
+	struct tinst t;
+
+	REQUIRE_SHIM();
+	tinst_start(&t, NULL, NULL);
+	tinst_run(&t, py, NULL, 90000, &res);
+	CHECK_EQ_INT(res.exit.exit_code, 0);
+	CHECK_EQ_STR((char *)res.out[0], "['a.json']\n1 2d3d5e3c\n");
+	tinst_job_free(&res);
+	tinst_shutdown(&t);
+}
+
+TEST(escape_attempts_fail_as_a_program_sees_them)
+{
+	const char *const shadow[] = { "cat", "/etc/shadow", NULL };
+	const char *const usr[] = { "sh", "-c", "echo x > /usr/shoal-escape", NULL };
+	const char *const py[] = {
+		"python3", "-c",
+		"import ctypes, os\n"
+		"libc = ctypes.CDLL(None, use_errno=True)\n"
+		"r = libc.ptrace(0, 0, 0, 0)\n"
+		"print('ptrace', r, os.strerror(ctypes.get_errno()))\n"
+		"r = libc.mount(b'none', b'/mnt', b'tmpfs', 0, None)\n"
+		"print('mount', r, os.strerror(ctypes.get_errno()))\n",
+		NULL
+	};
+	struct tinst_job res;
+	struct tinst t;
+
+	REQUIRE_SHIM();
+	tinst_start(&t, NULL, NULL);
+	tinst_run(&t, shadow, NULL, 30000, &res);
+	CHECK(res.exit.exit_code != 0);
+	CHECK(strstr((char *)res.out[1], "No such file") ||
+	      strstr((char *)res.out[1], "Permission denied"));
+	tinst_job_free(&res);
+	tinst_run(&t, usr, NULL, 30000, &res);
+	CHECK(res.exit.exit_code != 0);
+	CHECK(strstr((char *)res.out[1], "Read-only") ||
+	      strstr((char *)res.out[1], "Permission denied"));
+	tinst_job_free(&res);
+	CHECK(access("/usr/shoal-escape", F_OK) < 0);
+	tinst_run(&t, py, NULL, 60000, &res);
+	CHECK(strstr((char *)res.out[0], "ptrace -1 Operation not permitted") != NULL);
+	CHECK(strstr((char *)res.out[0], "mount -1 Operation not permitted") != NULL);
+	tinst_job_free(&res);
+	tinst_shutdown(&t);
+}
+
+TEST(timeout_kills_the_job_and_the_next_one_runs)
+{
+	const char *const sleeper[] = { "sh", "-c", "sleep 1000 & sleep 1000", NULL };
+	const char *const echo[] = { "echo", "next", NULL };
+	struct tinst_job res;
+	struct proto_msg msg;
+	struct tinst t;
+
+	REQUIRE_SHIM();
+	tinst_start(&t, NULL, NULL);
+	tinst_exec_init(&msg, sleeper);
+	msg.exec.timeout_ms = 500;
+	tinst_exec_send(&t, &msg, &res);
+	CHECK(res.job > 0);
+	tinst_exec_wait(&t, &res, 10000);
+	CHECK(res.exit.timed_out);
+	CHECK_EQ_INT(res.exit.signal, 9);
+	CHECK(res.exit.duration_us >= 500000 && res.exit.duration_us < 5000000);
+	tinst_job_free(&res);
+	tinst_run(&t, echo, NULL, 30000, &res);
+	CHECK_EQ_STR((char *)res.out[0], "next\n");
+	tinst_job_free(&res);
+	tinst_shutdown(&t);
+}
+
+TEST(output_past_the_cap_is_counted_and_flagged)
+{
+	const char *const big[] = { "sh", "-c", "seq 1 100000; seq 1 10 >&2", NULL };
+	struct tinst_job res;
+	struct proto_msg msg;
+	struct tinst t;
+
+	REQUIRE_SHIM();
+	tinst_start(&t, NULL, NULL);
+	tinst_exec_init(&msg, big);
+	msg.exec.output_cap = 1000;
+	tinst_exec_send(&t, &msg, &res);
+	tinst_exec_wait(&t, &res, 30000);
+	CHECK_EQ_INT(res.exit.exit_code, 0);
+	CHECK_EQ_INT(res.len[0], 1000);
+	CHECK(res.exit.stdout_truncated);
+	CHECK_EQ_INT(res.exit.stdout_bytes, 588895); /* bytes of `seq 1 100000` */
+	CHECK(!res.exit.stderr_truncated);
+	CHECK_EQ_INT(res.len[1], 21);
+	tinst_job_free(&res);
+	tinst_shutdown(&t);
+}
+
+TEST(signals_are_reported_and_exec_signal_reaches_the_job)
+{
+	const char *const segv[] = { "sh", "-c", "kill -SEGV $$", NULL };
+	const char *const sleeper[] = { "sleep", "1000", NULL };
+	struct tinst_job res;
+	struct proto_msg msg;
+	struct tinst t;
+	uint64_t id;
+
+	REQUIRE_SHIM();
+	tinst_start(&t, NULL, NULL);
+	tinst_run(&t, segv, NULL, 30000, &res);
+	CHECK_EQ_INT(res.exit.signal, 11);
+	CHECK_EQ_INT(res.exit.exit_code, -1);
+	CHECK(!res.exit.timed_out);
+	tinst_job_free(&res);
+
+	tinst_exec_init(&msg, sleeper);
+	tinst_exec_send(&t, &msg, &res);
+	CHECK(res.job > 0);
+	proto_msg_init(&msg, PROTO_EXEC_SIGNAL, 0);
+	msg.exec_signal.job = res.job;
+	msg.exec_signal.signal = SIGTERM;
+	id = tinst_send(&t, &msg, NULL, 0);
+	tinst_expect_ok(&t, &msg, id, PROTO_EXEC_SIGNAL, 5000);
+	proto_msg_free(&msg);
+	tinst_exec_wait(&t, &res, 10000);
+	CHECK_EQ_INT(res.exit.signal, SIGTERM);
+	tinst_job_free(&res);
+	tinst_shutdown(&t);
+}
+
+TEST(shutdown_ends_running_jobs_first)
+{
+	const char *const sleeper[] = { "sleep", "1000", NULL };
+	struct tinst_job res[3];
+	struct proto_msg msg;
+	struct tinst t;
+	int i, exits = 0;
+	uint64_t id;
+
+	REQUIRE_SHIM();
+	tinst_start(&t, NULL, NULL);
+	for (i = 0; i < 3; i++) {
+		tinst_exec_init(&msg, sleeper);
+		tinst_exec_send(&t, &msg, &res[i]);
+		CHECK(res[i].job > 0);
+	}
+	proto_msg_init(&msg, PROTO_SHUTDOWN, 0);
+	msg.shutdown.timeout_ms = 1000;
+	id = tinst_send(&t, &msg, NULL, 0);
+	for (;;) {
+		CHECK(tinst_recv(&t, &msg, 15000) == 0);
+		if (msg.type == PROTO_EXEC_EXIT) {
+			CHECK_EQ_INT(msg.exec_exit.signal, SIGTERM);
+			exits++;
+		} else if (msg.type == PROTO_OK && msg.id == id) {
+			proto_msg_free(&msg);
+			break;
+		}
+		proto_msg_free(&msg);
+	}
+	CHECK_EQ_INT(exits, 3);
+	tinst_expect_eof(&t, 5000);
+	CHECK(tinst_wait_exit(&t, 5000));
+	tinst_close(&t);
+}
