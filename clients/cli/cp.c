@@ -30,9 +30,12 @@ static const char cp_help[] =
 	"stdin (upload) or stdout (download); a host directory or an instance path ending\n"
 	"in '/' gets the source's file name.\n"
 	"\n"
+	"Uploads keep the host file's permission bits.\n"
+	"\n"
 	"  shoal cp ./data.csv i-0123456789abcdef:/tmp/data.csv\n"
 	"  shoal cp 0123:/tmp/out.txt ./out.txt\n"
 	"\n"
+	"  -p, --parents        make missing folders of the instance path (upload)\n"
 	"  -h, --help           this help\n";
 
 /* Split ID:PATH; a host path with a ':' can be written ./a:b. */
@@ -93,20 +96,30 @@ static int read_all(int fd, char **out, size_t *len)
 	return -ENOMEM;
 }
 
-static int files_path(char *out, size_t size, const char *id, const char *rpath)
+/* The files URL; @mode < 0 and !@parents leave those parameters out (downloads). */
+static int files_path(char *out, size_t size, const char *id, const char *rpath, int mode,
+		      bool parents)
 {
 	char *esc = http_escape(rpath);
+	char extra[48] = "";
 	int n;
 
 	if (!esc)
 		return -ENOMEM;
-	n = snprintf(out, size, "/v1/instances/%s/files?path=%s", id, esc);
+	if (mode >= 0)
+		snprintf(extra, sizeof(extra), "&mode=%o", (unsigned)mode);
+	if (parents)
+		strcat(extra, "&parents=true");
+	n = snprintf(out, size, "/v1/instances/%s/files?path=%s%s", id, esc, extra);
 	free(esc);
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
-static int upload(struct shoal_client *c, const char *src, const char *id, const char *rpath)
+static int upload(struct shoal_client *c, const char *src, const char *id, const char *rpath,
+		  bool parents)
 {
+	struct stat st;
+	int mode = -1;
 	struct shoal_error err = { 0 };
 	struct http_resp resp;
 	struct http_body b = { .content_type = "application/octet-stream" };
@@ -121,6 +134,13 @@ static int upload(struct shoal_client *c, const char *src, const char *id, const
 			cli_err("cp", "cannot open %s: %s", src, strerror(errno));
 			return CLI_EAPI;
 		}
+		if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+			close(fd);
+			cli_err("cp", "%s is a folder; cp copies one file", src);
+			return CLI_EAPI;
+		}
+		if (fstat(fd, &st) == 0)
+			mode = st.st_mode & 0777;
 	}
 	/* An instance path ending in '/' is a folder: the file keeps its name. */
 	if (rpath[0] && rpath[strlen(rpath) - 1] == '/' && strcmp(src, "-")) {
@@ -137,7 +157,7 @@ static int upload(struct shoal_client *c, const char *src, const char *id, const
 		cli_err("cp", "cannot read %s: %s", src, strerror(-r));
 		return CLI_EAPI;
 	}
-	if (files_path(path, sizeof(path), id, rpath)) {
+	if (files_path(path, sizeof(path), id, rpath, mode, parents)) {
 		free(data);
 		return cli_usage_err("cp", "instance path too long");
 	}
@@ -173,7 +193,7 @@ static int download(struct shoal_client *c, const char *id, const char *rpath, c
 	} else {
 		snprintf(target, sizeof(target), "%s", dst);
 	}
-	if (files_path(path, sizeof(path), id, rpath))
+	if (files_path(path, sizeof(path), id, rpath, -1, false))
 		return cli_usage_err("cp", "instance path too long");
 	if (strcmp(target, "-")) {
 		char dir[4096];
@@ -217,18 +237,23 @@ static int download(struct shoal_client *c, const char *id, const char *rpath, c
 int cli_cp(struct shoal_client *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "parents", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	bool parents = false;
 	char sid[64], did[64], id[19];
 	const char *spath, *dpath;
 	bool src_remote, dst_remote;
 	int opt, r;
 
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (opt == 'h')
+	while ((opt = getopt_long(argc, argv, "ph", opts, NULL)) != -1) {
+		if (opt == 'p')
+			parents = true;
+		else if (opt == 'h')
 			return cli_verb_help("cp", cp_help);
-		return cli_try_help("cp");
+		else
+			return cli_try_help("cp");
 	}
 	if (argc - optind != 2)
 		return cli_usage_err("cp", "want SRC and DST, one of them ID:PATH");
@@ -243,5 +268,5 @@ int cli_cp(struct shoal_client *c, int argc, char **argv)
 		return r;
 	if (src_remote)
 		return download(c, id, spath, argv[optind + 1]);
-	return upload(c, argv[optind], id, dpath);
+	return upload(c, argv[optind], id, dpath, parents);
 }

@@ -68,9 +68,12 @@ int cli_logs(struct shoal_client *c, int argc, char **argv)
 static const char events_help[] =
 	"[OPTIONS]\n"
 	"\n"
-	"Follow the daemon's lifecycle events (created, ready, destroyed, failed, ...)\n"
+	"Print the daemon's lifecycle events (instance created, running, destroyed, failed,\n"
+	"jobs started and finished, ...): those it stored, then new ones as they happen,\n"
 	"until interrupted.\n"
 	"\n"
+	"  -a, --after SEQ      only events after sequence number SEQ (default: all stored)\n"
+	"  -N, --no-follow      stop after the stored events\n"
 	"  -j, --json           print each event as the daemon sends it (one JSON per line)\n"
 	"  -h, --help           this help\n";
 
@@ -89,15 +92,37 @@ static const char *first_string(const json_t *ev, const char *const *keys)
 	return NULL;
 }
 
+/* " key=value", leaving out what says nothing (null, -1 codes, false flags). */
+static void field_print(const char *key, const json_t *v)
+{
+	char *t;
+
+	if (!v || json_is_null(v) || json_is_false(v) ||
+	    (json_is_integer(v) && json_integer_value(v) < 0) ||
+	    (json_is_object(v) && !json_object_size(v)))
+		return;
+	if (json_is_string(v)) {
+		printf("  %s=%s", key, json_string_value(v));
+		return;
+	}
+	t = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(6));
+	printf("  %s=%s", key, t ? t : "?");
+	free(t);
+}
+
 static int event_line_cb(const char *line, size_t len, void *arg)
 {
+	static const char *const data_keys[] = { "state",  "pid",	"reason",      "ttl_s",
+						 "labels", "exec_id",	"argv",	       "exit_code",
+						 "signal", "timed_out", "duration_ms", "error",
+						 NULL };
 	static const char *const type_keys[] = { "type", "event", "kind", NULL };
 	static const char *const id_keys[] = { "id", "instance", "instance_id", NULL };
 	static const char *const ts_keys[] = { "ts_ms", "time_ms", "at_ms", "created_ms", NULL };
 	struct events_state *st = arg;
 	const char *type, *id, *key;
 	char when[32] = "-";
-	json_t *ev, *v;
+	json_t *ev, *v, *data;
 
 	if (!len)
 		return 0;
@@ -129,28 +154,23 @@ static int event_line_cb(const char *line, size_t len, void *arg)
 	}
 	type = first_string(ev, type_keys);
 	id = first_string(ev, id_keys);
-	printf("%s  %-10s %s", when, type ? type : "?", id ? id : "-");
-	/* The rest of the event, compactly, so nothing the daemon said is hidden. */
+	printf("%s  %-18s %s", when, type ? type : "?", id ? id : "-");
+	/* Other top-level fields, then the few fields of "data" a person scans for. */
 	json_object_foreach(ev, key, v)
 	{
 		const char *const *lists[] = { type_keys, id_keys, ts_keys };
-		bool shown = false;
+		bool shown = !strcmp(key, "data") || !strcmp(key, "seq");
 
 		for (int l = 0; l < 3 && !shown; l++)
 			for (const char *const *k = lists[l]; *k; k++)
 				if (!strcmp(key, *k))
 					shown = true;
-		if (shown || json_is_null(v))
-			continue;
-		if (json_is_string(v)) {
-			printf("  %s=%s", key, json_string_value(v));
-		} else {
-			char *t = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-
-			printf("  %s=%s", key, t ? t : "?");
-			free(t);
-		}
+		if (!shown)
+			field_print(key, v);
 	}
+	data = json_object_get(ev, "data");
+	for (const char *const *k = data_keys; *k; k++)
+		field_print(*k, json_object_get(data, *k));
 	putchar('\n');
 	fflush(stdout);
 	json_decref(ev);
@@ -161,18 +181,30 @@ int cli_events(struct shoal_client *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "after", required_argument, NULL, 'a' },
+		{ "no-follow", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct events_state st = { 0 };
+	char path[96] = "/v1/events";
+	bool follow = true;
+	long after = -1;
 	struct http_sink sink = { .line_cb = event_line_cb, .arg = &st, .fd = -1 };
 	struct shoal_error err = { 0 };
 	struct http_resp resp;
 	int opt, r;
 
-	while ((opt = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "ja:Nh", opts, NULL)) != -1) {
 		if (opt == 'j')
 			st.json = true;
+		else if (opt == 'N')
+			follow = false;
+		else if (opt == 'a' && cli_parse_long(optarg, 0, (1L << 53), &after))
+			return cli_usage_err("events", "--after wants a sequence number, not '%s'",
+					     optarg);
+		else if (opt == 'a')
+			continue;
 		else if (opt == 'h')
 			return cli_verb_help("events", events_help);
 		else
@@ -180,7 +212,12 @@ int cli_events(struct shoal_client *c, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_err("events", "unexpected argument '%s'", argv[optind]);
-	r = http_request(c, "GET", "/v1/events", NULL, &sink, &resp, &err);
+	if (after >= 0)
+		snprintf(path, sizeof(path), "/v1/events?after=%ld%s", after,
+			 follow ? "" : "&follow=false");
+	else if (!follow)
+		snprintf(path, sizeof(path), "/v1/events?follow=false");
+	r = http_request(c, "GET", path, NULL, &sink, &resp, &err);
 	if (r)
 		return cli_transport_err("events", c, &err);
 	if (resp.status < 200 || resp.status >= 300)

@@ -35,6 +35,8 @@ __all__ = [
 ]
 
 DEFAULT_SOCKET = "/run/shoal/shoald.sock"
+EXEC_DEFAULT_TIMEOUT_S = 60  # the instance's job timeout when none is given
+EXEC_MARGIN_S = 30  # how long past it a job's stream may stay silent
 
 
 class ShoalError(Exception):
@@ -223,7 +225,8 @@ class Client:
         for attempt in (0, 1):
             if self._conn is None:
                 self._conn = _UnixConnection(self.socket_path, self.timeout)
-            self._conn.timeout = None if stream else (timeout or self.timeout)
+            # Streams wait as long as they flow, unless the caller bounds the wait.
+            self._conn.timeout = timeout if stream else (timeout or self.timeout)
             fresh = self._conn.sock is None
             try:
                 if fresh:
@@ -283,7 +286,11 @@ class Client:
         """The lines of a streamed answer, parsed as JSON, as they arrive."""
         try:
             while True:
-                line = resp.readline()
+                try:
+                    line = resp.readline()
+                except socket.timeout:
+                    raise ShoalError("shoald at %s stopped answering mid-stream" %
+                                     self.socket_path) from None
                 if not line:
                     return
                 line = line.strip()
@@ -321,9 +328,17 @@ class Client:
         resp = self._send("GET", "/metrics")
         return resp.read().decode()
 
-    def events(self):
-        """Iterator over the daemon's lifecycle events (dicts), following until closed."""
-        return self._lines(self._send("GET", "/v1/events", stream=True))
+    def events(self, after=None, follow=True):
+        """Iterator over the daemon's lifecycle events (dicts with seq, time_ms,
+        type, instance_id, data): those stored after sequence number @after
+        (default: all), then, with @follow, new ones as they happen."""
+        query = []
+        if after is not None:
+            query.append(("after", str(int(after))))
+        if not follow:
+            query.append(("follow", "false"))
+        path = "/v1/events" + ("?" + urllib.parse.urlencode(query) if query else "")
+        return self._lines(self._send("GET", path, stream=True))
 
     # ---- instances
 
@@ -386,6 +401,10 @@ class Client:
             raise first_error
         return done
 
+    def stats(self, iid):
+        """The instance's own view of itself (uptime, kernel memory, interfaces...)."""
+        return self._json("GET", self._id_path(iid, "/stats"))
+
     def patch(self, iid, **fields):
         """Change an instance's ttl_s or labels (Unsupported on daemons without PATCH)."""
         return self._json("PATCH", self._id_path(iid), fields)
@@ -421,7 +440,11 @@ class Client:
         """Run @argv in instance @iid; yields ExecOutput chunks as the job writes
         them, then one ExecExit. @stdin: bytes handed to the job."""
         body = json.dumps(self._exec_body(argv, env, cwd, stdin, timeout_s)).encode()
-        resp = self._send("POST", self._id_path(iid, "/exec?stream=true"), body, stream=True)
+        # The instance kills the job at its timeout (default 60 s) and the daemon
+        # then ends the stream: a silence much longer than that is a stuck daemon.
+        wait = (timeout_s or EXEC_DEFAULT_TIMEOUT_S) + EXEC_MARGIN_S
+        resp = self._send("POST", self._id_path(iid, "/exec?stream=true"), body, stream=True,
+                          timeout=wait)
         ended = False
         for ev in self._lines(resp):
             if "error" in ev:

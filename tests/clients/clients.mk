@@ -6,5 +6,5 @@
 
 SUITES += clients
 
-TEST_BINS_clients += tests/clients/test_cli.py
+TEST_BINS_clients += tests/clients/test_cli.py tests/clients/test_python_client.py
 TEST_DEPS_clients += $(SHOAL_CLI_BIN) $(SHOALD_BIN) $(INSTANCE_BIN)

@@ -309,10 +309,24 @@ def cp_round_trip(d):
             check(sorted(os.listdir(tmp)) == ["blob.bin"], "cp left files: %r" % os.listdir(tmp))
             return
         cli("cp", src, iid + ":/tmp/blob.bin", sock=d.sock, want=0)
+        # Missing folders: refused, unless -p makes them.
+        r = cli("cp", src, iid + ":/tmp/new/dir/blob.bin", sock=d.sock, want=1)
+        check("not_found" in r.err, "%r" % r)
+        cli("cp", "-p", src, iid + ":/tmp/new/dir/blob.bin", sock=d.sock, want=0)
+        r = cli("cp", "-", iid + ":/tmp/", input=b"x", sock=d.sock, want=1)
+        check("invalid_value" in r.err, "a folder path for stdin: %r" % r)
+        r = cli("cp", tmp, iid + ":/tmp/x", sock=d.sock, want=1)
+        check("is a folder" in r.err, "%r" % r)
         back = os.path.join(tmp, "back.bin")
         cli("cp", iid[2:9] + ":/tmp/blob.bin", back, sock=d.sock, want=0)
         with open(back, "rb") as f:
             check(f.read() == data, "round trip differs")
+        cli("cp", iid + ":/tmp/new/dir/blob.bin", back, sock=d.sock, want=0)
+        with open(back, "rb") as f:
+            check(f.read() == data, "round trip through -p differs")
+        # An instance folder path ending in '/' takes the host file's name.
+        cli("cp", src, iid + ":/tmp/new/", sock=d.sock, want=0)
+        cli("cp", iid + ":/tmp/new/blob.bin", back, sock=d.sock, want=0)
         cli("cp", "-", iid + ":/tmp/small", input=b"hello\n", sock=d.sock, want=0)
         r = cli("cp", iid + ":/tmp/small", "-", sock=d.sock, want=0)
         check(r.out == "hello\n", "%r" % r)
@@ -370,6 +384,16 @@ def logs_and_events(d):
         finally:
             p.kill()
             p.wait()
+        # The stored events without following; text for people, --after skips.
+        r = cli("events", "--no-follow", sock=d.sock, want=0, timeout=10)
+        lines = [line for line in r.out.splitlines() if other in line]
+        check(len(lines) >= 3 and "created" in lines[0] and "destroyed" in lines[-1], "%r" % r)
+        allev = [json.loads(line) for line in
+                 cli("events", "-N", "--json", sock=d.sock, want=0, timeout=10).out.splitlines()]
+        last = allev[-1]["seq"]
+        r = cli("events", "-N", "--json", "--after", str(last - 1), sock=d.sock, want=0)
+        check([json.loads(line)["seq"] for line in r.out.splitlines()] == [last], "%r" % r)
+        cli("events", "--after", "x", sock=d.sock, want=2)
     else:
         unsupported(cli("events", sock=d.sock, timeout=10), "events")
     cli("rm", iid, sock=d.sock, want=0)
@@ -394,6 +418,48 @@ def stats_one_sample(d):
     cli("rm", *ids, sock=d.sock, want=0)
     s = cli("stats", "--json", sock=d.sock, want=0).json()
     check(s["instances"] == [], "%r" % s)
+
+
+def complete(line, sock=None):
+    """What clients/completion/shoal.bash offers for @line (the cursor at its end)."""
+    import subprocess
+    words = line.split(" ")
+    script = (
+        'PATH="%s:$PATH"; source clients/completion/shoal.bash; '
+        'COMP_WORDS=(%s); COMP_CWORD=%d; COMP_LINE=%s; COMP_POINT=${#COMP_LINE}; _shoal; '
+        'printf "%%s\\n" "${COMPREPLY[@]}"' % (
+            os.path.dirname(os.path.abspath(CLI)), " ".join("'%s'" % w for w in words),
+            len(words) - 1, "'%s'" % line))
+    p = subprocess.run(["bash", "--norc", "--noprofile", "-c", script], capture_output=True,
+                       timeout=30, env={k: v for k, v in os.environ.items()
+                                        if k != "SHOAL_SOCKET"})
+    check(p.returncode == 0 and not p.stderr, "bash: %r" % p)
+    return [w for w in p.stdout.decode().split("\n") if w]
+
+
+@case()
+@with_daemon()
+def bash_completion(d):
+    """Verbs, options, states, and instance ids asked of the daemon on --socket."""
+    check(complete("shoal r") == ["run", "rm"], "%r" % complete("shoal r"))
+    check(set(complete("shoal ")) == set(VERBS), "%r" % complete("shoal "))
+    check(complete("shoal --so") == ["--socket"], "global option")
+    check("--json" in complete("shoal ls --"), "ls options")
+    check(complete("shoal ls --state r") == ["running"], "states")
+    check("--rm" in complete("shoal run --"), "run options")
+    check("--svg" in complete("shoal bench --"), "bench options")
+    a = d.client.create()["id"]
+    b = d.client.create()["id"]
+    got = complete("shoal --socket %s rm " % d.sock)
+    check(sorted(got) == sorted([a, b]), "ids %r" % got)
+    got = complete("shoal --socket %s exec %s" % (d.sock, a[:6]))
+    check(got == [a] or (a[:6] == b[:6] and a in got), "exec id %r" % got)
+    check(complete("shoal --socket %s exec %s " % (d.sock, a)) == ["--"], "after the id")
+    check("ls" in complete("shoal --socket %s exec %s -- l" % (d.sock, a)), "host commands")
+    check(a + ":" in complete("shoal --socket %s cp " % d.sock), "cp ID:")
+    # No daemon on the socket: nothing offered, nothing printed.
+    check(complete("shoal --socket /nonexistent.sock rm ") == [], "ids without a daemon")
+    d.client.rm(all=True)
 
 
 def check_svg(path, series):
