@@ -6,9 +6,13 @@
  * the library kernel's minimum), ttl_s
  * 1..2592000, labels an object of at most 16 strings whose keys are 1..63
  * bytes of [A-Za-z0-9_.-/] and whose values are 0..127 bytes of
- * [A-Za-z0-9_.:/ -], network false (true is not implemented yet: 501).
+ * [A-Za-z0-9_.:/ -], network a boolean. PATCH changes ttl_s (null removes
+ * it) and labels (replaced as a whole) of a live instance. The list is
+ * paginated: ?limit=N (1..1000) and ?after=ID, answered with "next", the
+ * cursor of the following page or null.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "daemon/handlers.h"
@@ -17,6 +21,8 @@
 #define LABEL_KEY_MAX 63
 #define LABEL_VALUE_MAX 127
 #define TTL_MAX (30 * 86400)
+
+#define LIST_LIMIT_MAX 1000
 
 static bool chars_in(const char *s, const char *extra)
 {
@@ -27,19 +33,6 @@ static bool chars_in(const char *s, const char *extra)
 		      (ch >= '0' && ch <= '9') || (ch && strchr(extra, ch))))
 			return false;
 	}
-	return true;
-}
-
-/* Instance ids are "i-" and 16 hex digits; anything else cannot exist. */
-static bool id_valid(const char *id)
-{
-	size_t i;
-
-	if (!id || strlen(id) != 18 || strncmp(id, "i-", 2))
-		return false;
-	for (i = 2; i < 18; i++)
-		if (!strchr("0123456789abcdef", id[i]))
-			return false;
 	return true;
 }
 
@@ -134,12 +127,7 @@ void handle_instance_create(struct http_req *req, const char *param)
 		http_reply_error(req, 400, "invalid_value", "network must be a boolean");
 		return;
 	}
-	if (json_is_true(v)) {
-		json_decref(body);
-		http_reply_error(req, 501, "unsupported",
-				 "network: true is not implemented yet; use network: false");
-		return;
-	}
+	spec.network = json_is_true(v);
 	instances_create(&spec, instance_done, req);
 	json_decref(body);
 }
@@ -161,12 +149,15 @@ void handle_instance_list(struct http_req *req, const char *param)
 	static const char *const states[] = { "starting",  "running", "stopping",
 					      "destroyed", "failed",  NULL };
 	char keys[LIST_LABELS_MAX][LABEL_KEY_MAX + 1], vals[LIST_LABELS_MAX][LABEL_VALUE_MAX + 1];
-	char key[32], val[LABEL_KEY_MAX + LABEL_VALUE_MAX + 2], state[16] = "";
+	char key[32], val[LABEL_KEY_MAX + LABEL_VALUE_MAX + 2], state[16] = "", after[32] = "";
 	const char *cursor = req->query;
 	struct shoal_error err = { 0 };
 	struct store_instance *rows;
-	size_t n, i, nlabels = 0, l;
+	size_t n, i, nlabels = 0, l, limit = 0, taken = 0;
+	const char *last = NULL;
+	bool started, more = false;
 	json_t *list;
+	char *end;
 	int r;
 
 	(void)param;
@@ -194,6 +185,25 @@ void handle_instance_list(struct http_req *req, const char *param)
 			*eq = '\0';
 			strcpy(keys[nlabels], val);
 			strcpy(vals[nlabels++], eq + 1);
+		} else if (!strcmp(key, "limit")) {
+			unsigned long v;
+
+			errno = 0;
+			v = strtoul(val, &end, 10);
+			if (errno || end == val || *end || *val == '-' || v < 1 ||
+			    v > LIST_LIMIT_MAX) {
+				http_reply_error(req, 400, "invalid_value",
+						 "limit must be an integer 1..%d", LIST_LIMIT_MAX);
+				return;
+			}
+			limit = v;
+		} else if (!strcmp(key, "after")) {
+			if (!handler_id_valid(val)) {
+				http_reply_error(req, 400, "invalid_value",
+						 "after must be an instance id");
+				return;
+			}
+			strcpy(after, val);
 		} else {
 			http_reply_error(req, 400, "unknown_field",
 					 "unknown query parameter \"%s\"", key);
@@ -209,15 +219,37 @@ void handle_instance_list(struct http_req *req, const char *param)
 		return;
 	}
 	list = json_array();
+	/* Rows come in creation order; a page starts after the row named by ?after. */
+	started = !after[0];
 	for (i = 0; i < n; i++) {
+		if (!started) {
+			started = !strcmp(rows[i].id, after);
+			continue;
+		}
 		for (l = 0; l < nlabels; l++)
 			if (!labels_match(&rows[i], keys[l], vals[l]))
 				break;
-		if (l == nlabels)
-			json_array_append_new(list, instances_to_json(&rows[i]));
+		if (l < nlabels)
+			continue;
+		if (limit && taken == limit) {
+			more = true;
+			break;
+		}
+		json_array_append_new(list, instances_to_json(&rows[i]));
+		last = rows[i].id;
+		taken++;
 	}
+	if (after[0] && !started) {
+		free(rows);
+		json_decref(list);
+		http_reply_error(req, 400, "invalid_value", "after: no instance %s", after);
+		return;
+	}
+	/* The cursor of the next page is the last row of this one. */
+	http_reply(req, 200,
+		   json_pack("{s:o,s:o}", "instances", list, "next",
+			     more ? json_string(last) : json_null()));
 	free(rows);
-	http_reply(req, 200, json_pack("{s:o}", "instances", list));
 }
 
 void handle_instance_get(struct http_req *req, const char *param)
@@ -226,7 +258,7 @@ void handle_instance_get(struct http_req *req, const char *param)
 	struct store_instance row;
 	int r;
 
-	if (!id_valid(param)) {
+	if (!handler_id_valid(param)) {
 		http_reply_error(req, 404, "not_found", "no instance %.40s", param);
 		return;
 	}
@@ -241,9 +273,52 @@ void handle_instance_get(struct http_req *req, const char *param)
 
 void handle_instance_delete(struct http_req *req, const char *param)
 {
-	if (!id_valid(param)) {
+	if (!handler_id_valid(param)) {
 		http_reply_error(req, 404, "not_found", "no instance %.40s", param);
 		return;
 	}
 	instances_destroy(param, instance_done, req);
+}
+
+void handle_instance_patch(struct http_req *req, const char *param)
+{
+	static const char *const allowed[] = { "labels", "ttl_s", NULL };
+	struct inst_patch patch = { 0 };
+	char msg[256];
+	json_t *body, *v;
+
+	if (!handler_id_valid(param)) {
+		http_reply_error(req, 404, "not_found", "no instance %.40s", param);
+		return;
+	}
+	body = json_body_object(req, allowed);
+	if (!body)
+		return;
+	v = json_object_get(body, "ttl_s");
+	if (v) {
+		if (!json_is_null(v) && (!json_is_integer(v) || json_integer_value(v) < 1 ||
+					 json_integer_value(v) > TTL_MAX)) {
+			json_decref(body);
+			http_reply_error(req, 400, "invalid_value",
+					 "ttl_s must be an integer 1..%d, or null for none",
+					 TTL_MAX);
+			return;
+		}
+		patch.set_ttl = true;
+		patch.ttl_s = json_is_null(v) ? 0 : json_integer_value(v);
+	}
+	v = json_object_get(body, "labels");
+	if (v && labels_check(v, msg, sizeof(msg))) {
+		json_decref(body);
+		http_reply_error(req, 400, "invalid_value", "%s", msg);
+		return;
+	}
+	patch.labels = v;
+	if (!patch.set_ttl && !patch.labels) {
+		json_decref(body);
+		http_reply_error(req, 400, "invalid_value", "nothing to change: give ttl_s or labels");
+		return;
+	}
+	instances_patch(param, &patch, instance_done, req);
+	json_decref(body);
 }

@@ -49,6 +49,8 @@ struct http_conn {
 	char *body;
 	size_t body_len;
 	bool too_large; /* body over the cap: answer 413 at message end */
+	size_t body_max; /* HTTP_BODY_MAX, or HTTP_FILE_MAX for a file upload */
+	bool streaming; /* the answer is chunked and still going */
 	struct http_req *req; /* the request a handler holds, if busy */
 	char *pending; /* bytes read past the current request (pipelining) */
 	size_t pending_len;
@@ -67,6 +69,10 @@ static void http_conn_resume(struct http_conn *c);
 static const char *http_status_text(int status)
 {
 	switch (status) {
+	case 403:
+		return "Forbidden";
+	case 502:
+		return "Bad Gateway";
 	case 200:
 		return "OK";
 	case 201:
@@ -140,8 +146,12 @@ static void http_conn_close(struct http_conn *c)
 	c->closing = true;
 	if (c->req) {
 		/* The handler keeps the request; its reply will only free it. */
-		c->req->conn = NULL;
+		struct http_req *req = c->req;
+
+		req->conn = NULL;
 		c->req = NULL;
+		if (req->on_gone)
+			req->on_gone(req);
 	}
 	c->closing_handles = 2;
 	uv_close((uv_handle_t *)&c->timer, http_conn_handle_closed_cb);
@@ -196,6 +206,20 @@ static void http_conn_send(struct http_conn *c, const char *head, size_t head_le
 		free(hw);
 		http_conn_close(c);
 	}
+}
+
+static void http_conn_respond_raw(struct http_conn *c, int status, const char *ctype,
+				  const char *body, size_t len, bool close_after)
+{
+	char head[256];
+	int n;
+
+	n = snprintf(head, sizeof(head),
+		     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
+		     "Content-Length: %zu\r\nConnection: %s\r\n\r\n",
+		     status, http_status_text(status), ctype, len,
+		     close_after ? "close" : "keep-alive");
+	http_conn_send(c, head, (size_t)n, body, len, close_after);
 }
 
 static void http_conn_respond(struct http_conn *c, int status, json_t *body, bool close_after)
@@ -270,6 +294,7 @@ static void http_conn_reset_request(struct http_conn *c)
 	c->body = NULL;
 	c->body_len = 0;
 	c->too_large = false;
+	c->body_max = HTTP_BODY_MAX;
 }
 
 static int http_on_message_begin(http_parser *p)
@@ -340,9 +365,18 @@ static int http_on_headers_complete(http_parser *p)
 {
 	struct http_conn *c = p->data;
 
-	if (p->content_length != ULLONG_MAX && p->content_length > HTTP_BODY_MAX) {
+	const char *q = memchr(c->url, '?', c->url_len);
+	size_t plen = q ? (size_t)(q - c->url) : c->url_len;
+
+	/* File uploads are raw bytes with a cap of their own; every other body is JSON. */
+	c->body_max = HTTP_BODY_MAX;
+	if (p->method == HTTP_PUT && plen > 6 && !memcmp(c->url + plen - 6, "/files", 6))
+		c->body_max = HTTP_FILE_MAX;
+	if (p->content_length != ULLONG_MAX && p->content_length > c->body_max) {
 		/* Refuse before the body comes: 3 makes http-parser stop with an error. */
-		http_conn_fail(c, 413, "body_too_large", "request body exceeds 65536 bytes");
+		http_conn_fail(c, 413, "body_too_large",
+			       c->body_max == HTTP_BODY_MAX ? "request body exceeds 65536 bytes"
+							    : "file exceeds 16777216 bytes");
 		return 3;
 	}
 	if (c->expect_continue) {
@@ -358,13 +392,15 @@ static int http_on_body(http_parser *p, const char *at, size_t len)
 	struct http_conn *c = p->data;
 	char *nb;
 
-	if (c->too_large || c->body_len + len > HTTP_BODY_MAX) {
+	if (c->too_large || c->body_len + len > c->body_max) {
 		c->too_large = true;
 		free(c->body);
 		c->body = NULL;
 		c->body_len = 0;
 		/* Stop at once rather than read an endless body. */
-		http_conn_fail(c, 413, "body_too_large", "request body exceeds 65536 bytes");
+		http_conn_fail(c, 413, "body_too_large",
+			       c->body_max == HTTP_BODY_MAX ? "request body exceeds 65536 bytes"
+							    : "file exceeds 16777216 bytes");
 		return 1;
 	}
 	nb = realloc(c->body, c->body_len + len + 1);
@@ -589,6 +625,122 @@ void http_reply_error(struct http_req *req, int status, const char *code, const 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	http_reply(req, status, http_error_body(code, msg));
+}
+
+void http_reply_raw(struct http_req *req, int status, const char *ctype, const char *data,
+		    size_t len)
+{
+	struct http_conn *c = req->conn;
+
+	if (c && !c->closing) {
+		bool close_after = !c->keep_alive || !http_server_open;
+
+		c->req = NULL;
+		http_conn_respond_raw(c, status, ctype, data, len, close_after);
+		if (!close_after && c->feeding)
+			c->busy = false;
+		else if (!close_after)
+			http_conn_resume(c);
+	}
+	shoal_log_debug("http: %s %s -> %d (%zu bytes)", req->method, req->path, status, len);
+	free(req->path);
+	free(req->query);
+	free(req->body);
+	free(req);
+}
+
+/*
+ * While an answer streams, the connection is read only to notice the client
+ * leaving (end of file). Bytes of a next request are kept for after the
+ * stream, up to a bound; beyond it reading stops.
+ */
+static void http_stream_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct http_conn *c = s->data;
+	char *grown;
+
+	if (nread < 0) {
+		http_conn_close(c);
+		return;
+	}
+	if (nread == 0)
+		return;
+	if (c->pending_len + (size_t)nread > HTTP_HEADER_MAX + HTTP_BODY_MAX) {
+		uv_read_stop(s);
+		return;
+	}
+	grown = realloc(c->pending, c->pending_len + (size_t)nread);
+	if (!grown) {
+		http_conn_close(c);
+		return;
+	}
+	memcpy(grown + c->pending_len, buf->base, (size_t)nread);
+	c->pending = grown;
+	c->pending_len += (size_t)nread;
+}
+
+void http_stream_start(struct http_req *req, int status, const char *ctype)
+{
+	struct http_conn *c = req->conn;
+	char head[256];
+	int n;
+
+	if (!c || c->closing)
+		return;
+	c->streaming = true;
+	n = snprintf(head, sizeof(head),
+		     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nTransfer-Encoding: chunked\r\n"
+		     "Cache-Control: no-store\r\nConnection: %s\r\n\r\n",
+		     status, http_status_text(status), ctype,
+		     c->keep_alive && http_server_open ? "keep-alive" : "close");
+	http_conn_send(c, head, (size_t)n, NULL, 0, false);
+	/* Also from inside http_conn_feed(), which stopped reading and stays away while busy. */
+	uv_read_start((uv_stream_t *)&c->pipe, http_alloc_cb, http_stream_read_cb);
+}
+
+int http_stream_write(struct http_req *req, const char *data, size_t len)
+{
+	struct http_conn *c = req->conn;
+	char head[32];
+	int n;
+
+	if (!c || c->closing)
+		return -EPIPE;
+	if (!len)
+		return 0;
+	/* A client that does not take its stream is cut off rather than buffered for. */
+	if (uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) > HTTP_STREAM_QUEUE_MAX) {
+		shoal_log_info("http: a streaming client does not read; closing it");
+		http_conn_close(c);
+		return -EPIPE;
+	}
+	n = snprintf(head, sizeof(head), "%zx\r\n", len);
+	http_conn_send(c, head, (size_t)n, data, len, false);
+	http_conn_send(c, "\r\n", 2, NULL, 0, false);
+	return c->closing ? -EPIPE : 0;
+}
+
+void http_stream_end(struct http_req *req)
+{
+	struct http_conn *c = req->conn;
+
+	req->on_gone = NULL;
+	if (c && !c->closing) {
+		bool close_after = !c->keep_alive || !http_server_open;
+
+		c->req = NULL;
+		c->streaming = false;
+		uv_read_stop((uv_stream_t *)&c->pipe);
+		http_conn_send(c, "0\r\n\r\n", 5, NULL, 0, close_after);
+		if (!close_after && c->feeding)
+			c->busy = false;
+		else if (!close_after)
+			http_conn_resume(c);
+	}
+	free(req->path);
+	free(req->query);
+	free(req->body);
+	free(req);
 }
 
 static void http_connection_cb(uv_stream_t *server, int status)

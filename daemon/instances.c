@@ -10,8 +10,14 @@
  *   starting/running -> failed                     (died on its own, never ready)
  *
  * A once-per-second timer destroys instances whose TTL has passed. Rows left
- * alive by an earlier daemon are marked failed at start: re-adoption after a
- * restart is not implemented yet.
+ * alive by an earlier daemon are marked failed at start, and their leases and
+ * veths removed: re-adoption after a restart is not implemented yet.
+ *
+ * An instance with networking gets, before its process is spawned, an address
+ * leased from the pool (ipam.c) and a veth pair on the bridge with a packet
+ * socket on its inner end (netman.c); both go back when the process is gone,
+ * however it ended. Every change of state is also an event (events.c) and
+ * counted (metrics.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -35,6 +41,7 @@ struct inst_waiter {
 
 struct inst {
 	struct store_instance row;
+	uint64_t create_start_ms; /* uv_now() at the request, for the latency histogram */
 	struct sup_proc *proc;
 	inst_done_fn create_done; /* the POST waiting for ready, if any */
 	void *create_arg;
@@ -54,11 +61,13 @@ static void (*inst_shutdown_done)(void);
 json_t *instances_to_json(const struct store_instance *row)
 {
 	json_t *labels = json_loads(row->labels, 0, NULL);
+#define OPT_INT(v) ((v) ? json_integer(v) : json_null())
+	json_t *o;
+	char gw[16];
 
 	if (!labels)
 		labels = json_object();
-#define OPT_INT(v) ((v) ? json_integer(v) : json_null())
-	return json_pack("{s:s,s:s,s:o,s:I,s:b,s:o,s:o,s:I,s:o,s:o,s:o,s:o,s:o,s:o}", "id", row->id,
+	o = json_pack("{s:s,s:s,s:o,s:I,s:b,s:o,s:o,s:I,s:o,s:o,s:o,s:o,s:o,s:o}", "id", row->id,
 			 "state", row->state, "pid", OPT_INT(row->pid), "memory_mib",
 			 (json_int_t)row->memory_mib, "network", row->network, "labels", labels,
 			 "ttl_s", OPT_INT(row->ttl_s), "created_ms", (json_int_t)row->created_ms,
@@ -69,6 +78,40 @@ json_t *instances_to_json(const struct store_instance *row)
 			 row->kernel_release[0] ? json_string(row->kernel_release) : json_null(),
 			 "reason", row->reason[0] ? json_string(row->reason) : json_null());
 #undef OPT_INT
+#define OPT_STR(v) ((v)[0] ? json_string(v) : json_null())
+	if (row->ipv4[0])
+		ipam_format(ipam_gateway(), gw, sizeof(gw));
+	else
+		gw[0] = '\0';
+	json_object_set_new(o, "address", OPT_STR(row->ipv4));
+	json_object_set_new(o, "prefix", row->ipv4[0] ? json_integer(ipam_prefix()) : json_null());
+	json_object_set_new(o, "gateway", OPT_STR(gw));
+	json_object_set_new(o, "mac", OPT_STR(row->mac));
+	json_object_set_new(o, "host_interface", OPT_STR(row->veth));
+#undef OPT_STR
+	return o;
+}
+
+/* The event of @in's current state, with the row as its data. */
+static void inst_event(struct inst *in, const char *type)
+{
+	events_emit(type, in->row.id, instances_to_json(&in->row));
+}
+
+/* Give back the veth and the address of an instance that is gone. */
+static void inst_release_network(struct store_instance *row)
+{
+	struct shoal_error err = { 0 };
+	uint32_t addr;
+	int r;
+
+	if (row->veth[0]) {
+		r = netman_veth_del(row->veth, &err);
+		if (r && r != -ENODEV)
+			shoal_log_error("instance %s: %s", row->id, err.msg);
+	}
+	if (row->ipv4[0] && !ipam_parse(row->ipv4, &addr))
+		ipam_release(addr);
 }
 
 static void inst_save(struct inst *in)
@@ -102,6 +145,8 @@ static void inst_ready(void *arg, uint64_t total_us, const char *kernel_release)
 	snprintf(in->row.kernel_release, sizeof(in->row.kernel_release), "%s", kernel_release);
 	inst_save(in);
 	shoal_log_info("instance %s ready in %.1f ms", in->row.id, (double)total_us / 1000.0);
+	metrics_create(true, (double)(uv_now(inst_loop) - in->create_start_ms));
+	inst_event(in, "instance.running");
 	if (in->create_done) {
 		in->create_done(in->create_arg, 201, NULL, NULL, &in->row);
 		in->create_done = NULL;
@@ -122,8 +167,14 @@ static void inst_exited(void *arg, const char *why)
 		snprintf(in->row.state, sizeof(in->row.state), "failed");
 		snprintf(in->row.reason, sizeof(in->row.reason), "%s", why);
 	}
+	inst_release_network(&in->row);
 	inst_save(in);
 	inst_unlink(in);
+	if (in->create_done)
+		metrics_create(false, (double)(uv_now(inst_loop) - in->create_start_ms));
+	else if (!in->stopping)
+		metrics_instance_failed();
+	inst_event(in, in->stopping ? "instance.destroyed" : "instance.failed");
 	if (in->create_done) {
 		char msg[STORE_REASON_MAX + 64];
 
@@ -157,6 +208,7 @@ static void inst_stop(struct inst *in, const char *reason)
 	snprintf(in->end_reason, sizeof(in->end_reason), "%s", reason);
 	snprintf(in->row.state, sizeof(in->row.state), "stopping");
 	inst_save(in);
+	inst_event(in, "instance.stopping");
 	shoal_log_info("instance %s: stopping (%s)", in->row.id, reason);
 	sup_stop(in->proc, inst_shutting_down ? INST_SHUTDOWN_GRACE_MS : INST_GRACE_MS);
 }
@@ -164,10 +216,13 @@ static void inst_stop(struct inst *in, const char *reason)
 void instances_create(const struct inst_spec *spec, inst_done_fn done, void *arg)
 {
 	struct shoal_error err = { 0 };
+	struct sup_net net, *netp = NULL;
 	unsigned char rnd[8];
 	char *labels;
 	struct inst *in;
+	uint32_t addr;
 	size_t i;
+	int r;
 
 	if (inst_shutting_down) {
 		done(arg, 503, "shutting_down", "the daemon is shutting down", NULL);
@@ -199,25 +254,63 @@ void instances_create(const struct inst_spec *spec, inst_done_fn done, void *arg
 		snprintf(in->row.id + 2 + 2 * i, 3, "%02x", rnd[i]);
 	snprintf(in->row.state, sizeof(in->row.state), "starting");
 	in->row.memory_mib = spec->memory_mib;
-	in->row.network = false;
 	strcpy(in->row.labels, labels);
 	free(labels);
 	in->row.ttl_s = spec->ttl_s;
 	in->row.created_ms = shoald_now_ms();
 	in->row.expires_ms = spec->ttl_s ? in->row.created_ms + spec->ttl_s * 1000 : 0;
 	in->row.boot_us = -1;
+	in->create_start_ms = uv_now(inst_loop);
+	if (spec->network) {
+		/* Address first: a full pool is refused before anything is made. */
+		r = ipam_alloc(in->row.id, &addr, &err);
+		if (r) {
+			free(in);
+			if (r == -ENOSPC)
+				done(arg, 503, "pool_exhausted", err.msg, NULL);
+			else
+				done(arg, 500, "internal", err.msg, NULL);
+			return;
+		}
+		r = netman_veth_add(in->row.id, NETMAN_MTU, &net.packet_fd, &err);
+		if (r) {
+			ipam_release(addr);
+			free(in);
+			done(arg, 500, "network_failed", err.msg, NULL);
+			return;
+		}
+		in->row.network = true;
+		ipam_format(addr, in->row.ipv4, sizeof(in->row.ipv4));
+		ipam_mac(addr, net.mac);
+		snprintf(in->row.mac, sizeof(in->row.mac), "%02x:%02x:%02x:%02x:%02x:%02x",
+			 net.mac[0], net.mac[1], net.mac[2], net.mac[3], net.mac[4], net.mac[5]);
+		netman_veth_names(in->row.id, in->row.veth, (char[NETMAN_IFNAME_SIZE]){ 0 });
+		net.addr = addr;
+		net.gateway = ipam_gateway();
+		net.prefix = ipam_prefix();
+		net.mtu = NETMAN_MTU;
+		netp = &net;
+	}
 	if (store_put_instance(&in->row, &err)) {
+		if (netp) {
+			close(net.packet_fd);
+			inst_release_network(&in->row);
+		}
 		free(in);
 		done(arg, 500, "internal", err.msg, NULL);
 		return;
 	}
-	in->proc = sup_spawn(inst_loop, in->row.id, in->row.memory_mib, INST_READY_TIMEOUT_MS,
-			     &inst_callbacks, in, &err);
+	inst_event(in, "instance.created");
+	in->proc = sup_spawn(inst_loop, in->row.id, in->row.memory_mib, netp,
+			     INST_READY_TIMEOUT_MS, &inst_callbacks, in, &err);
 	if (!in->proc) {
 		snprintf(in->row.state, sizeof(in->row.state), "failed");
 		snprintf(in->row.reason, sizeof(in->row.reason), "%s", err.msg);
 		in->row.ended_ms = shoald_now_ms();
+		inst_release_network(&in->row);
 		inst_save(in);
+		metrics_create(false, 0);
+		inst_event(in, "instance.failed");
 		done(arg, 500, "spawn_failed", err.msg, &in->row);
 		free(in);
 		return;
@@ -277,6 +370,29 @@ static void inst_ttl_cb(uv_timer_t *t)
 	}
 }
 
+/* Veths in our namespace that no live instance owns: an earlier daemon's. */
+static int inst_sweep_veths(struct shoal_error *err)
+{
+	char(*names)[NETMAN_IFNAME_SIZE] = NULL;
+	struct inst *in;
+	size_t n, i;
+	int r;
+
+	r = netman_veth_list(&names, &n, err);
+	if (r)
+		return r;
+	for (i = 0; i < n; i++) {
+		for (in = inst_live; in && strcmp(in->row.veth, names[i]); in = in->next)
+			;
+		if (in)
+			continue;
+		shoal_log_warn("network: removing veth %s left by an earlier daemon", names[i]);
+		netman_veth_del(names[i], NULL);
+	}
+	free(names);
+	return 0;
+}
+
 int instances_init(uv_loop_t *loop, struct shoal_error *err)
 {
 	int n = 0, r;
@@ -288,6 +404,17 @@ int instances_init(uv_loop_t *loop, struct shoal_error *err)
 		return r;
 	if (n)
 		shoal_log_warn("%d instance(s) of an earlier daemon marked failed", n);
+	r = store_drop_orphan_leases(&n, err);
+	if (r)
+		return r;
+	if (n)
+		shoal_log_warn("%d address lease(s) of an earlier daemon released", n);
+	r = ipam_load(err);
+	if (r)
+		return r;
+	r = inst_sweep_veths(err);
+	if (r)
+		return r;
 	uv_timer_init(loop, &inst_ttl_timer);
 	uv_timer_start(&inst_ttl_timer, inst_ttl_cb, INST_TTL_TICK_MS, INST_TTL_TICK_MS);
 	return 0;
@@ -309,4 +436,84 @@ void instances_shutdown(void (*done)(void))
 		next = in->next;
 		inst_stop(in, "daemon shutdown");
 	}
+}
+
+struct sup_proc *instances_proc(const char *id, int *status, const char **code, char *msg,
+				size_t size)
+{
+	struct shoal_error err = { 0 };
+	struct store_instance row;
+	struct inst *in;
+	int r;
+
+	for (in = inst_live; in; in = in->next) {
+		if (strcmp(in->row.id, id))
+			continue;
+		if (in->stopping || !in->proc || strcmp(in->row.state, "running")) {
+			*status = 409;
+			*code = "not_running";
+			snprintf(msg, size, "instance %s is %s", id, in->row.state);
+			return NULL;
+		}
+		return in->proc;
+	}
+	r = store_get_instance(id, &row, &err);
+	if (r == -ENOENT) {
+		*status = 404;
+		*code = "not_found";
+		snprintf(msg, size, "no instance %s", id);
+	} else if (r) {
+		*status = 500;
+		*code = "internal";
+		snprintf(msg, size, "%s", err.msg);
+	} else {
+		*status = 409;
+		*code = "not_running";
+		snprintf(msg, size, "instance %s is %s", id, row.state);
+	}
+	return NULL;
+}
+
+void instances_patch(const char *id, const struct inst_patch *patch, inst_done_fn done, void *arg)
+{
+	struct shoal_error err = { 0 };
+	struct store_instance row;
+	char *labels = NULL;
+	struct inst *in;
+	int r;
+
+	for (in = inst_live; in && strcmp(in->row.id, id); in = in->next)
+		;
+	if (!in) {
+		r = store_get_instance(id, &row, &err);
+		if (r == -ENOENT)
+			done(arg, 404, "not_found", "no such instance", NULL);
+		else if (r)
+			done(arg, 500, "internal", err.msg, NULL);
+		else
+			done(arg, 409, "not_running", "the instance has ended; it cannot change", NULL);
+		return;
+	}
+	if (in->stopping) {
+		done(arg, 409, "not_running", "the instance is stopping", NULL);
+		return;
+	}
+	if (patch->labels) {
+		labels = json_dumps(patch->labels, JSON_COMPACT | JSON_SORT_KEYS);
+		if (!labels || strlen(labels) >= sizeof(in->row.labels)) {
+			free(labels);
+			done(arg, 500, "internal", "out of memory", NULL);
+			return;
+		}
+		strcpy(in->row.labels, labels);
+		free(labels);
+	}
+	if (patch->set_ttl) {
+		/* A new TTL counts from now: PATCH extends (or shortens) a lease. */
+		in->row.ttl_s = patch->ttl_s;
+		in->row.expires_ms = patch->ttl_s ? shoald_now_ms() + patch->ttl_s * 1000 : 0;
+	}
+	inst_save(in);
+	inst_event(in, "instance.updated");
+	done(arg, 200, NULL, NULL, &in->row);
 }

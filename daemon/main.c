@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * shoald's entry point: parse the command line, open the store in the state
- * directory, bind the API socket, and run the one libuv loop until SIGTERM or
- * SIGINT. Stopping is ordered so that nothing is left behind: instances are
+ * directory, move into the daemon's network namespace (netman.c), bind the API
+ * socket, and run the one libuv loop until SIGTERM or SIGINT. Stopping is ordered so that nothing is left behind: instances are
  * stopped first (their rows end as destroyed), then the HTTP server closes its
- * connections, then the socket file is removed and the store closed, and the
- * loop ends with no handle open.
+ * connections, then the socket file is removed, the network namespace's name
+ * removed and the store closed, and the loop ends with no handle open.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -25,6 +25,8 @@
 struct shoald_config shoald_config = {
 	.socket_path = "/run/shoal/shoald.sock",
 	.state_dir = "/var/lib/shoal",
+	.subnet = "198.18.0.0/16",
+	.netns = "shoal",
 	.max_instances = 256,
 	.max_connections = 256,
 };
@@ -43,9 +45,10 @@ int64_t shoald_now_ms(void)
 
 static void main_usage(FILE *f)
 {
-	fprintf(f, "usage: shoald [--socket PATH] [--state-dir DIR] [--max-instances N]\n"
-		   "              [--max-connections N] [--log-format text|json]\n"
-		   "              [--log-level error|warn|info|debug] [--instance-bin PATH]\n");
+	fprintf(f, "usage: shoald [--socket PATH] [--state-dir DIR] [--subnet CIDR] [--netns NAME]\n"
+		   "              [--max-instances N] [--max-connections N]\n"
+		   "              [--log-format text|json] [--log-level error|warn|info|debug]\n"
+		   "              [--instance-bin PATH]\n");
 }
 
 /* mkdir -p for @path itself (@mode for what it makes). */
@@ -72,6 +75,8 @@ static int main_mkdirs(const char *path, mode_t mode, struct shoal_error *err)
 static void main_closed(void)
 {
 	unlink(shoald_config.socket_path);
+	netman_fini();
+	ipam_fini();
 	store_close();
 	uv_close((uv_handle_t *)&main_sigterm, NULL);
 	uv_close((uv_handle_t *)&main_sigint, NULL);
@@ -116,6 +121,8 @@ int main(int argc, char **argv)
 		{ "log-format", required_argument, NULL, 'f' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "instance-bin", required_argument, NULL, 'i' },
+		{ "subnet", required_argument, NULL, 'n' },
+		{ "netns", required_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -169,6 +176,12 @@ int main(int argc, char **argv)
 		case 'i':
 			shoald_config.instance_bin = optarg;
 			break;
+		case 'n':
+			shoald_config.subnet = optarg;
+			break;
+		case 'N':
+			shoald_config.netns = optarg;
+			break;
 		case 'h':
 			main_usage(stdout);
 			return 0;
@@ -182,6 +195,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	shoal_log_setup(2, level, format, "shoald");
+	if (ipam_init(shoald_config.subnet, &err)) {
+		fprintf(stderr, "shoald: %s\n", err.msg);
+		return 2;
+	}
 	signal(SIGPIPE, SIG_IGN);
 
 	if (!shoald_config.instance_bin) {
@@ -209,6 +226,15 @@ int main(int argc, char **argv)
 	snprintf(db, sizeof(db), "%s/shoald.db", shoald_config.state_dir);
 	if (store_open(db, &err)) {
 		shoal_log_error("%s", err.msg);
+		ipam_fini();
+		return 1;
+	}
+	/* Before the loop exists, so that no thread of it starts in the host's namespace. */
+	if (netman_init(shoald_config.netns, &err)) {
+		shoal_log_error("%s", err.msg);
+		netman_fini();
+		ipam_fini();
+		store_close();
 		return 1;
 	}
 	main_loop = uv_default_loop();
@@ -216,6 +242,8 @@ int main(int argc, char **argv)
 	    http_server_start(main_loop, shoald_config.socket_path, &err)) {
 		shoal_log_error("%s", err.msg);
 		unlink(shoald_config.socket_path);
+		netman_fini();
+		ipam_fini();
 		store_close();
 		return 1;
 	}
@@ -223,9 +251,11 @@ int main(int argc, char **argv)
 	uv_signal_start(&main_sigterm, main_signal_cb, SIGTERM);
 	uv_signal_init(main_loop, &main_sigint);
 	uv_signal_start(&main_sigint, main_signal_cb, SIGINT);
-	shoal_log_info("listening on %s (state %s, at most %u instances, instance binary %s)",
-		       shoald_config.socket_path, shoald_config.state_dir,
-		       shoald_config.max_instances, shoald_config.instance_bin);
+	shoal_log_info("listening on %s (state %s, network namespace %s, pool %s, at most %u "
+		       "instances, instance binary %s)",
+		       shoald_config.socket_path, shoald_config.state_dir, shoald_config.netns,
+		       shoald_config.subnet, shoald_config.max_instances,
+		       shoald_config.instance_bin);
 
 	uv_run(main_loop, UV_RUN_DEFAULT);
 	if (uv_loop_close(main_loop)) {

@@ -19,10 +19,17 @@ struct route {
 static const struct route routes[] = {
 	{ "GET", "/v1/health", handle_health },
 	{ "GET", "/v1/version", handle_version },
+	{ "GET", "/metrics", handle_metrics },
+	{ "GET", "/v1/events", handle_events },
 	{ "POST", "/v1/instances", handle_instance_create },
 	{ "GET", "/v1/instances", handle_instance_list },
 	{ "GET", "/v1/instances/{id}", handle_instance_get },
+	{ "PATCH", "/v1/instances/{id}", handle_instance_patch },
 	{ "DELETE", "/v1/instances/{id}", handle_instance_delete },
+	{ "GET", "/v1/instances/{id}/stats", handle_instance_stats },
+	{ "PUT", "/v1/instances/{id}/files", handle_file_put },
+	{ "GET", "/v1/instances/{id}/files", handle_file_get },
+	{ "POST", "/v1/instances/{id}/exec", handle_exec },
 };
 
 #define ROUTER_PARAM_MAX 128

@@ -29,6 +29,8 @@ struct shoald_config {
 	const char *socket_path;
 	const char *state_dir;
 	const char *instance_bin;
+	const char *subnet; /* the address pool, "198.18.0.0/16" */
+	const char *netns; /* name of the daemon's network namespace under /run/netns */
 	unsigned int max_instances;
 	unsigned int max_connections;
 };
@@ -45,6 +47,8 @@ int64_t shoald_now_ms(void);
 #define HTTP_REQUEST_TIMEOUT_MS 10000 /* a started request must be complete by then */
 #define HTTP_IDLE_TIMEOUT_MS 60000 /* a kept-alive connection without a request */
 #define HTTP_WRITE_QUEUE_MAX (256 * 1024) /* answers queued to a client that does not read */
+#define HTTP_FILE_MAX (16 * 1024 * 1024) /* PUT .../files body, and GET .../files answer */
+#define HTTP_STREAM_QUEUE_MAX (4 * 1024 * 1024) /* a streamed answer not taken: cut off */
 
 struct http_conn;
 
@@ -61,6 +65,9 @@ struct http_req {
 	char *query; /* raw query string after '?', or NULL */
 	char *body; /* NUL-terminated, body_len bytes */
 	size_t body_len;
+	/* Set by a handler that answers later: called once if the client goes first. */
+	void (*on_gone)(struct http_req *req);
+	void *handler_data;
 };
 
 int http_server_start(uv_loop_t *loop, const char *path, struct shoal_error *err);
@@ -72,6 +79,17 @@ void http_reply(struct http_req *req, int status, json_t *body);
 /* Answer with {"error":{"code":@code,"message":...}}. */
 void http_reply_error(struct http_req *req, int status, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* Answer with @len bytes of @data (copied) of type @ctype, and free @req. */
+void http_reply_raw(struct http_req *req, int status, const char *ctype, const char *data,
+		    size_t len);
+/*
+ * A streamed answer (chunked): start it, write pieces (-EPIPE once the client
+ * is gone or too slow to take them), end it (which frees @req). While it
+ * streams, a client that leaves is noticed and req->on_gone called.
+ */
+void http_stream_start(struct http_req *req, int status, const char *ctype);
+int http_stream_write(struct http_req *req, const char *data, size_t len);
+void http_stream_end(struct http_req *req);
 
 /*
  * http_query_next() - the next key=value pair of a query string, percent-
@@ -117,6 +135,31 @@ struct store_instance {
 	int64_t boot_us; /* total_us of the ready timings; -1 before ready */
 	char kernel_release[72];
 	char reason[STORE_REASON_MAX]; /* why it ended, "" while alive */
+	char ipv4[16]; /* leased address, "" without network */
+	char mac[18];
+	char veth[16]; /* host end of its veth pair on the bridge, "" without */
+};
+
+/* One lifecycle event; @data is a JSON object's text, valid during the callback. */
+struct store_event {
+	int64_t seq;
+	int64_t time_ms;
+	char type[32];
+	char instance_id[STORE_ID_MAX];
+	const char *data;
+};
+
+/* One exec record as it ends. */
+struct store_exec {
+	int64_t id;
+	uint64_t job;
+	int64_t ended_ms;
+	int exit_code; /* -1: none */
+	int signal; /* -1: none */
+	bool timed_out;
+	int64_t duration_us;
+	int64_t stdout_bytes, stderr_bytes;
+	char error[256]; /* why it could not run, "" */
 };
 
 int store_open(const char *path, struct shoal_error *err);
@@ -132,10 +175,76 @@ int store_list_instances(const char *state, struct store_instance **rows, size_t
 			 struct shoal_error *err);
 /* Rows in a live state left by an earlier daemon: mark them failed with @reason. */
 int store_mark_orphans(const char *reason, int64_t now_ms, int *count, struct shoal_error *err);
+/* Address leases (ipam.c): one row per leased address, host byte order. */
+int store_put_lease(uint32_t addr, const char *id, int64_t now_ms, struct shoal_error *err);
+int store_delete_lease(uint32_t addr, struct shoal_error *err);
+int store_list_leases(void (*fn)(void *arg, uint32_t addr, const char *id), void *arg,
+		      struct shoal_error *err);
+/* Delete leases whose instance is not in a live state; *@count of them. */
+int store_drop_orphan_leases(int *count, struct shoal_error *err);
+/* Events: append one (its sequence number in *@seq), list those after @after. */
+int store_add_event(int64_t time_ms, const char *type, const char *id, const char *data,
+		    int64_t *seq, struct shoal_error *err);
+int store_list_events(int64_t after, unsigned int limit,
+		      void (*fn)(void *arg, const struct store_event *ev), void *arg,
+		      struct shoal_error *err);
+/* Exec records: one row when a job is asked for, completed when it ends. */
+int store_add_exec(const char *id, const char *argv_json, int64_t started_ms, int64_t *exec_id,
+		   struct shoal_error *err);
+int store_finish_exec(const struct store_exec *e, struct shoal_error *err);
+/* Rows per state, for metrics. */
+int store_count_states(void (*fn)(void *arg, const char *state, int64_t n), void *arg,
+		       struct shoal_error *err);
 
-/* ---- supervisor.c: instance processes */
+/* ---- ipam.c: the address pool; addresses are host byte order */
+
+/* Parse --subnet (prefix 8..30); nothing is leased until ipam_load(). */
+int ipam_init(const char *cidr, struct shoal_error *err);
+void ipam_fini(void);
+/* Read the leases the store holds (after orphans were dropped). */
+int ipam_load(struct shoal_error *err);
+uint32_t ipam_gateway(void);
+unsigned int ipam_prefix(void);
+/* Lease a free address to @id (stored before it is returned); -ENOSPC when none is free. */
+int ipam_alloc(const char *id, uint32_t *addr, struct shoal_error *err);
+void ipam_release(uint32_t addr);
+int ipam_parse(const char *s, uint32_t *addr);
+void ipam_format(uint32_t addr, char *buf, size_t size);
+void ipam_mac(uint32_t addr, unsigned char mac[6]);
+void ipam_counts(uint32_t *used, uint32_t *total);
+
+/* ---- netman.c: the daemon's network namespace, bridge and veth pairs (netlink) */
+
+#define SHOALD_BRIDGE "shoal0"
+#define NETMAN_IFNAME_SIZE 16
+#define NETMAN_MTU 1500
+
+/*
+ * netman_init() - move the calling (loop) thread into the network namespace
+ * /run/netns/@netns, made if missing, and make sure it holds lo and the bridge
+ * with the pool's gateway address, up. Call before any thread exists.
+ */
+int netman_init(const char *netns, struct shoal_error *err);
+/* Close netlink and remove the namespace's name (a clean stop: no instance is left). */
+void netman_fini(void);
+/* The names of @id's veth ends: @host on the bridge, @inner the instance's. */
+void netman_veth_names(const char *id, char *host, char *inner);
+/*
+ * netman_veth_add() - the veth pair of instance @id, host end on the bridge,
+ * both up, and a raw packet socket bound to the inner end (PACKET_VNET_HDR
+ * on), which the caller owns in *@packet_fd.
+ */
+int netman_veth_add(const char *id, unsigned int mtu, int *packet_fd, struct shoal_error *err);
+/* Delete the pair whose host end is @host; -ENODEV when there is none. */
+int netman_veth_del(const char *host, struct shoal_error *err);
+/* Host ends of every instance veth in the namespace (malloc()ed; caller frees). */
+int netman_veth_list(char (**names)[NETMAN_IFNAME_SIZE], size_t *n, struct shoal_error *err);
+
+/* ---- supervisor.c: instance processes and their control channel */
 
 struct sup_proc;
+struct sup_call;
+struct proto_msg;
 
 struct sup_callbacks {
 	/* The instance sent ready: boot time and kernel release. */
@@ -144,19 +253,52 @@ struct sup_callbacks {
 	void (*exited)(void *arg, const char *why);
 };
 
+/* The network an instance gets; NULL: loopback only. */
+struct sup_net {
+	int packet_fd; /* AF_PACKET socket on its veth; sup_spawn() takes it in every case */
+	unsigned char mac[6];
+	uint32_t addr, gateway; /* host byte order */
+	unsigned int prefix;
+	unsigned int mtu;
+};
+
 /*
- * sup_spawn() - start shoal-instance for @id with @memory_mib on a fresh
- * socketpair, speak hello and configure, and call cb->ready once it is ready,
- * or kill it if it is not within @ready_timeout_ms. cb->exited comes exactly
- * once, after the process is reaped, whatever happened before. Returns the
- * process (its pid through sup_pid()) or NULL with @err set.
+ * sup_spawn() - start shoal-instance for @id with @memory_mib (and @net, or
+ * NULL) on a fresh socketpair, speak hello and configure, and call cb->ready
+ * once it is ready, or kill it if it is not within @ready_timeout_ms.
+ * cb->exited comes exactly once, after the process is reaped, whatever
+ * happened before. Returns the process (its pid through sup_pid()) or NULL
+ * with @err set.
  */
 struct sup_proc *sup_spawn(uv_loop_t *loop, const char *id, uint32_t memory_mib,
-			   unsigned int ready_timeout_ms, const struct sup_callbacks *cb, void *arg,
-			   struct shoal_error *err);
+			   struct sup_net *net, unsigned int ready_timeout_ms,
+			   const struct sup_callbacks *cb, void *arg, struct shoal_error *err);
 pid_t sup_pid(const struct sup_proc *p);
 /* Ask for a shutdown, SIGKILL after @grace_ms; cb->exited follows. */
 void sup_stop(struct sup_proc *p, unsigned int grace_ms);
+
+/*
+ * A request to a ready instance and what follows it. @fn gets the `ok` or
+ * `error` reply, then the stream that belongs to it: file_chunk and file_end
+ * whose stream is the request's id (file_get), exec_output and exec_exit of
+ * the job the exec's `ok` named. It returns true to go on receiving, false
+ * when it is done (the call is freed then). If the instance goes first, @fn
+ * gets NULL, once, and the call is freed. @fn must not stop the process.
+ */
+typedef bool (*sup_msg_fn)(void *arg, const struct proto_msg *msg);
+
+/*
+ * sup_call_start() - send request @msg (its id is assigned here) and route
+ * what answers it to @fn. -EAGAIN when the instance is not ready (booting,
+ * stopping, gone), -EPIPE when the channel is broken.
+ */
+int sup_call_start(struct sup_proc *p, struct proto_msg *msg, sup_msg_fn fn, void *arg,
+		   struct sup_call **call, struct shoal_error *err);
+uint64_t sup_call_id(const struct sup_call *c);
+/* Send stream data of the call (file_chunk / file_end of an upload), queued in order. */
+int sup_call_send(struct sup_call *c, struct proto_msg *msg, struct shoal_error *err);
+/* The caller lost interest: @fn is never called again; a download is cancelled. */
+void sup_call_detach(struct sup_call *c);
 
 /* ---- instances.c: the instance manager (the domain layer of the API) */
 
@@ -164,6 +306,14 @@ struct inst_spec {
 	uint32_t memory_mib;
 	json_t *labels; /* borrowed object of strings */
 	int64_t ttl_s; /* 0: none */
+	bool network; /* a veth, an address and a packet socket */
+};
+
+/* PATCH: what changes. */
+struct inst_patch {
+	bool set_ttl;
+	int64_t ttl_s; /* with set_ttl: 0 removes the TTL, else expires ttl_s from now */
+	json_t *labels; /* borrowed; NULL: unchanged, else replaces them all */
 };
 
 /* Result of a domain call: 0 and @row, or an HTTP status, a code and a message. */
@@ -177,5 +327,32 @@ void instances_destroy(const char *id, inst_done_fn done, void *arg);
 void instances_shutdown(void (*done)(void));
 /* Row to API JSON. */
 json_t *instances_to_json(const struct store_instance *row);
+void instances_patch(const char *id, const struct inst_patch *patch, inst_done_fn done, void *arg);
+/*
+ * instances_proc() - the process of running instance @id, for requests over
+ * its channel; NULL with an HTTP @status, @code and @msg when there is none
+ * (404 unknown, 409 not running).
+ */
+struct sup_proc *instances_proc(const char *id, int *status, const char **code, char *msg,
+				size_t size);
+
+/* ---- events.c: lifecycle events, stored and streamed */
+
+/* Store event @type of instance @id (NULL: none) with @data (stolen; NULL: {}) and tell
+ * every subscriber. */
+void events_emit(const char *type, const char *id, json_t *data);
+json_t *events_to_json(const struct store_event *ev);
+struct events_sub;
+/* @fn gets each new event as a JSON object (borrowed) until events_unsubscribe(). */
+struct events_sub *events_subscribe(void (*fn)(void *arg, json_t *event), void *arg);
+void events_unsubscribe(struct events_sub *sub);
+
+/* ---- metrics.c: counters and histograms for GET /metrics */
+
+void metrics_create(bool ok, double ms);
+void metrics_instance_failed(void);
+void metrics_exec(bool ok, double ms);
+/* The Prometheus text exposition (malloc()ed, caller frees); NULL on failure. */
+char *metrics_render(size_t *len);
 
 #endif /* SHOAL_DAEMON_SHOALD_H */

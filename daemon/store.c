@@ -32,28 +32,83 @@ static const char *const store_migrations[] = {
 	" kernel_release TEXT NOT NULL DEFAULT '',"
 	" reason TEXT NOT NULL DEFAULT '');"
 	"CREATE INDEX instances_state ON instances(state, created_ms);",
+	/* 2: networking. The lease table is the address pool's truth (ipam.c). */
+	"ALTER TABLE instances ADD COLUMN ipv4 TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE instances ADD COLUMN mac TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE instances ADD COLUMN veth TEXT NOT NULL DEFAULT '';"
+	"CREATE TABLE leases ("
+	" addr INTEGER PRIMARY KEY,"
+	" instance_id TEXT NOT NULL,"
+	" created_ms INTEGER NOT NULL);",
+	/* 3: lifecycle events and exec records */
+	"CREATE TABLE events ("
+	" seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" time_ms INTEGER NOT NULL,"
+	" type TEXT NOT NULL,"
+	" instance_id TEXT NOT NULL DEFAULT '',"
+	" data TEXT NOT NULL DEFAULT '{}');"
+	"CREATE TABLE execs ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" instance_id TEXT NOT NULL,"
+	" job INTEGER NOT NULL DEFAULT 0,"
+	" argv TEXT NOT NULL,"
+	" started_ms INTEGER NOT NULL,"
+	" ended_ms INTEGER NOT NULL DEFAULT 0,"
+	" exit_code INTEGER NOT NULL DEFAULT -1,"
+	" signal INTEGER NOT NULL DEFAULT -1,"
+	" timed_out INTEGER NOT NULL DEFAULT 0,"
+	" duration_us INTEGER NOT NULL DEFAULT 0,"
+	" stdout_bytes INTEGER NOT NULL DEFAULT 0,"
+	" stderr_bytes INTEGER NOT NULL DEFAULT 0,"
+	" error TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX execs_instance ON execs(instance_id, id);",
 };
 
 #define STORE_COLUMNS                                                                            \
 	"id, state, pid, memory_mib, network, labels, ttl_s, created_ms, ready_ms, expires_ms, " \
-	"ended_ms, boot_us, kernel_release, reason"
+	"ended_ms, boot_us, kernel_release, reason, ipv4, mac, veth"
 
 enum {
 	STMT_PUT,
 	STMT_GET,
 	STMT_LIST,
 	STMT_ORPHANS,
+	STMT_LEASE_PUT,
+	STMT_LEASE_DEL,
+	STMT_LEASE_LIST,
+	STMT_LEASE_ORPHANS,
+	STMT_EVENT_ADD,
+	STMT_EVENT_LIST,
+	STMT_EXEC_ADD,
+	STMT_EXEC_FINISH,
+	STMT_STATE_COUNTS,
 	STMT_COUNT,
 };
 
 static const char *const store_sql[STMT_COUNT] = {
 	[STMT_PUT] = "INSERT OR REPLACE INTO instances (" STORE_COLUMNS
-		     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+		     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
+		     " ?15, ?16, ?17)",
 	[STMT_GET] = "SELECT " STORE_COLUMNS " FROM instances WHERE id = ?1",
 	[STMT_LIST] = "SELECT " STORE_COLUMNS " FROM instances WHERE ?1 IS NULL OR state = ?1"
 		      " ORDER BY created_ms, id",
 	[STMT_ORPHANS] = "UPDATE instances SET state = 'failed', reason = ?1, ended_ms = ?2"
 			 " WHERE state IN ('starting', 'running', 'stopping')",
+	[STMT_LEASE_PUT] = "INSERT INTO leases (addr, instance_id, created_ms) VALUES (?1, ?2, ?3)",
+	[STMT_LEASE_DEL] = "DELETE FROM leases WHERE addr = ?1",
+	[STMT_LEASE_LIST] = "SELECT addr, instance_id FROM leases ORDER BY addr",
+	/* Leases of instances that are not alive (after orphans were marked). */
+	[STMT_LEASE_ORPHANS] = "DELETE FROM leases WHERE instance_id NOT IN (SELECT id FROM"
+			       " instances WHERE state IN ('starting', 'running', 'stopping'))",
+	[STMT_EVENT_ADD] = "INSERT INTO events (time_ms, type, instance_id, data)"
+			   " VALUES (?1, ?2, ?3, ?4)",
+	[STMT_EVENT_LIST] = "SELECT seq, time_ms, type, instance_id, data FROM events"
+			    " WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+	[STMT_EXEC_ADD] = "INSERT INTO execs (instance_id, argv, started_ms) VALUES (?1, ?2, ?3)",
+	[STMT_EXEC_FINISH] = "UPDATE execs SET job = ?2, ended_ms = ?3, exit_code = ?4,"
+			     " signal = ?5, timed_out = ?6, duration_us = ?7, stdout_bytes = ?8,"
+			     " stderr_bytes = ?9, error = ?10 WHERE id = ?1",
+	[STMT_STATE_COUNTS] = "SELECT state, COUNT(*) FROM instances GROUP BY state",
 };
 
 static sqlite3 *store_db;
@@ -169,6 +224,9 @@ static void store_read_row(sqlite3_stmt *st, struct store_instance *row)
 	row->boot_us = sqlite3_column_int64(st, 11);
 	store_text(st, 12, row->kernel_release, sizeof(row->kernel_release));
 	store_text(st, 13, row->reason, sizeof(row->reason));
+	store_text(st, 14, row->ipv4, sizeof(row->ipv4));
+	store_text(st, 15, row->mac, sizeof(row->mac));
+	store_text(st, 16, row->veth, sizeof(row->veth));
 }
 
 int store_put_instance(const struct store_instance *row, struct shoal_error *err)
@@ -191,6 +249,9 @@ int store_put_instance(const struct store_instance *row, struct shoal_error *err
 	sqlite3_bind_int64(st, 12, row->boot_us);
 	sqlite3_bind_text(st, 13, row->kernel_release, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 14, row->reason, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 15, row->ipv4, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 16, row->mac, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 17, row->veth, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -269,5 +330,154 @@ int store_mark_orphans(const char *reason, int64_t now_ms, int *count, struct sh
 	if (rc != SQLITE_DONE)
 		return store_fail(err, "mark orphans");
 	*count = sqlite3_changes(store_db);
+	return 0;
+}
+
+/* Step a statement that returns no rows; reset it either way. */
+static int store_step_done(sqlite3_stmt *st, const char *what, struct shoal_error *err)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE)
+		return store_fail(err, what);
+	return 0;
+}
+
+int store_put_lease(uint32_t addr, const char *id, int64_t now_ms, struct shoal_error *err)
+{
+	sqlite3_stmt *st = store_stmts[STMT_LEASE_PUT];
+
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, addr);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now_ms);
+	return store_step_done(st, "write lease", err);
+}
+
+int store_delete_lease(uint32_t addr, struct shoal_error *err)
+{
+	sqlite3_stmt *st = store_stmts[STMT_LEASE_DEL];
+
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, addr);
+	return store_step_done(st, "delete lease", err);
+}
+
+int store_drop_orphan_leases(int *count, struct shoal_error *err)
+{
+	int r = store_step_done(store_stmts[STMT_LEASE_ORPHANS], "delete orphan leases", err);
+
+	if (!r)
+		*count = sqlite3_changes(store_db);
+	return r;
+}
+
+int store_list_leases(void (*fn)(void *arg, uint32_t addr, const char *id), void *arg,
+		      struct shoal_error *err)
+{
+	sqlite3_stmt *st = store_stmts[STMT_LEASE_LIST];
+	int rc;
+
+	sqlite3_reset(st);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		fn(arg, (uint32_t)sqlite3_column_int64(st, 0),
+		   (const char *)sqlite3_column_text(st, 1));
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_fail(err, "list leases");
+	return 0;
+}
+
+int store_add_event(int64_t time_ms, const char *type, const char *id, const char *data,
+		    int64_t *seq, struct shoal_error *err)
+{
+	sqlite3_stmt *st = store_stmts[STMT_EVENT_ADD];
+	int r;
+
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, time_ms);
+	sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, id ? id : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, data, -1, SQLITE_STATIC);
+	r = store_step_done(st, "write event", err);
+	if (!r)
+		*seq = sqlite3_last_insert_rowid(store_db);
+	return r;
+}
+
+int store_list_events(int64_t after, unsigned int limit,
+		      void (*fn)(void *arg, const struct store_event *ev), void *arg,
+		      struct shoal_error *err)
+{
+	sqlite3_stmt *st = store_stmts[STMT_EVENT_LIST];
+	struct store_event ev;
+	int rc;
+
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, after);
+	sqlite3_bind_int64(st, 2, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ev.seq = sqlite3_column_int64(st, 0);
+		ev.time_ms = sqlite3_column_int64(st, 1);
+		store_text(st, 2, ev.type, sizeof(ev.type));
+		store_text(st, 3, ev.instance_id, sizeof(ev.instance_id));
+		ev.data = (const char *)sqlite3_column_text(st, 4);
+		fn(arg, &ev);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE)
+		return store_fail(err, "list events");
+	return 0;
+}
+
+int store_add_exec(const char *id, const char *argv_json, int64_t started_ms, int64_t *exec_id,
+		   struct shoal_error *err)
+{
+	sqlite3_stmt *st = store_stmts[STMT_EXEC_ADD];
+	int r;
+
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, argv_json, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, started_ms);
+	r = store_step_done(st, "write exec", err);
+	if (!r)
+		*exec_id = sqlite3_last_insert_rowid(store_db);
+	return r;
+}
+
+int store_finish_exec(const struct store_exec *e, struct shoal_error *err)
+{
+	sqlite3_stmt *st = store_stmts[STMT_EXEC_FINISH];
+
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, e->id);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)e->job);
+	sqlite3_bind_int64(st, 3, e->ended_ms);
+	sqlite3_bind_int(st, 4, e->exit_code);
+	sqlite3_bind_int(st, 5, e->signal);
+	sqlite3_bind_int(st, 6, e->timed_out);
+	sqlite3_bind_int64(st, 7, e->duration_us);
+	sqlite3_bind_int64(st, 8, e->stdout_bytes);
+	sqlite3_bind_int64(st, 9, e->stderr_bytes);
+	sqlite3_bind_text(st, 10, e->error, -1, SQLITE_STATIC);
+	return store_step_done(st, "finish exec", err);
+}
+
+int store_count_states(void (*fn)(void *arg, const char *state, int64_t n), void *arg,
+		       struct shoal_error *err)
+{
+	sqlite3_stmt *st = store_stmts[STMT_STATE_COUNTS];
+	int rc;
+
+	sqlite3_reset(st);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		fn(arg, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1));
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_fail(err, "count instances");
 	return 0;
 }

@@ -11,6 +11,13 @@
  * After the process is gone its cgroup (named by the instance id, see
  * instance/cgroup.c) is emptied and removed, since a monitor killed with
  * SIGKILL cannot remove it itself; only then does cb->exited run.
+ *
+ * Requests after ready (stats, files, exec) are calls (struct sup_call): the
+ * reply is matched by id, and what streams after it (file chunks, job output)
+ * by stream or job id. Messages to the instance go through a queue, since the
+ * socket takes only a few packets at a time (net.unix.max_dgram_qlen) and the
+ * loop must never wait for it: what does not fit now is sent when the poll
+ * says the socket is writable again.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -20,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -42,6 +50,24 @@ enum sup_phase {
 #define SUP_CGROUP_TRIES 100
 #define SUP_CGROUP_RETRY_MS 20
 #define SUP_DRAIN_MAX 64
+#define SUP_FIRST_CALL_ID 16
+
+struct sup_out {
+	struct sup_out *next;
+	size_t len;
+	char text[];
+};
+
+struct sup_call {
+	struct sup_proc *proc;
+	struct sup_call *next;
+	uint64_t id;
+	enum proto_type type; /* of the request */
+	uint64_t job; /* exec: the job its ok named; 0 before */
+	bool replied;
+	sup_msg_fn fn; /* NULL once detached */
+	void *arg;
+};
 
 struct sup_proc {
 	uv_process_t proc;
@@ -58,6 +84,13 @@ struct sup_proc {
 	const struct sup_callbacks *cb;
 	void *arg;
 	char why[STORE_REASON_MAX]; /* first explanation of the end wins */
+	struct sup_net net; /* packet_fd -1 without network, or once sent */
+	bool has_net;
+	struct sup_call *calls;
+	uint64_t next_id;
+	struct sup_out *out_head, *out_tail; /* messages waiting for room in the socket */
+	bool want_write;
+	bool chan_down; /* end of file or an error read: the poll stays stopped */
 };
 
 static void sup_why(struct sup_proc *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -88,12 +121,33 @@ static void sup_handle_closed_cb(uv_handle_t *h)
 {
 	struct sup_proc *p = h->data;
 
+	struct sup_out *o;
+
 	if (--p->handles)
 		return;
 	if (p->sock >= 0)
 		close(p->sock);
+	if (p->net.packet_fd >= 0)
+		close(p->net.packet_fd);
+	while ((o = p->out_head)) {
+		p->out_head = o->next;
+		free(o);
+	}
 	p->cb->exited(p->arg, p->why);
 	free(p);
+}
+
+/* The instance is gone: every call still waiting hears so, once. */
+static void sup_calls_fail(struct sup_proc *p)
+{
+	struct sup_call *c;
+
+	while ((c = p->calls)) {
+		p->calls = c->next;
+		if (c->fn)
+			c->fn(c->arg, NULL);
+		free(c);
+	}
 }
 
 static void sup_close(struct sup_proc *p)
@@ -151,10 +205,88 @@ static void sup_cleanup_cb(uv_timer_t *t)
 	}
 }
 
+static void sup_poll_cb(uv_poll_t *h, int status, int events);
+
+static void sup_poll_update(struct sup_proc *p)
+{
+	if (!p->poll_active || p->chan_down)
+		return;
+	uv_poll_start(&p->poll, UV_READABLE | UV_DISCONNECT | (p->want_write ? UV_WRITABLE : 0),
+		      sup_poll_cb);
+}
+
+/* Send what waits in the queue, as far as the socket takes it. */
+static int sup_flush(struct sup_proc *p)
+{
+	struct sup_out *o;
+	int r;
+
+	while ((o = p->out_head)) {
+		r = channel_send(p->sock, o->text, o->len, NULL, 0, NULL);
+		if (r == -EAGAIN)
+			break;
+		if (r)
+			return r;
+		p->out_head = o->next;
+		if (!p->out_head)
+			p->out_tail = NULL;
+		free(o);
+	}
+	if (p->want_write != (p->out_head != NULL)) {
+		p->want_write = p->out_head != NULL;
+		sup_poll_update(p);
+	}
+	return 0;
+}
+
+/* Encode @msg and send it after whatever is queued; @fds only go with an empty queue. */
+static int sup_send_fds(struct sup_proc *p, struct proto_msg *msg, const int *fds, size_t nfds,
+			struct shoal_error *err)
+{
+	char *text = NULL;
+	struct sup_out *o;
+	size_t len;
+	int r;
+
+	r = proto_encode(msg, &text, &len, err);
+	if (r)
+		return r;
+	if (!p->out_head) {
+		r = channel_send(p->sock, text, len, fds, nfds, err);
+		if (r != -EAGAIN) {
+			free(text);
+			return r;
+		}
+		if (nfds) {
+			free(text);
+			return shoal_error_set(err, EAGAIN, "instance %s: channel full", p->id);
+		}
+	}
+	o = malloc(sizeof(*o) + len);
+	if (!o) {
+		free(text);
+		return shoal_error_set(err, ENOMEM, "instance %s: send queue", p->id);
+	}
+	o->next = NULL;
+	o->len = len;
+	memcpy(o->text, text, len);
+	free(text);
+	if (p->out_tail)
+		p->out_tail->next = o;
+	else
+		p->out_head = o;
+	p->out_tail = o;
+	if (!p->want_write) {
+		p->want_write = true;
+		sup_poll_update(p);
+	}
+	return 0;
+}
+
 static int sup_send(struct sup_proc *p, struct proto_msg *msg)
 {
 	struct shoal_error err = { 0 };
-	int r = channel_send_msg(p->sock, msg, NULL, 0, &err);
+	int r = sup_send_fds(p, msg, NULL, 0, &err);
 
 	if (r)
 		shoal_log_warn("instance %s: send %s: %s", p->id, proto_type_name(msg->type),
@@ -176,10 +308,177 @@ static int sup_configure(struct sup_proc *p)
 	msg.configure.instance_id = p->id;
 	msg.configure.memory_mib = p->memory_mib;
 	msg.configure.keep_on_supervisor_exit = false;
-	if (sup_send(p, &msg))
+	if (p->has_net) {
+		struct proto_network *n = &msg.configure.network;
+		struct shoal_error err = { 0 };
+		uint32_t a = htonl(p->net.addr), g = htonl(p->net.gateway);
+
+		msg.configure.has_network = true;
+		n->fd = 0;
+		memcpy(n->mac, p->net.mac, sizeof(n->mac));
+		n->ipv4.family = AF_INET;
+		memcpy(n->ipv4.addr, &a, 4);
+		n->ipv4.prefix = p->net.prefix;
+		n->gateway4.family = AF_INET;
+		memcpy(n->gateway4.addr, &g, 4);
+		n->mtu = p->net.mtu;
+		if (sup_send_fds(p, &msg, &p->net.packet_fd, 1, &err)) {
+			shoal_log_warn("instance %s: send configure: %s", p->id, err.msg);
+			return -EPIPE;
+		}
+		/* The instance has its duplicate now. */
+		close(p->net.packet_fd);
+		p->net.packet_fd = -1;
+	} else if (sup_send(p, &msg)) {
 		return -EPIPE;
+	}
 	p->phase = SUP_CONFIGURING;
 	return 0;
+}
+
+static struct sup_call *sup_call_find(struct sup_proc *p, uint64_t id, struct sup_call ***link)
+{
+	struct sup_call **pp;
+
+	for (pp = &p->calls; *pp; pp = &(*pp)->next) {
+		if ((*pp)->id == id) {
+			if (link)
+				*link = pp;
+			return *pp;
+		}
+	}
+	return NULL;
+}
+
+static struct sup_call *sup_call_find_job(struct sup_proc *p, uint64_t job,
+					  struct sup_call ***link)
+{
+	struct sup_call **pp;
+
+	for (pp = &p->calls; *pp; pp = &(*pp)->next) {
+		if ((*pp)->type == PROTO_EXEC && (*pp)->job == job) {
+			*link = pp;
+			return *pp;
+		}
+	}
+	return NULL;
+}
+
+/* Hand @msg to the call at *@link; unlink and free it when it is done. */
+static void sup_call_deliver(struct sup_call **link, const struct proto_msg *msg)
+{
+	struct sup_call *c = *link;
+	bool keep;
+
+	if (c->fn) {
+		keep = c->fn(c->arg, msg);
+	} else {
+		/* Detached: a download that started is stopped; the rest is dropped. */
+		if (msg->type == PROTO_OK && c->type == PROTO_FILE_GET) {
+			struct proto_msg end;
+
+			proto_msg_init(&end, PROTO_FILE_END, 0);
+			end.file_end.stream = c->id;
+			end.file_end.has_error = true;
+			end.file_end.error.code = PROTO_ERR_CANCELLED;
+			end.file_end.error.message = "the client went away";
+			sup_send(c->proc, &end);
+		}
+		keep = false;
+	}
+	if (!keep) {
+		*link = c->next;
+		free(c);
+	}
+}
+
+/* A reply or stream message for a call; false when it breaks the protocol. */
+static bool sup_route(struct sup_proc *p, struct proto_msg *msg)
+{
+	struct sup_call **link, *c;
+
+	switch (msg->type) {
+	case PROTO_OK:
+	case PROTO_ERROR:
+		c = sup_call_find(p, msg->id, &link);
+		if (!c || c->replied)
+			return false;
+		if (msg->type == PROTO_OK && msg->ok.request != c->type) {
+			sup_why(p, "protocol violation: ok for %s answers a %s",
+				proto_type_name(msg->ok.request), proto_type_name(c->type));
+			return false;
+		}
+		c->replied = true;
+		if (msg->type == PROTO_OK && c->type == PROTO_EXEC)
+			c->job = msg->ok.exec.job;
+		sup_call_deliver(link, msg);
+		return true;
+	case PROTO_FILE_CHUNK:
+	case PROTO_FILE_END:
+		c = sup_call_find(p,
+				  msg->type == PROTO_FILE_CHUNK ? msg->file_chunk.stream
+								: msg->file_end.stream,
+				  &link);
+		/* A stream that ended (or was abandoned) may still have chunks in flight. */
+		if (c && c->type == PROTO_FILE_GET && c->replied)
+			sup_call_deliver(link, msg);
+		return true;
+	case PROTO_EXEC_OUTPUT:
+	case PROTO_EXEC_EXIT:
+		c = sup_call_find_job(p,
+				      msg->type == PROTO_EXEC_OUTPUT ? msg->exec_output.job
+								     : msg->exec_exit.job,
+				      &link);
+		if (c)
+			sup_call_deliver(link, msg);
+		return true;
+	default:
+		return false;
+	}
+}
+
+int sup_call_start(struct sup_proc *p, struct proto_msg *msg, sup_msg_fn fn, void *arg,
+		   struct sup_call **call, struct shoal_error *err)
+{
+	struct sup_call *c;
+	int r;
+
+	if (p->phase != SUP_READY || p->exited || p->chan_down)
+		return shoal_error_set(err, EAGAIN, "instance %s is not ready", p->id);
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return shoal_error_set(err, ENOMEM, "instance %s: call", p->id);
+	c->proc = p;
+	c->id = p->next_id++;
+	c->type = msg->type;
+	c->fn = fn;
+	c->arg = arg;
+	msg->id = c->id;
+	r = sup_send_fds(p, msg, NULL, 0, err);
+	if (r) {
+		free(c);
+		return r;
+	}
+	c->next = p->calls;
+	p->calls = c;
+	*call = c;
+	return 0;
+}
+
+uint64_t sup_call_id(const struct sup_call *c)
+{
+	return c->id;
+}
+
+int sup_call_send(struct sup_call *c, struct proto_msg *msg, struct shoal_error *err)
+{
+	return sup_send_fds(c->proc, msg, NULL, 0, err);
+}
+
+void sup_call_detach(struct sup_call *c)
+{
+	c->fn = NULL;
+	c->arg = NULL;
 }
 
 /* One message from the instance; false when it must die for it. */
@@ -205,6 +504,8 @@ static bool sup_handle(struct sup_proc *p, struct proto_msg *msg)
 		}
 		if (msg->id == SUP_SHUTDOWN_ID && p->phase == SUP_STOPPING)
 			return true;
+		if (sup_route(p, msg))
+			return true;
 		break;
 	case PROTO_READY:
 		if (p->phase != SUP_BOOTING)
@@ -214,9 +515,20 @@ static bool sup_handle(struct sup_proc *p, struct proto_msg *msg)
 		p->cb->ready(p->arg, msg->ready.timings.total_us, msg->ready.kernel_release);
 		return true;
 	case PROTO_ERROR:
+		if (msg->id >= SUP_FIRST_CALL_ID && sup_route(p, msg))
+			return true;
+		if (msg->id == SUP_SHUTDOWN_ID && p->phase == SUP_STOPPING)
+			return true;
 		sup_why(p, "instance answered error %s: %s", proto_error_code_name(msg->error.code),
 			msg->error.message);
 		return p->phase >= SUP_READY;
+	case PROTO_FILE_CHUNK:
+	case PROTO_FILE_END:
+	case PROTO_EXEC_OUTPUT:
+	case PROTO_EXEC_EXIT:
+		if (p->phase >= SUP_READY && sup_route(p, msg))
+			return true;
+		break;
 	case PROTO_FATAL:
 		if (msg->fatal.message)
 			sup_why(p, "fatal (%s): %s",
@@ -267,11 +579,14 @@ static void sup_drain(struct sup_proc *p)
 				uv_timer_stop(&p->timer);
 				uv_timer_start(&p->timer, sup_timeout_cb, 3000, 0);
 			}
+			p->chan_down = true;
 			if (p->poll_active)
 				uv_poll_stop(&p->poll);
 			return;
 		}
 		channel_close_fds(fds, &nfds); /* an instance has no business passing us any */
+		shoal_log_debug("instance %s: got %s id %llu", p->id, proto_type_name(msg.type),
+				(unsigned long long)msg.id);
 		keep = sup_handle(p, &msg);
 		proto_msg_free(&msg);
 		if (!keep) {
@@ -285,12 +600,18 @@ static void sup_poll_cb(uv_poll_t *h, int status, int events)
 {
 	struct sup_proc *p = h->data;
 
-	(void)events;
 	if (status < 0) {
 		uv_poll_stop(h);
 		return;
 	}
-	sup_drain(p);
+	if ((events & UV_WRITABLE) && sup_flush(p)) {
+		/* The instance stopped reading for good; what it owes us will not come. */
+		sup_why(p, "control channel broken");
+		sup_kill(p);
+		return;
+	}
+	if (events & (UV_READABLE | UV_DISCONNECT))
+		sup_drain(p);
 }
 
 static void sup_exit_cb(uv_process_t *proc, int64_t status, int term_signal)
@@ -306,11 +627,12 @@ static void sup_exit_cb(uv_process_t *proc, int64_t status, int term_signal)
 	else
 		sup_why(p, "exited with status %d", (int)status);
 	shoal_log_info("instance %s (pid %d) is gone: %s", p->id, proc->pid, p->why);
-	if (p->poll_active) {
+	p->chan_down = true;
+	if (p->poll_active)
 		uv_poll_stop(&p->poll);
-	}
 	p->phase = SUP_CLEANUP;
 	uv_timer_stop(&p->timer);
+	sup_calls_fail(p);
 	if (sup_cgroup_sweep(p))
 		sup_close(p);
 	else
@@ -330,12 +652,16 @@ static void sup_timeout_cb(uv_timer_t *t)
 
 static void sup_free_cb(uv_handle_t *h)
 {
-	free(h->data);
+	struct sup_proc *p = h->data;
+
+	if (p->net.packet_fd >= 0)
+		close(p->net.packet_fd);
+	free(p);
 }
 
 struct sup_proc *sup_spawn(uv_loop_t *loop, const char *id, uint32_t memory_mib,
-			   unsigned int ready_timeout_ms, const struct sup_callbacks *cb, void *arg,
-			   struct shoal_error *err)
+			   struct sup_net *net, unsigned int ready_timeout_ms,
+			   const struct sup_callbacks *cb, void *arg, struct shoal_error *err)
 {
 	char *args[] = { (char *)shoald_config.instance_bin, "--control-fd", "3", NULL };
 	uv_stdio_container_t stdio[4];
@@ -345,9 +671,18 @@ struct sup_proc *sup_spawn(uv_loop_t *loop, const char *id, uint32_t memory_mib,
 
 	p = calloc(1, sizeof(*p));
 	if (!p) {
+		if (net)
+			close(net->packet_fd);
 		shoal_error_set(err, ENOMEM, "instance %s", id);
 		return NULL;
 	}
+	if (net) {
+		p->net = *net;
+		p->has_net = true;
+	} else {
+		p->net.packet_fd = -1;
+	}
+	p->next_id = SUP_FIRST_CALL_ID;
 	snprintf(p->id, sizeof(p->id), "%s", id);
 	p->memory_mib = memory_mib;
 	p->cb = cb;
@@ -355,12 +690,16 @@ struct sup_proc *sup_spawn(uv_loop_t *loop, const char *id, uint32_t memory_mib,
 	p->sock = -1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
 		shoal_error_set(err, errno, "socketpair for instance %s", id);
+		if (p->net.packet_fd >= 0)
+			close(p->net.packet_fd);
 		free(p);
 		return NULL;
 	}
 	if (channel_setup(sv[0], err) || channel_setup(sv[1], err)) {
 		close(sv[0]);
 		close(sv[1]);
+		if (p->net.packet_fd >= 0)
+			close(p->net.packet_fd);
 		free(p);
 		return NULL;
 	}

@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The network manager: the daemon's own network namespace, its bridge, and
+ * one veth pair per instance, all through netlink (libnl-route-3), never by
+ * running `ip`. The host's own namespace is never touched: at start the
+ * daemon's main thread moves into a namespace of its own, named like those of
+ * `ip netns` (/run/netns/NAME, so that tests and people can enter it with
+ * `ip netns exec NAME`), and makes it if it does not exist yet. Everything
+ * the daemon does on the network after that happens there: the bridge
+ * (shoal0) holding the gateway address of the pool, the veth pairs, and the
+ * packet sockets handed to instances. A restarted daemon enters the same
+ * namespace and finds what its predecessor left. At a clean stop, when every
+ * instance is gone, the namespace is unmounted and removed; it dies with the
+ * daemon's thread.
+ *
+ * Why a namespace and not the host's: instances' traffic cannot reach the
+ * host's interfaces or routing, no address of the pool ever shows up among
+ * the host's, and two daemons (tests) cannot collide if they use two names.
+ *
+ * The calls are synchronous netlink requests to the host kernel, each a few
+ * tens of microseconds; they run on the loop thread because the namespace is
+ * that thread's (libuv's thread pool would start in whatever namespace its
+ * first thread was made in).
+ */
+#include <errno.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/bridge.h>
+#include <netlink/route/link/veth.h>
+
+#include "api/cleanup.h"
+#include "api/log.h"
+#include "daemon/shoald.h"
+
+#define NETNS_DIR "/run/netns"
+
+static struct nl_sock *netman_sk;
+static char netman_ns_path[PATH_MAX];
+static int netman_bridge_ifindex;
+static bool netman_made; /* we made the namespace (and may remove it on a failed start) */
+static bool netman_ready; /* init completed: at a clean stop the namespace goes */
+
+/* libnl's errors to -errno, where they enter. */
+static int netman_errno(int nlerr)
+{
+	switch (-nlerr) {
+	case NLE_EXIST:
+		return -EEXIST;
+	case NLE_OBJ_NOTFOUND:
+	case NLE_NODEV:
+		return -ENODEV;
+	case NLE_PERM:
+		return -EPERM;
+	case NLE_NOMEM:
+		return -ENOMEM;
+	case NLE_INVAL:
+		return -EINVAL;
+	case NLE_BUSY:
+		return -EBUSY;
+	case NLE_RANGE:
+		return -ERANGE;
+	default:
+		return -EIO;
+	}
+}
+
+static int netman_fail(struct shoal_error *err, int nlerr, const char *what, const char *name)
+{
+	shoal_error_set(err, 0, "netlink: %s %s: %s", what, name, nl_geterror(nlerr));
+	return netman_errno(nlerr);
+}
+
+/*
+ * Enter the namespace at @path if it exists; otherwise make one, enter it, and
+ * bind-mount it there (what `ip netns add` does) so that it outlives nothing
+ * but is nameable.
+ */
+static int netman_enter_ns(const char *name, struct shoal_error *err)
+{
+	_cleanup_close_ int fd = -1;
+	int tmp;
+
+	if (!*name || strchr(name, '/') || strlen(name) > 64 || !strcmp(name, ".") ||
+	    !strcmp(name, ".."))
+		return shoal_error_set(err, 0, "--netns '%s': not a namespace name", name);
+	snprintf(netman_ns_path, sizeof(netman_ns_path), NETNS_DIR "/%s", name);
+	if (mkdir(NETNS_DIR, 0755) && errno != EEXIST)
+		return shoal_error_set(err, errno, "mkdir " NETNS_DIR);
+	fd = open(netman_ns_path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (setns(fd, CLONE_NEWNET))
+			return shoal_error_set(err, errno, "enter network namespace %s",
+					       netman_ns_path);
+		shoal_log_info("network: entered the existing namespace %s", netman_ns_path);
+		return 0;
+	}
+	if (unshare(CLONE_NEWNET))
+		return shoal_error_set(err, errno, "unshare(CLONE_NEWNET)");
+	tmp = open(netman_ns_path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+	if (tmp < 0)
+		return shoal_error_set(err, errno, "create %s", netman_ns_path);
+	close(tmp);
+	if (mount("/proc/thread-self/ns/net", netman_ns_path, "none", MS_BIND, NULL)) {
+		int e = errno;
+
+		unlink(netman_ns_path);
+		return shoal_error_set(err, e, "bind-mount the network namespace on %s",
+				       netman_ns_path);
+	}
+	netman_made = true;
+	shoal_log_info("network: made namespace %s", netman_ns_path);
+	return 0;
+}
+
+static int netman_link_up(const char *name, int *ifindex, struct shoal_error *err)
+{
+	struct rtnl_link *link = NULL, *change;
+	int r;
+
+	r = rtnl_link_get_kernel(netman_sk, 0, name, &link);
+	if (r < 0)
+		return netman_fail(err, r, "find link", name);
+	if (ifindex)
+		*ifindex = rtnl_link_get_ifindex(link);
+	change = rtnl_link_alloc();
+	if (!change) {
+		rtnl_link_put(link);
+		return shoal_error_set(err, ENOMEM, "link %s", name);
+	}
+	rtnl_link_set_flags(change, IFF_UP);
+	r = rtnl_link_change(netman_sk, link, change, 0);
+	rtnl_link_put(change);
+	rtnl_link_put(link);
+	if (r < 0)
+		return netman_fail(err, r, "set up", name);
+	return 0;
+}
+
+static int netman_add_addr(int ifindex, uint32_t addr, unsigned int prefix,
+			   struct shoal_error *err)
+{
+	struct rtnl_addr *a = rtnl_addr_alloc();
+	uint32_t be = htonl(addr);
+	struct nl_addr *local;
+	int r;
+
+	if (!a)
+		return shoal_error_set(err, ENOMEM, "address");
+	local = nl_addr_build(AF_INET, &be, sizeof(be));
+	if (!local) {
+		rtnl_addr_put(a);
+		return shoal_error_set(err, ENOMEM, "address");
+	}
+	nl_addr_set_prefixlen(local, (int)prefix);
+	rtnl_addr_set_ifindex(a, ifindex);
+	rtnl_addr_set_local(a, local);
+	r = rtnl_addr_add(netman_sk, a, 0);
+	nl_addr_put(local);
+	rtnl_addr_put(a);
+	if (r < 0 && r != -NLE_EXIST)
+		return netman_fail(err, r, "add the gateway address to", SHOALD_BRIDGE);
+	return 0;
+}
+
+int netman_init(const char *netns, struct shoal_error *err)
+{
+	struct rtnl_link *br;
+	int r;
+
+	r = netman_enter_ns(netns, err);
+	if (r)
+		return r;
+	netman_sk = nl_socket_alloc();
+	if (!netman_sk)
+		return shoal_error_set(err, ENOMEM, "netlink socket");
+	r = nl_connect(netman_sk, NETLINK_ROUTE);
+	if (r < 0)
+		return netman_fail(err, r, "connect", "NETLINK_ROUTE");
+	r = netman_link_up("lo", NULL, err);
+	if (r)
+		return r;
+	br = rtnl_link_bridge_alloc();
+	if (!br)
+		return shoal_error_set(err, ENOMEM, "bridge");
+	rtnl_link_set_name(br, SHOALD_BRIDGE);
+	r = rtnl_link_add(netman_sk, br, NLM_F_CREATE | NLM_F_EXCL);
+	rtnl_link_put(br);
+	if (r < 0 && r != -NLE_EXIST)
+		return netman_fail(err, r, "create bridge", SHOALD_BRIDGE);
+	r = netman_link_up(SHOALD_BRIDGE, &netman_bridge_ifindex, err);
+	if (r)
+		return r;
+	r = netman_add_addr(netman_bridge_ifindex, ipam_gateway(), ipam_prefix(), err);
+	if (r)
+		return r;
+	netman_ready = true;
+	return 0;
+}
+
+void netman_fini(void)
+{
+	if (netman_sk) {
+		nl_socket_free(netman_sk);
+		netman_sk = NULL;
+	}
+	/*
+	 * A clean stop: every instance is gone, nothing needs the namespace after
+	 * us. A start that failed removes only a namespace it made itself.
+	 */
+	if (netman_ready || netman_made) {
+		if (umount2(netman_ns_path, MNT_DETACH) == 0)
+			unlink(netman_ns_path);
+		else
+			shoal_log_warn("network: umount %s: %s", netman_ns_path, strerror(errno));
+	}
+}
+
+void netman_veth_names(const char *id, char *host, char *inner)
+{
+	/* "i-" and 16 hex digits: 12 of them keep the names within IFNAMSIZ. */
+	snprintf(host, NETMAN_IFNAME_SIZE, "sb%.12s", id + 2);
+	snprintf(inner, NETMAN_IFNAME_SIZE, "si%.12s", id + 2);
+}
+
+/* A raw packet socket on @ifindex with the virtio-net header on, as the instance's device wants. */
+static int netman_packet_socket(int ifindex, const char *name, int *fd, struct shoal_error *err)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
+	_cleanup_close_ int sock = -1;
+	int one = 1;
+
+	sock = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+	if (sock < 0)
+		return shoal_error_set(err, errno, "packet socket for %s", name);
+	if (setsockopt(sock, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)))
+		return shoal_error_set(err, errno, "PACKET_VNET_HDR on %s", name);
+	sll.sll_ifindex = ifindex;
+	if (bind(sock, (struct sockaddr *)&sll, sizeof(sll)))
+		return shoal_error_set(err, errno, "bind a packet socket to %s", name);
+	*fd = steal_fd(&sock);
+	return 0;
+}
+
+int netman_veth_add(const char *id, unsigned int mtu, int *packet_fd, struct shoal_error *err)
+{
+	char host[NETMAN_IFNAME_SIZE], inner[NETMAN_IFNAME_SIZE];
+	struct rtnl_link *veth, *peer;
+	int r, ifindex;
+
+	netman_veth_names(id, host, inner);
+	veth = rtnl_link_veth_alloc();
+	if (!veth)
+		return shoal_error_set(err, ENOMEM, "veth for %s", id);
+	peer = rtnl_link_veth_get_peer(veth);
+	rtnl_link_set_name(veth, host);
+	rtnl_link_set_mtu(veth, mtu);
+	rtnl_link_set_name(peer, inner);
+	rtnl_link_set_mtu(peer, mtu);
+	r = rtnl_link_add(netman_sk, veth, NLM_F_CREATE | NLM_F_EXCL);
+	rtnl_link_put(peer);
+	rtnl_link_put(veth);
+	if (r < 0)
+		return netman_fail(err, r, "create veth", host);
+	r = rtnl_link_enslave_ifindex(netman_sk, netman_bridge_ifindex,
+				      (int)if_nametoindex(host));
+	if (r < 0) {
+		netman_veth_del(host, NULL);
+		return netman_fail(err, r, "put on the bridge", host);
+	}
+	r = netman_link_up(host, NULL, err);
+	if (!r)
+		r = netman_link_up(inner, &ifindex, err);
+	if (r) {
+		netman_veth_del(host, NULL);
+		return r;
+	}
+	r = netman_packet_socket(ifindex, inner, packet_fd, err);
+	if (r)
+		netman_veth_del(host, NULL);
+	return r;
+}
+
+int netman_veth_del(const char *host, struct shoal_error *err)
+{
+	struct rtnl_link *link = rtnl_link_alloc();
+	int r;
+
+	if (!link)
+		return shoal_error_set(err, ENOMEM, "veth %s", host);
+	/* Deleting one end deletes the pair. */
+	rtnl_link_set_name(link, host);
+	r = rtnl_link_delete(netman_sk, link);
+	rtnl_link_put(link);
+	if (r < 0)
+		return netman_fail(err, r, "delete veth", host);
+	return 0;
+}
+
+int netman_veth_list(char (**names)[NETMAN_IFNAME_SIZE], size_t *n, struct shoal_error *err)
+{
+	struct nl_cache *cache = NULL;
+	struct nl_object *obj;
+	size_t count = 0, cap = 0;
+	char(*out)[NETMAN_IFNAME_SIZE] = NULL;
+	int r;
+
+	r = rtnl_link_alloc_cache(netman_sk, AF_UNSPEC, &cache);
+	if (r < 0)
+		return netman_fail(err, r, "list links in", netman_ns_path);
+	for (obj = nl_cache_get_first(cache); obj; obj = nl_cache_get_next(obj)) {
+		const char *name = rtnl_link_get_name((struct rtnl_link *)obj);
+
+		/* Our host ends: "sb" and 12 hex digits. */
+		if (!name || strlen(name) != 14 || strncmp(name, "sb", 2) ||
+		    strspn(name + 2, "0123456789abcdef") != 12)
+			continue;
+		if (count == cap) {
+			void *grown;
+
+			cap = cap ? cap * 2 : 16;
+			grown = realloc(out, cap * sizeof(*out));
+			if (!grown) {
+				free(out);
+				nl_cache_free(cache);
+				return shoal_error_set(err, ENOMEM, "list veths");
+			}
+			out = grown;
+		}
+		snprintf(out[count++], NETMAN_IFNAME_SIZE, "%s", name);
+	}
+	nl_cache_free(cache);
+	*names = out;
+	*n = count;
+	return 0;
+}
