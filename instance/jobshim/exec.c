@@ -28,6 +28,7 @@
 #include "instance/jobshim/loader.h"
 #include "instance/jobshim/route.h"
 #include "instance/jobshim/shim.h"
+#include "instance/jobshim/slot.h"
 #include "instance/jobshim/state.h"
 #include "instance/jobshim/thread.h"
 
@@ -141,6 +142,12 @@ static long exec_path(long nr, const long *a, char *buf)
 	if (dirfd == AT_FDCWD || path[0] == '/') {
 		if (!len)
 			return -ENOENT;
+		/* /proc/self/exe would be the shim (or, in the instance, not
+		 * the program at all): programs that re-execute themselves
+		 * (busybox applets) mean the program. */
+		if (!shim_strcmp(path, "/proc/self/exe") && shim_g.exe[0])
+			path = shim_g.exe;
+		len = shim_strlen(path);
 		shim_memcpy(buf, path, len + 1);
 		return 0;
 	}
@@ -336,6 +343,57 @@ long loader_read_head(const char *path, char *buf, size_t len, int *host)
 	return r;
 }
 
+long loader_open(const char *path, struct loader_file *f)
+{
+	char norm[EXEC_PATH_MAX];
+	long fd;
+
+	f->kernel = !path_is_host(path, norm);
+	if (f->kernel)
+		fd = forward_open_read(path);
+	else
+		fd = shim_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return fd;
+	f->fd = (int)fd;
+	return 0;
+}
+
+long loader_pread(const struct loader_file *f, void *buf, size_t len, long off)
+{
+	size_t done = 0;
+	long r;
+
+	if (!f->kernel)
+		return shim_pread(f->fd, buf, len, off);
+	/* Forwarded reads come at most one slot at a time. */
+	while (done < len) {
+		r = forward_pread(f->fd, (char *)buf + done, len - done, off + (long)done);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			break;
+		done += (size_t)r;
+	}
+	return (long)done;
+}
+
+long loader_map(const struct loader_file *f, unsigned long addr, size_t len, int prot, int flags,
+		long off)
+{
+	if (f->kernel)
+		return forward_map_copy(addr, len, prot, flags, f->fd, off);
+	return shim_mmap(addr, len, prot, flags, f->fd, off);
+}
+
+void loader_close(const struct loader_file *f)
+{
+	if (f->kernel)
+		forward_close(f->fd);
+	else
+		shim_close(f->fd);
+}
+
 long loader_check(const char *path)
 {
 	char head[4], norm[EXEC_PATH_MAX];
@@ -358,16 +416,45 @@ long loader_check(const char *path)
 		if ((st.mode & 0170000) != 0100000)
 			return -EACCES;
 	} else {
+		/* X_OK says nothing of directories: a read of one fails. */
 		r = forward_access(path, 1 /* X_OK */);
 		if (r)
 			return r;
 	}
 	r = loader_read_head(path, head, sizeof(head), &host);
+	if (r == -EISDIR)
+		return -EACCES;
 	if (r < 0)
 		return r;
 	if (r >= 2 && head[0] == '#' && head[1] == '!')
 		return 0;
 	if (r == 4 && !shim_memcmp(head, "\177ELF", 4))
-		return host ? 0 : -EACCES; /* ELF from the instance: a known gap */
+		return 0;
 	return -ENOEXEC;
+}
+
+int exec_readlink_exe(long nr, const long *a, long *ret)
+{
+	const char *path = (const char *)(nr == __NR_readlink ? a[0] : a[1]);
+	char *buf = (char *)(nr == __NR_readlink ? a[1] : a[2]);
+	long size = nr == __NR_readlink ? a[2] : a[3];
+	size_t n;
+
+	if (!shim_g.exe[0] || !path || slot_bad_user(path, 15) ||
+	    shim_strcmp(path, "/proc/self/exe"))
+		return 0;
+	if (size <= 0) {
+		*ret = -EINVAL;
+		return 1;
+	}
+	n = shim_strlen(shim_g.exe);
+	if (n > (size_t)size)
+		n = (size_t)size;
+	if (slot_bad_user(buf, n)) {
+		*ret = -EFAULT;
+		return 1;
+	}
+	shim_memcpy(buf, shim_g.exe, n); /* readlink writes no NUL */
+	*ret = (long)n;
+	return 1;
 }

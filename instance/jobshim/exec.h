@@ -13,6 +13,13 @@ long exec_fork(long nr, const long *a, struct shim_ucontext *uc);
  * Returns only on failure (-errno). */
 long exec_execve(long nr, const long *a, struct shim_ucontext *uc);
 
+/*
+ * readlink/readlinkat of "/proc/self/exe": the program's file, not the
+ * shim's (nor, when forwarding, the instance's idea of it). Returns 1 with
+ * *@ret set when it answered, 0 for any other path.
+ */
+int exec_readlink_exe(long nr, const long *a, long *ret);
+
 void exec_exit_thread(int status) __attribute__((noreturn));
 void exec_exit_group(int status) __attribute__((noreturn));
 

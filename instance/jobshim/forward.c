@@ -103,29 +103,47 @@ long fwd_placeholder_new(int host, int cloexec)
 	return v;
 }
 
-long forward_read_head(const char *path, char *buf, size_t len)
+long forward_open_read(const char *path)
 {
 	long args[6] = { AT_FDCWD, 0, O_RDONLY | FWD_O_CLOEXEC, 0, 0, 0 };
+
+	return kcall_str(__NR_openat, 1, path, args);
+}
+
+long forward_pread(int fd, void *buf, size_t len, long off)
+{
 	struct slot_call c;
-	long fd, r;
+	long args[6] = { fd, 0, 0, off, 0, 0 };
+	long r = slot_begin(&c);
 	char *p;
 
-	fd = kcall_str(__NR_openat, 1, path, args);
+	if (r)
+		return r;
+	if (len > SLOT_DATA_MAX - 64)
+		len = SLOT_DATA_MAX - 64;
+	p = slot_alloc(&c, len);
+	args[1] = slot_addr(p);
+	args[2] = (long)len;
+	r = slot_post(&c, __NR_pread64, args);
+	if (r > 0)
+		shim_memcpy(buf, p, (size_t)r);
+	slot_end(&c);
+	return r;
+}
+
+long forward_close(int fd)
+{
+	return fwd_kcall(__NR_close, fd, 0, 0, 0, 0, 0);
+}
+
+long forward_read_head(const char *path, char *buf, size_t len)
+{
+	long fd = forward_open_read(path), r;
+
 	if (fd < 0)
 		return fd;
-	r = slot_begin(&c);
-	if (!r) {
-		p = slot_alloc(&c, len);
-		args[0] = fd;
-		args[1] = slot_addr(p);
-		args[2] = (long)len;
-		args[3] = 0;
-		r = slot_post(&c, __NR_pread64, args);
-		if (r > 0)
-			shim_memcpy(buf, p, (size_t)r);
-		slot_end(&c);
-	}
-	fwd_kcall(__NR_close, fd, 0, 0, 0, 0, 0);
+	r = forward_pread((int)fd, buf, len, 0);
+	forward_close((int)fd);
 	return r;
 }
 

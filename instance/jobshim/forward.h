@@ -26,4 +26,17 @@ long forward_read_head(const char *path, char *buf, size_t len);
 /* faccessat(AT_FDCWD, @path, @mode) in the kernel. */
 long forward_access(const char *path, int mode);
 
+/* For the loader: open @path read-only (close-on-exec) in the kernel,
+ * pread from a kernel fd (at most one slot's worth), close it. */
+long forward_open_read(const char *path);
+long forward_pread(int fd, void *buf, size_t len, long off);
+long forward_close(int fd);
+
+/*
+ * A private copy of @len bytes of kernel fd @fd from @off, mapped like
+ * mmap(@addr, @len, @prot, @flags) would: anonymous memory filled by reads
+ * (zeros past the end of the file). Returns the address or -errno.
+ */
+long forward_map_copy(unsigned long addr, size_t len, int prot, int flags, int fd, long off);
+
 #endif

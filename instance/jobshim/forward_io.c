@@ -13,6 +13,7 @@
 #include "instance/jobshim/forward_io.h"
 
 #include "instance/jobshim/fdtable.h"
+#include "instance/jobshim/forward.h"
 #include "instance/jobshim/handler.h"
 #include "instance/jobshim/lib.h"
 #include "instance/jobshim/slot.h"
@@ -559,8 +560,6 @@ static long io_ioctl(long *a, const struct shim_ucontext *uc)
 static long io_mmap(const long *a)
 {
 	int h = a[3] & MAP_ANONYMOUS ? -1 : fdtable_get((int)a[4]);
-	unsigned long len = (unsigned long)a[1], done = 0;
-	long m, r, flags;
 
 	if (a[3] & MAP_ANONYMOUS)
 		return sys6(__NR_mmap, a[0], a[1], a[2], a[3], a[4], a[5]);
@@ -568,41 +567,31 @@ static long io_mmap(const long *a)
 		return sys6(__NR_mmap, a[0], a[1], a[2], a[3], h, a[5]);
 	if ((a[3] & IO_MAP_TYPE) != MAP_PRIVATE && (a[2] & PROT_WRITE))
 		return -ENODEV;
+	return forward_map_copy((unsigned long)a[0], (size_t)a[1], (int)a[2], (int)a[3], (int)a[4],
+				a[5]);
+}
+
+long forward_map_copy(unsigned long addr, size_t len, int prot, int flags, int fd, long off)
+{
+	unsigned long done = 0;
+	long m, r;
+
 	if (!len)
 		return -EINVAL;
-	flags = (a[3] & ~(long)(IO_MAP_TYPE | IO_MAP_SYNC)) | MAP_PRIVATE | MAP_ANONYMOUS;
-	m = shim_mmap((unsigned long)a[0], len, (int)a[2] | PROT_WRITE, (int)flags, -1, 0);
+	flags = (flags & ~(IO_MAP_TYPE | IO_MAP_SYNC)) | MAP_PRIVATE | MAP_ANONYMOUS;
+	m = shim_mmap(addr, len, prot | PROT_WRITE, flags, -1, 0);
 	if (m < 0)
 		return m;
 	while (done < len) {
-		struct slot_call c;
-		long args[6];
-		size_t part;
-		char *buf;
-
-		r = slot_begin(&c);
-		if (r)
-			goto fail;
-		part = len - done < SLOT_DATA_MAX - IO_SLACK ? len - done
-							     : SLOT_DATA_MAX - IO_SLACK;
-		buf = slot_alloc(&c, part);
-		args[0] = a[4];
-		args[1] = slot_addr(buf);
-		args[2] = (long)part;
-		args[3] = a[5] + (long)done;
-		args[4] = args[5] = 0;
-		r = slot_post(&c, __NR_pread64, args);
-		if (r > 0)
-			shim_memcpy((char *)m + done, buf, (size_t)r);
-		slot_end(&c);
+		r = forward_pread(fd, (char *)m + done, len - done, off + (long)done);
 		if (r < 0)
 			goto fail;
 		if (r == 0)
 			break; /* past the end of the file: zeros */
 		done += (size_t)r;
 	}
-	if (!(a[2] & PROT_WRITE))
-		shim_mprotect((unsigned long)m, len, (int)a[2]);
+	if (!(prot & PROT_WRITE))
+		shim_mprotect((unsigned long)m, len, prot);
 	return m;
 fail:
 	shim_munmap((unsigned long)m, len);

@@ -62,6 +62,11 @@ static long dispatch(long nr, long *a, struct shim_ucontext *uc)
 		exec_exit_thread((int)a[0]);
 	case __NR_exit_group:
 		exec_exit_group((int)a[0]);
+	case __NR_readlink:
+	case __NR_readlinkat:
+		if (exec_readlink_exe(nr, a, &r))
+			return r;
+		break;
 	default:
 		break;
 	}

@@ -8,8 +8,10 @@
  * `#!` lines, map the PT_LOAD segments of the program and of its PT_INTERP
  * (ld.so), zero their bss, build a new stack (argc, argv, envp, auxv) and
  * jump to the entry point of the interpreter, or of the program when it is
- * static. It runs once per shim start, single-threaded, so its scratch
- * buffers are static.
+ * static. A program that lives in the instance is read through forwarded
+ * calls and copied into anonymous memory (its pages cannot be mapped). It
+ * runs once per shim start, single-threaded, so its scratch buffers are
+ * static.
  */
 #include "instance/jobshim/loader.h"
 
@@ -43,9 +45,9 @@ static struct elf_image loader_prog, loader_interp;
 static char loader_interp_path[4096];
 static char loader_script_line[LOADER_SCRIPT_DEPTH][LOADER_HEAD + 1];
 
-static long read_exact(int fd, void *buf, size_t len, long off)
+static long read_exact(const struct loader_file *f, void *buf, size_t len, long off)
 {
-	long r = shim_pread(fd, buf, len, off);
+	long r = loader_pread(f, buf, len, off);
 
 	if (r < 0)
 		return r;
@@ -53,7 +55,7 @@ static long read_exact(int fd, void *buf, size_t len, long off)
 }
 
 /* Read and check the ELF header and program headers of @fd into @img. */
-static long elf_read(int fd, struct elf_image *img)
+static long elf_read(const struct loader_file *fd, struct elf_image *img)
 {
 	Elf64_Ehdr *eh = &img->eh;
 	long r = read_exact(fd, eh, sizeof(*eh), 0);
@@ -82,7 +84,7 @@ static int elf_prot(uint32_t flags)
  * cleanly; for ET_DYN wherever the kernel puts it. Segments are then mapped
  * with MAP_FIXED inside the reservation, as the kernel's loader does.
  */
-static long elf_map(int fd, const struct elf_image *img, struct loaded *out)
+static long elf_map(const struct loader_file *fd, const struct elf_image *img, struct loaded *out)
 {
 	const Elf64_Ehdr *eh = &img->eh;
 	unsigned long lo = ~0UL, hi = 0, base = 0;
@@ -137,9 +139,9 @@ static long elf_map(int fd, const struct elf_image *img, struct loaded *out)
 			/* Writable while the bss tail of the last file page is zeroed. */
 			int tail = mem_end > file_end && (file_end % SHIM_PAGE);
 
-			r = shim_mmap(start, PAGE_UP(file_end) - start,
-				      prot | (tail ? PROT_WRITE : 0), MAP_PRIVATE | MAP_FIXED, fd,
-				      (long)PAGE_DOWN(p->p_offset));
+			r = loader_map(fd, start, PAGE_UP(file_end) - start,
+				       prot | (tail ? PROT_WRITE : 0), MAP_PRIVATE | MAP_FIXED,
+				       (long)PAGE_DOWN(p->p_offset));
 			if (r < 0)
 				return r;
 			if (tail) {
@@ -324,22 +326,38 @@ static long stack_build(const char *const *pre, unsigned long npre, char *const 
 	return 0;
 }
 
-static long open_host(const char *path)
+/*
+ * Map the ELF file @path into @img/@out; its PT_INTERP path, if any, goes to
+ * @interp (NULL: a PT_INTERP is refused, as for an interpreter itself).
+ */
+static long elf_load(const char *path, struct elf_image *img, struct loaded *out, char *interp)
 {
-	return shim_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
-}
+	struct loader_file f;
+	long r;
+	int i;
 
-/* Map the ELF file @path into @img/@out; closes what it opened. */
-static long elf_load(const char *path, struct elf_image *img, struct loaded *out)
-{
-	long fd = open_host(path), r;
-
-	if (fd < 0)
-		return fd;
-	r = elf_read((int)fd, img);
+	r = loader_open(path, &f);
+	if (r)
+		return r;
+	r = elf_read(&f, img);
 	if (!r)
-		r = elf_map((int)fd, img, out);
-	shim_close((int)fd);
+		r = elf_map(&f, img, out);
+	if (interp)
+		interp[0] = 0;
+	for (i = 0; !r && i < img->eh.e_phnum; i++) {
+		const Elf64_Phdr *p = &img->ph[i];
+
+		if (p->p_type != PT_INTERP)
+			continue;
+		if (!interp || p->p_filesz < 2 || p->p_filesz > sizeof(loader_interp_path)) {
+			r = -ENOEXEC;
+			break;
+		}
+		r = read_exact(&f, interp, p->p_filesz, (long)p->p_offset);
+		interp[p->p_filesz - 1] = 0;
+		break;
+	}
+	loader_close(&f);
 	return r;
 }
 
@@ -379,11 +397,8 @@ long loader_exec(const char *path, char *const *argv, char *const *envp)
 		if (r < 0)
 			return r;
 		head[r] = 0;
-		if (r >= 4 && !shim_memcmp(head, ELFMAG, SELFMAG)) {
-			if (!host)
-				return -ENOEXEC; /* ELF files from the instance: not yet */
+		if (r >= 4 && !shim_memcmp(head, ELFMAG, SELFMAG))
 			break;
-		}
 		if (r < 2 || head[0] != '#' || head[1] != '!' || depth == LOADER_SCRIPT_DEPTH)
 			return -ENOEXEC;
 		r = script_parse(head, (size_t)r, &ip, &arg);
@@ -407,30 +422,16 @@ long loader_exec(const char *path, char *const *argv, char *const *envp)
 	/* The first leading argument of a script chain replaces argv[0]; the
 	 * script path replaces nothing: stack_build skips argv[0] only. */
 
-	r = elf_load(cur, &loader_prog, &prog);
+	r = elf_load(cur, &loader_prog, &prog, loader_interp_path);
 	if (r)
 		return r;
+	if (shim_strlen(cur) < sizeof(shim_g.exe))
+		shim_memcpy(shim_g.exe, cur, shim_strlen(cur) + 1);
 	interp.base = 0;
-	for (i = 0; i < loader_prog.eh.e_phnum; i++) {
-		const Elf64_Phdr *p = &loader_prog.ph[i];
-		long fd;
-
-		if (p->p_type != PT_INTERP)
-			continue;
-		if (p->p_filesz < 2 || p->p_filesz > sizeof(loader_interp_path))
-			return -ENOEXEC;
-		fd = open_host(cur);
-		if (fd < 0)
-			return fd;
-		r = read_exact((int)fd, loader_interp_path, p->p_filesz, (long)p->p_offset);
-		shim_close((int)fd);
+	if (loader_interp_path[0]) {
+		r = elf_load(loader_interp_path, &loader_interp, &interp, NULL);
 		if (r)
 			return r;
-		loader_interp_path[p->p_filesz - 1] = 0;
-		r = elf_load(loader_interp_path, &loader_interp, &interp);
-		if (r)
-			return r;
-		break;
 	}
 	sp_r = stack_build(pre, npre, argv, envp, &prog, interp.base ? &interp : NULL, path, &sp);
 	if (sp_r)

@@ -17,15 +17,33 @@ long loader_exec(const char *path, char *const *argv, char *const *envp);
 
 /*
  * Read the first @len bytes of @path into @buf; returns the count or
- * -errno, and sets *@host to 1 when the file is a host file (which can be
- * mapped), 0 when it lives in the instance (only a `#!` script can run from
- * there). Provided by exec.c, which knows where paths lead.
+ * -errno, and sets *@host to 1 when the file is a host file, 0 when it lives
+ * in the instance. Provided by exec.c, which knows where paths lead.
  */
 long loader_read_head(const char *path, char *buf, size_t len, int *host);
 
+/* A file the loader reads and maps: a host fd, or a kernel fd of the
+ * instance (whose pages the job cannot map: copies are made). */
+struct loader_file {
+	int fd;
+	int kernel;
+};
+
 /*
- * Check that @path could be executed: a host file that is executable and
- * starts with an ELF header or "#!", or an instance file starting with "#!".
+ * File access for the loader, provided by exec.c: open @path read-only
+ * where it leads (host or instance), pread, mmap (MAP_PRIVATE | MAP_FIXED of
+ * a segment; for a kernel fd an anonymous mapping filled by reads), close.
+ * All return 0 / a count / an address, or -errno.
+ */
+long loader_open(const char *path, struct loader_file *f);
+long loader_pread(const struct loader_file *f, void *buf, size_t len, long off);
+long loader_map(const struct loader_file *f, unsigned long addr, size_t len, int prot, int flags,
+		long off);
+void loader_close(const struct loader_file *f);
+
+/*
+ * Check that @path could be executed: an executable regular file (host or
+ * instance) that starts with an ELF header or "#!".
  * Returns 0, or the -errno execve would give (-ENOEXEC for other contents).
  * Provided by exec.c.
  */

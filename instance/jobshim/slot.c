@@ -95,8 +95,7 @@ long slot_post(struct slot_call *c, long nr, const long args[6])
 		uint64_t old;
 
 		shim_sigprocmask(SHIM_SIG_SETMASK, &c->wait_mask, &old);
-		while ((st = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE)) ==
-		       SHOAL_SLOT_REQUEST) {
+		while ((st = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE)) == SHOAL_SLOT_REQUEST) {
 			__atomic_store_n(&s->client_waiting, 1, __ATOMIC_SEQ_CST);
 			if (__atomic_load_n(&s->state, __ATOMIC_SEQ_CST) == SHOAL_SLOT_REQUEST)
 				shim_futex_wait(&s->state, SHOAL_SLOT_REQUEST);

@@ -9,9 +9,10 @@
  * their numbers), dup2 and execve of placeholders, fork and exec through
  * the link, threads registering lazily, transfers larger than a slot,
  * sockets, select, mmap of a kernel file, `#!` scripts living in the
- * instance, a default-action signal ending a call blocked in the instance,
- * and the known refusals (ELF binaries from the instance, shared writable
- * mappings of kernel files).
+ * instance and ELF programs copied there (the jobprog helper: threads, a
+ * raw syscall, SIGSEGV), a default-action signal ending a call blocked in
+ * the instance, and the known refusal of shared writable mappings of kernel
+ * files.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,12 +147,14 @@ TEST(forward_scripts_in_instance)
 	struct jobrun r;
 
 	/* A `#!` script written by the job in its cwd (an instance path):
-	 * run by sh, and by the shim itself as the job's program. */
+	 * run by sh, and by the shim itself as the job's program; an ELF
+	 * program copied there runs too (read into anonymous memory). */
 	SH(&r, 20,
 	   "printf '#!/bin/sh\\necho script \"$1\"\\n' > s.sh; chmod +x s.sh; ./s.sh one;"
-	   " cp /bin/true t; ./t 2>/dev/null; echo elf=$?");
+	   " cp /bin/echo e; ./e elf; cp /bin/true t; chmod -x t; ./t 2>/dev/null; echo $?;"
+	   " mkdir -p dir; ./dir 2>/dev/null; echo $?");
 	jobrun_check_exit(&r, 0);
-	CHECK_EQ_STR(r.out, "script one\nelf=126\n");
+	CHECK_EQ_STR(r.out, "script one\nelf\n126\n126\n");
 	FWD(&r, 20, "s.sh", "s.sh", "two");
 	jobrun_check_exit(&r, 0);
 	CHECK_EQ_STR(r.out, "script two\n");
@@ -195,4 +198,46 @@ TEST(forward_sigterm_ends_blocked_call)
 	SH(&r, 20, "sleep 2 | cat & p=$!; sleep 0.3; kill $p; wait $p; echo status=$?");
 	jobrun_check_exit(&r, 0);
 	CHECK_EQ_STR(r.out, "status=143\n");
+}
+
+/* The helper, copied into the case's folder (an instance path). */
+static const char *copy_prog(const char *name)
+{
+	static char dst[256];
+	const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+	char cmd[1024];
+
+	snprintf(dst, sizeof(dst), "%s/%s", jobrun_tmpdir(), base);
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", jobrun_build_path(name), dst);
+	CHECK(system(cmd) == 0);
+	return dst;
+}
+
+TEST(forward_instance_elf_programs)
+{
+	const char *names[] = { "tests/jobs/jobprog-static", "tests/jobs/jobprog-dynamic" };
+	struct jobrun r;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		char prog[256];
+
+		snprintf(prog, sizeof(prog), "%s", copy_prog(names[i]));
+		/* Threads register with the instance on their first call. */
+		FWD(&r, 20, prog, "jobprog", "threads", "16");
+		jobrun_check_exit(&r, 0);
+		CHECK(strstr(r.out, "joined 16\n") != NULL);
+		CHECK(strstr(r.out, "thread 15\n") != NULL);
+		FWD(&r, 20, prog, "jobprog", "raw-ptrace");
+		jobrun_check_exit(&r, 0);
+		CHECK_EQ_STR(r.out, "ptrace=-1\n");
+		FWD(&r, 20, prog, "jobprog", "segv");
+		jobrun_check_exit(&r, 128 + 11); /* fakeinst: killed by SIGSEGV */
+		FWD(&r, 20, prog, "jobprog", "sigsys");
+		jobrun_check_exit(&r, 0);
+		CHECK_EQ_STR(r.out, "sigsys sigsys-blocked=0\n");
+		FWD(&r, 20, prog, "jobprog", "mmap", "/etc/os-release");
+		jobrun_check_exit(&r, 0);
+		CHECK(!strncmp(r.out, "PRETTY_NAME=", 12));
+	}
 }

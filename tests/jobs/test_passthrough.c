@@ -100,6 +100,10 @@ TEST(sh_echo_and_exit_status)
 	RUN(&r, 20, "/bin/sh", "-c", "echo hello; exit 3");
 	check_exit(&r, 3);
 	CHECK_EQ_STR(r.out, "hello\n");
+	/* /proc/self/exe names the program, not the shim. */
+	RUN(&r, 20, "/bin/sh", "-c", "readlink /proc/self/exe");
+	check_exit(&r, 0);
+	CHECK_EQ_STR(r.out, "/usr/bin/readlink\n");
 }
 
 TEST_TIMEOUT(pipeline_fork_exec_wait, 120)
