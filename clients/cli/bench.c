@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "clients/cli/cli.h"
+#include "clients/cli/procfs.h"
 #include "clients/cli/svg.h"
 
 #define BENCH_MAX 100000
@@ -327,21 +328,14 @@ static json_t *lat_json(const double *v, size_t n)
 			 "mean", sum / (double)n);
 }
 
+/* Resident KiB of @pid's tree, or -1 when it is gone. */
 static long long rss_kib(long long pid)
 {
-	char path[64], line[256];
-	long long kib = -1;
-	FILE *f;
+	unsigned long long ticks;
+	long long kib;
+	long threads;
 
-	snprintf(path, sizeof(path), "/proc/%lld/status", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "VmRSS:", 6))
-			kib = strtoll(line + 6, NULL, 10);
-	fclose(f);
-	return kib;
+	return proc_tree(pid, &ticks, &kib, &threads) ? kib : -1;
 }
 
 /* The daemon's pid, from the credentials of a connection to its socket. */
@@ -565,8 +559,12 @@ int cli_bench(struct shoal_client *c, int argc, char **argv)
 
 	create_s = phase(b, create_worker, b->keep ? "create" : "lifecycle");
 	dpid = daemon_pid(b->socket);
-	if (dpid > 0)
-		drss = rss_kib(dpid);
+	/* The daemon's own process only: its tree holds every instance. */
+	if (dpid > 0) {
+		long threads;
+
+		proc_status(dpid, &drss, &threads);
+	}
 	if (b->keep) {
 		for (long i = 0; i < b->n; i++) {
 			long long k = b->ids[i][0] ? rss_kib(b->pids[i]) : -1;

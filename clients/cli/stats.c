@@ -4,9 +4,14 @@
  * is one host process (its kernel, its jobs' system calls), so what the host
  * kernel accounts to that pid is what the instance costs: CPU time and
  * resident memory are read from /proc/PID of the pid the daemon reports (the
- * CLI runs on the daemon's host: it talks over a Unix socket). CPU% is
+ * CLI runs on the daemon's host: it talks over a Unix socket), summed over
+ * that process and its descendants (the instance's monitor forks the process
+ * that hosts the kernel, and jobs run below it). CPU% is
  * measured between two samples; on a terminal the table refreshes until
  * interrupted, otherwise (or with --no-stream, --json) one sample is printed.
+ * Where the daemon offers GET /v1/instances/{id}/stats, the instance's own
+ * view is added: its kernel's memory in use, jobs running and network bytes
+ * (what only the instance's kernel knows); older daemons just leave them out.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -15,6 +20,7 @@
 #include <unistd.h>
 
 #include "clients/cli/cli.h"
+#include "clients/cli/procfs.h"
 #include "clients/cli/table.h"
 
 #define STATS_MAX 4096
@@ -30,50 +36,69 @@ struct sample {
 	long threads;
 	bool alive;
 	double cpu_pct;
+	json_t *inside; /* the instance's own stats, or NULL */
 };
 
-/* CPU ticks of @pid from /proc/PID/stat; false when it is gone or unreadable. */
-static bool proc_ticks(long long pid, unsigned long long *ticks)
+/* The instance's own stats, or NULL (no such endpoint: *@supported turns false). */
+static json_t *inside_stats(struct shoal_client *c, const char *id, bool *supported)
 {
-	char path[64], buf[1024], *p;
-	unsigned long long ut, st;
-	FILE *f;
-	size_t n;
+	struct shoal_error err = { 0 };
+	struct http_resp resp;
+	char path[64];
+	json_t *j = NULL;
 
-	snprintf(path, sizeof(path), "/proc/%lld/stat", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* The command name may hold spaces and parentheses: fields start after the last ')'. */
-	p = strrchr(buf, ')');
-	if (!p ||
-	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-		return false;
-	*ticks = ut + st;
-	return true;
+	snprintf(path, sizeof(path), "/v1/instances/%s/stats", id);
+	if (http_request(c, "GET", path, NULL, NULL, &resp, &err))
+		return NULL;
+	if (resp.status == 200)
+		j = json_loadb(resp.body ? resp.body : "", resp.len, 0, NULL);
+	else if (resp.status == 501 || resp.status == 405 ||
+		 (resp.status == 404 && resp.body && strstr(resp.body, "no such route")))
+		*supported = false;
+	http_resp_free(&resp);
+	return j;
 }
 
-static void proc_status(long long pid, long long *rss_kib, long *threads)
+static long long inside_int(const json_t *j, const char *a, const char *b)
 {
-	char path[64], line[256];
-	FILE *f;
+	const json_t *v = json_object_get(j, a);
 
-	*rss_kib = -1;
-	*threads = -1;
-	snprintf(path, sizeof(path), "/proc/%lld/status", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, "VmRSS:", 6))
-			*rss_kib = strtoll(line + 6, NULL, 10);
-		else if (!strncmp(line, "Threads:", 8))
-			*threads = strtol(line + 8, NULL, 10);
+	if (b)
+		v = json_object_get(v, b);
+	return json_is_integer(v) ? json_integer_value(v) : -1;
+}
+
+/* Bytes through the instance's interfaces other than loopback, or -1. */
+static long long inside_net(const json_t *j, const char *key)
+{
+	const json_t *ifs = json_object_get(j, "interfaces"), *f;
+	long long sum = -1;
+	size_t i;
+
+	json_array_foreach(ifs, i, f)
+	{
+		const char *name = json_string_value(json_object_get(f, "name"));
+
+		if (name && strcmp(name, "lo")) {
+			json_t *v = json_object_get(f, key);
+
+			sum = (sum < 0 ? 0 : sum) +
+			      (json_is_integer(v) ? json_integer_value(v) : 0);
+		}
 	}
-	fclose(f);
+	return sum;
+}
+
+static void human_bytes(long long b, char *buf, size_t size)
+{
+	if (b < 0)
+		snprintf(buf, size, "-");
+	else if (b < 10 * 1024)
+		snprintf(buf, size, "%lld B", b);
+	else if (b < 10LL * 1024 * 1024)
+		snprintf(buf, size, "%.1f KiB", (double)b / 1024);
+	else
+		snprintf(buf, size, "%.1f MiB", (double)b / (1024 * 1024));
 }
 
 /* The alive instances (all of @ids when given) with a first CPU sample. */
@@ -104,39 +129,56 @@ static int take(struct shoal_client *c, json_t **list, char **ids, int nids, str
 		x->pid = json_integer_value(json_object_get(inst, "pid"));
 		x->memory_mib = json_integer_value(json_object_get(inst, "memory_mib"));
 		x->created_ms = json_integer_value(json_object_get(inst, "created_ms"));
-		x->alive = x->pid > 0 && proc_ticks(x->pid, &x->ticks);
+		x->alive = x->pid > 0 && proc_tree(x->pid, &x->ticks, &x->rss_kib, &x->threads);
 		(*n)++;
 	}
 	return CLI_OK;
 }
 
-static void finish(struct sample *s, size_t n, double dt)
+static void finish(struct shoal_client *c, struct sample *s, size_t n, double dt)
 {
+	static bool supported = true; /* until the daemon says otherwise */
 	long hz = sysconf(_SC_CLK_TCK);
 
 	for (size_t i = 0; i < n; i++) {
 		unsigned long long t;
 
-		if (!s[i].alive || !proc_ticks(s[i].pid, &t)) {
+		s[i].inside = supported && s[i].alive ? inside_stats(c, s[i].id, &supported) : NULL;
+		if (!s[i].alive || !proc_tree(s[i].pid, &t, &s[i].rss_kib, &s[i].threads)) {
 			s[i].alive = false;
 			continue;
 		}
-		s[i].cpu_pct = dt > 0 ? 100.0 * (double)(t - s[i].ticks) / (double)hz / dt : 0;
-		proc_status(s[i].pid, &s[i].rss_kib, &s[i].threads);
+		/* A process of the tree that ended between samples can make the sum shrink. */
+		s[i].cpu_pct = dt > 0 && t > s[i].ticks
+				       ? 100.0 * (double)(t - s[i].ticks) / (double)hz / dt
+				       : 0;
 	}
 }
 
 static void print_table(const struct sample *s, size_t n)
 {
-	static const char *const head[] = { "ID",     "PID",	 "CPU %", "RSS",
-					    "MEMORY", "THREADS", "UPTIME" };
+	static const char *const head[] = { "ID",	  "PID",     "CPU %", "RSS",
+					    "KERNEL MEM", "MEMORY",  "JOBS",  "NET RX",
+					    "NET TX",	  "THREADS", "UPTIME" };
 	double cpu = 0, rss = 0;
 	struct table t;
 
-	table_init(&t, 7, head);
+	table_init(&t, (int)(sizeof(head) / sizeof(head[0])), head);
 	for (size_t i = 0; i < n; i++) {
 		char pid[24], cpu_s[24] = "-", rss_s[24] = "-", mem[24], thr[24] = "-", up[24];
-		const char *row[] = { s[i].id, pid, cpu_s, rss_s, mem, thr, up };
+		char kmem[24], jobs[24] = "-", rx[24], tx[24];
+		const char *row[] = {
+			s[i].id, pid, cpu_s, rss_s, kmem, mem, jobs, rx, tx, thr, up
+		};
+		long long total = inside_int(s[i].inside, "memory", "kernel_total_bytes");
+		long long kfree = inside_int(s[i].inside, "memory", "kernel_free_bytes");
+
+		human_bytes(total >= 0 && kfree >= 0 ? total - kfree : -1, kmem, sizeof(kmem));
+		if (inside_int(s[i].inside, "jobs_running", NULL) >= 0)
+			snprintf(jobs, sizeof(jobs), "%lld",
+				 inside_int(s[i].inside, "jobs_running", NULL));
+		human_bytes(inside_net(s[i].inside, "rx_bytes"), rx, sizeof(rx));
+		human_bytes(inside_net(s[i].inside, "tx_bytes"), tx, sizeof(tx));
 
 		snprintf(pid, sizeof(pid), "%lld", s[i].pid);
 		if (s[i].alive) {
@@ -164,7 +206,7 @@ static json_t *samples_json(const struct sample *s, size_t n)
 
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(
-			a, json_pack("{s:s,s:I,s:o,s:o,s:o,s:I,s:I}", "id", s[i].id, "pid",
+			a, json_pack("{s:s,s:I,s:o,s:o,s:o,s:I,s:I,s:O?}", "id", s[i].id, "pid",
 				     (json_int_t)s[i].pid, "cpu_pct",
 				     s[i].alive ? json_real(s[i].cpu_pct) : json_null(), "rss_kib",
 				     s[i].alive && s[i].rss_kib >= 0 ? json_integer(s[i].rss_kib)
@@ -173,7 +215,7 @@ static json_t *samples_json(const struct sample *s, size_t n)
 				     s[i].alive && s[i].threads >= 0 ? json_integer(s[i].threads)
 								     : json_null(),
 				     "memory_mib", (json_int_t)s[i].memory_mib, "created_ms",
-				     (json_int_t)s[i].created_ms));
+				     (json_int_t)s[i].created_ms, "instance", s[i].inside));
 	return json_pack("{s:o}", "instances", a);
 }
 
@@ -181,8 +223,9 @@ static const char stats_help[] =
 	"[OPTIONS] [ID...]\n"
 	"\n"
 	"Resource use of running instances, as the host accounts it to each instance's\n"
-	"process: CPU % over the sample interval, resident memory, threads. On a terminal\n"
-	"the table refreshes until interrupted.\n"
+	"process (CPU % over the sample interval, resident memory, threads) and, where the\n"
+	"daemon offers it, as the instance sees itself (its kernel's memory in use, jobs\n"
+	"running, network bytes). On a terminal the table refreshes until interrupted.\n"
 	"\n"
 	"  -n, --no-stream      print one sample and exit\n"
 	"  -I, --interval SECS  sample interval (default 1)\n"
@@ -255,7 +298,7 @@ int cli_stats(struct shoal_client *c, int argc, char **argv)
 		t0 = cli_mono_s();
 		/* One-shot samples are shorter: a script should not wait a whole second. */
 		usleep(once ? 250000 : (useconds_t)interval * 1000000);
-		finish(s, n, cli_mono_s() - t0);
+		finish(c, s, n, cli_mono_s() - t0);
 		if (json) {
 			json_t *j = samples_json(s, n);
 
@@ -268,6 +311,8 @@ int cli_stats(struct shoal_client *c, int argc, char **argv)
 		}
 		fflush(stdout);
 		json_decref(list);
+		for (size_t i = 0; i < n; i++)
+			json_decref(s[i].inside);
 	} while (!once && !stop);
 out:
 	for (int i = 0; i < nids; i++)

@@ -406,13 +406,22 @@ def stats_one_sample(d):
     s = cli("stats", "--json", sock=d.sock, want=0).json()
     got = {i["id"]: i for i in s["instances"]}
     check(set(got) == set(ids), "%r" % s)
+    inside = d.supports("GET", "/v1/instances/i-0000000000000000/stats")
     for i in got.values():
         check(i["rss_kib"] > 0 and i["threads"] >= 1 and i["cpu_pct"] >= 0, "%r" % i)
+        # The instance's process tree: monitor, kernel host, so more than one thread.
+        check(i["threads"] >= 2, "only the monitor was counted: %r" % i)
+        if inside:
+            check(i["instance"]["memory"]["kernel_total_bytes"] > 0, "%r" % i)
+        else:
+            check("instance" not in i, "%r" % i)
     r = cli("stats", "--no-stream", ids[0][2:10], sock=d.sock, want=0)
     lines = r.out.splitlines()
     check(lines[0].split()[:2] == ["ID", "PID"] and ids[0] in lines[1] and len(lines) == 3,
           "%r" % r)
     check(lines[-1].startswith("1 instances"), "%r" % r)
+    check(("KiB" in lines[1] or "MiB" in lines[1].split("MiB", 1)[1]) if inside else True,
+          "no kernel memory column: %r" % r)
     # Not a terminal: one sample and done, without --no-stream.
     r = cli("stats", sock=d.sock, want=0, timeout=10)
     cli("rm", *ids, sock=d.sock, want=0)
