@@ -364,6 +364,10 @@ static long fwd_generic(long nr, long *a, const struct sys_desc *d, const struct
 				args[i] = 0;
 				break;
 			}
+			if (slot_bad_user((const void *)a[ad->param], 4)) {
+				r = -EFAULT;
+				goto out;
+			}
 			cap[i] = *(const uint32_t *)a[ad->param];
 			if (cap[i] > 65536)
 				cap[i] = 65536; /* socket addresses and options */
@@ -405,8 +409,12 @@ static long fwd_generic(long nr, long *a, const struct sys_desc *d, const struct
 			/* A read: one chunk at most (a short read is legal). */
 			args[ad->param] = (long)(len < n ? len : n);
 			r = slot_post(&c, nr, args);
+			/* recv with MSG_TRUNC answers the full length. */
 			if (r > 0)
-				shim_memcpy((void *)p, dst, (size_t)r);
+				shim_memcpy((void *)p, dst,
+					    (size_t)r < (size_t)args[ad->param]
+						    ? (size_t)r
+						    : (size_t)args[ad->param]);
 			goto copy_out;
 		}
 		/* A write: until all of it is taken, or a short write. */
