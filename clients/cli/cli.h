@@ -38,6 +38,7 @@ int cli_create(struct shoal_client *c, int argc, char **argv);
 int cli_ls(struct shoal_client *c, int argc, char **argv);
 int cli_inspect(struct shoal_client *c, int argc, char **argv);
 int cli_rm(struct shoal_client *c, int argc, char **argv);
+int cli_update(struct shoal_client *c, int argc, char **argv);
 int cli_run(struct shoal_client *c, int argc, char **argv);
 int cli_exec(struct shoal_client *c, int argc, char **argv);
 int cli_cp(struct shoal_client *c, int argc, char **argv);

@@ -23,6 +23,7 @@ static const struct cli_verb verbs[] = {
 	  cli_exec },
 	{ "cp", "SRC DST", "copy a file between the host and an instance (ID:PATH)", cli_cp },
 	{ "rm", "ID... | --all | --label K=V", "destroy instances", cli_rm },
+	{ "update", "[OPTIONS] ID", "change an instance's TTL or labels", cli_update },
 	{ "logs", "ID", "print an instance's kernel console", cli_logs },
 	{ "events", "[--json]", "follow the daemon's lifecycle events", cli_events },
 	{ "stats", "[OPTIONS] [ID...]", "live resource use of instances (top-style)", cli_stats },

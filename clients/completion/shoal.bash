@@ -27,7 +27,7 @@ _shoal()
 		cword=$COMP_CWORD
 	fi
 
-	local verbs="run create ls inspect exec cp rm logs events stats bench version"
+	local verbs="run create ls inspect exec cp rm update logs events stats bench version"
 	local create_opts="--memory --label --ttl --network"
 	local _shoal_socket="" verb="" i
 
@@ -83,7 +83,8 @@ _shoal()
 		return
 		;;
 	--workdir | -w | --memory | -m | --label | -l | --ttl | -t | --timeout | -T | --env | -e | \
-		--count | -n | --concurrency | -c | --interval | -I | --field | -f | --after)
+		--count | -n | --concurrency | -c | --interval | -I | --field | -f | --after | \
+		--unlabel | -u)
 		return
 		;;
 	esac
@@ -97,6 +98,7 @@ _shoal()
 	exec) opts="--interactive --env --workdir --timeout --json --help" ;;
 	cp) opts="--help" ;;
 	rm) opts="--all --label --help" ;;
+	update) opts="--ttl --no-ttl --label --unlabel --json --help" ;;
 	logs) opts="--help" ;;
 	events) opts="--json --after --no-follow --help" ;;
 	stats) opts="--no-stream --interval --json --help" ;;
@@ -110,7 +112,7 @@ _shoal()
 
 	case $verb in
 	inspect) COMPREPLY=($(compgen -W "$(_shoal_ids --all)" -- "$cur")) ;;
-	rm | stats) COMPREPLY=($(compgen -W "$(_shoal_ids)" -- "$cur")) ;;
+	rm | stats | update) COMPREPLY=($(compgen -W "$(_shoal_ids)" -- "$cur")) ;;
 	exec | logs)
 		# Only the first positional word is an id; the command follows "--".
 		local n=0

@@ -20,8 +20,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from shoaltest import (  # noqa: E402
     CLI, Fail, case, check, cli, conforms, main, pid_is_instance, with_daemon)
 
-VERBS = ["run", "create", "ls", "inspect", "exec", "cp", "rm", "logs", "events", "stats",
-         "bench", "version"]
+VERBS = ["run", "create", "ls", "inspect", "exec", "cp", "rm", "update", "logs", "events",
+         "stats", "bench", "version"]
 ID_RE = re.compile(r"^i-[0-9a-f]{16}$")
 
 
@@ -64,6 +64,10 @@ def usage_errors_exit_2():
         ["cp"], ["cp", "a"], ["cp", "a", "b"], ["cp", "i-0123456789abcdef:/a", "i-1:/b"],
         ["cp", "a", "b", "c"], ["logs"], ["events", "x"], ["stats", "--interval", "0"],
         ["version", "x"], ["run", "-e", "A=B"], ["--socket", ""],
+        ["update", "i-0123456789abcdef"], ["update", "--ttl", "0", "i-0123456789abcdef"],
+        ["update", "--ttl", "5", "--no-ttl", "i-0123456789abcdef"],
+        ["update", "-u", "a=b", "i-0123456789abcdef"], ["update", "-l", "x=y"],
+        ["bench", "-n", "0"], ["bench", "-c", "1000"], ["bench", "--svg"],
     ]
     for args in bad:
         r = cli(*args, sock="/nonexistent/shoald.sock" if args[:1] != ["--socket"] else None)
@@ -228,6 +232,29 @@ def api_errors_exit_1(d):
     r = cli("run", sock=d.sock, want=1)
     check("too_many_instances" in r.err, "%r" % r)
     cli("rm", iid, sock=d.sock, want=0)
+
+
+@case(timeout=60)
+@with_daemon()
+def update_ttl_and_labels(d):
+    """update: labels edited one by one (the daemon replaces the set), TTL set
+    and removed; an ended instance cannot change (exit 1)."""
+    iid = cli("create", "-l", "a=1", "-l", "b=2", sock=d.sock, want=0).out.strip()
+    r = cli("update", iid, "-l", "c=3", "-u", "a", "--ttl", "100", sock=d.sock)
+    if r.rc == 1 and "does not support" in r.err:
+        unsupported(r, "update")
+        cli("rm", iid, sock=d.sock, want=0)
+        return
+    check(r.rc == 0 and r.out.strip() == iid, "%r" % r)
+    got = d.client.get(iid)
+    check(got["labels"] == {"b": "2", "c": "3"} and got["ttl_s"] == 100, "%r" % got)
+    got = cli("update", iid[2:10], "--no-ttl", "--json", sock=d.sock, want=0).json()
+    check(got["ttl_s"] is None and got["expires_ms"] is None, "%r" % got)
+    r = cli("update", iid, "-l", "bad key=x", sock=d.sock, want=1)
+    check("invalid_value" in r.err, "%r" % r)
+    cli("rm", iid, sock=d.sock, want=0)
+    r = cli("update", iid, "--ttl", "5", sock=d.sock, want=1)
+    check(r.err.count("\n") == 1, "%r" % r)
 
 
 @case(timeout=120)

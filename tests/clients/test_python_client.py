@@ -247,6 +247,24 @@ def events_iterator(d):
 
 @case(timeout=60)
 @with_daemon()
+def patch_ttl_and_labels(d):
+    c = shoal.Client(d.sock)
+    iid = c.create(labels={"a": "1"})["id"]
+    try:
+        got = c.patch(iid, ttl_s=50, labels={"b": "2"})
+    except shoal.Unsupported:
+        c.rm(iid)
+        return
+    check(got["ttl_s"] == 50 and got["labels"] == {"b": "2"}, "%r" % got)
+    check(c.patch(iid, ttl_s=None)["ttl_s"] is None, "ttl removed")
+    raises(shoal.InvalidRequest, c.patch, iid)
+    c.rm(iid)
+    e = raises(shoal.ApiError, c.patch, iid, ttl_s=5)
+    check(e.status in (404, 409), "%r" % vars(e))
+
+
+@case(timeout=60)
+@with_daemon()
 def metrics_and_stats(d):
     c = shoal.Client(d.sock)
     try:
