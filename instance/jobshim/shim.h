@@ -33,6 +33,7 @@ struct shim {
 	struct shim_lock link_lock; /* one request/reply on the link at a time */
 	uint64_t sigsys_action[4]; /* the program's pretend SIGSYS sigaction */
 	uint64_t handled; /* signals the program installed a handler for */
+	int instance_gone; /* the link hung up while a call waited: all calls EIO */
 	char exe[4096]; /* the ELF file loaded: what /proc/self/exe should be */
 };
 

@@ -16,9 +16,26 @@
 #include "instance/jobshim/thread.h"
 
 #define SLOT_SPINS 4000
+#define SLOT_POLLHUP 0x10
+
+/* Has the instance's end of the link closed (the instance is gone)? */
+static int link_gone(void)
+{
+	struct {
+		int fd;
+		short events, revents;
+	} p = { shim_g.link_fd, 0, 0 };
+	long ts[2] = { 0, 0 };
+
+	if (shim_g.link_fd < 0)
+		return 0;
+	return sys4(__NR_ppoll, (long)&p, 1, (long)ts, 0) == 1 && (p.revents & SLOT_POLLHUP);
+}
 
 long slot_begin(struct slot_call *c)
 {
+	if (__atomic_load_n(&shim_g.instance_gone, __ATOMIC_RELAXED))
+		return -EIO;
 	c->slot = thread_slot(NULL, &c->wait_mask);
 	if (!c->slot)
 		return -EIO;
@@ -97,8 +114,16 @@ long slot_post(struct slot_call *c, long nr, const long args[6])
 		shim_sigprocmask(SHIM_SIG_SETMASK, &c->wait_mask, &old);
 		while ((st = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE)) == SHOAL_SLOT_REQUEST) {
 			__atomic_store_n(&s->client_waiting, 1, __ATOMIC_SEQ_CST);
-			if (__atomic_load_n(&s->state, __ATOMIC_SEQ_CST) == SHOAL_SLOT_REQUEST)
-				shim_futex_wait(&s->state, SHOAL_SLOT_REQUEST);
+			if (__atomic_load_n(&s->state, __ATOMIC_SEQ_CST) == SHOAL_SLOT_REQUEST &&
+			    shim_futex_wait_timeout(&s->state, SHOAL_SLOT_REQUEST, 1) ==
+				    -ETIMEDOUT &&
+			    link_gone()) {
+				/* The instance died without closing the slot: no
+				 * answer will ever come, to any thread. */
+				__atomic_store_n(&shim_g.instance_gone, 1, __ATOMIC_RELAXED);
+				st = SHOAL_SLOT_CLOSED;
+				break;
+			}
 			__atomic_store_n(&s->client_waiting, 0, __ATOMIC_SEQ_CST);
 		}
 		shim_sigprocmask(SHIM_SIG_SETMASK, &old, NULL);

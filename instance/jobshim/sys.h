@@ -215,6 +215,14 @@ static inline long shim_futex_wait(uint32_t *word, uint32_t val)
 	return sys4(__NR_futex, (long)word, FUTEX_WAIT, val, 0);
 }
 
+/* FUTEX_WAIT for at most @secs seconds: 0, -EAGAIN, -EINTR or -ETIMEDOUT. */
+static inline long shim_futex_wait_timeout(uint32_t *word, uint32_t val, long secs)
+{
+	long ts[2] = { secs, 0 };
+
+	return sys4(__NR_futex, (long)word, FUTEX_WAIT, val, (long)ts);
+}
+
 static inline long shim_futex_wake(uint32_t *word, int n)
 {
 	return sys3(__NR_futex, (long)word, FUTEX_WAKE, n);

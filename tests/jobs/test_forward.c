@@ -241,3 +241,16 @@ TEST(forward_instance_elf_programs)
 		CHECK(!strncmp(r.out, "PRETTY_NAME=", 12));
 	}
 }
+
+TEST(forward_instance_death_is_eio)
+{
+	struct jobrun r;
+
+	/* Kill the fake's task process that serves the shell (a child of
+	 * fakeinst, like the job): the shell's next forwarded call finds the
+	 * link hung up within about a second and fails with EIO; the job
+	 * ends instead of sleeping forever. */
+	SH(&r, 20, "pkill -9 -P $PPID -x fakeinst; sleep 0.2; echo lost; exit 7");
+	jobrun_check_exit(&r, 7);
+	CHECK_EQ_STR(r.out, "");
+}
