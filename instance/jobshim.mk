@@ -7,9 +7,10 @@
 # tells its calls from the program's by instruction pointer. Its objects get
 # their own flags through a static pattern rule, which wins over the shared
 # %.o rule. The pure-logic files are also built as ordinary hosted objects for
-# tests/jobs/ (JOBSHIM_HOSTED_OBJS, under the sanitizer flags when set).
+# tests/jobs/ (JOBSHIM_HOSTED_OBJS, under the sanitizer flags when set). The
+# binary sits next to shoal-instance, where the jail looks for it.
 
-JOBSHIM_BIN := $(BUILD)/instance/jobshim/shoal-jobshim
+JOBSHIM_BIN := $(BUILD)/instance/shoal-jobshim
 JOBSHIM_SRCS := $(sort $(wildcard instance/jobshim/*.c))
 JOBSHIM_C_OBJS := $(patsubst instance/jobshim/%.c,$(BUILD)/instance/jobshim/obj/%.o,$(JOBSHIM_SRCS))
 JOBSHIM_OBJS := $(JOBSHIM_C_OBJS) $(BUILD)/instance/jobshim/obj/start.o

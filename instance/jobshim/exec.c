@@ -64,7 +64,6 @@ long exec_fork(long nr, const long *a, struct shim_ucontext *uc)
 	struct shoal_link_msg m = { 0 };
 	struct shoal_link_reply rep = { 0 };
 	int child_link = -1;
-	long slot;
 
 	if (nr == __NR_clone) {
 		flags = (unsigned long)a[0];
@@ -85,9 +84,14 @@ long exec_fork(long nr, const long *a, struct shim_ucontext *uc)
 				  CLONE_PTRACE);
 
 	if (!shim_g.passthrough) {
-		slot = thread_current_slot();
+		unsigned int own;
+
+		/* The child's task is a copy of the caller's: the caller's
+		 * own slot (registered now if this is its first call). */
+		if (!thread_slot(&own, NULL))
+			return -EAGAIN;
 		m.op = SHOAL_LINK_FORK;
-		m.slot = slot < 0 ? shim_g.slot : (uint32_t)slot;
+		m.slot = own;
 		r = link_call(&m, &rep, &child_link);
 		if (r)
 			return -EAGAIN;
@@ -229,12 +233,18 @@ long exec_execve(long nr, const long *a, struct shim_ucontext *uc)
 	} else {
 		struct shoal_link_msg m = { 0 };
 		struct shoal_link_reply rep;
-		long slot = thread_current_slot();
+		unsigned int own;
 
+		/* The instance runs the exec step on the caller's own slot,
+		 * which the new image keeps. */
+		if (!thread_slot(&own, NULL)) {
+			r = -EAGAIN;
+			goto out;
+		}
 		st->link = shim_g.link_fd;
 		st->region = shim_g.region_fd;
 		st->self = shim_g.self_fd;
-		st->slot = slot < 0 ? shim_g.slot : (unsigned int)slot;
+		st->slot = own;
 		r = fdtable_for_exec(st, drop, &ndrop);
 		if (r)
 			goto out;

@@ -42,17 +42,6 @@ static long lookup(int32_t tid)
 	return i < 0 ? -1L : (long)threads.slot[i];
 }
 
-long thread_current_slot(void)
-{
-	int32_t tid = (int32_t)shim_gettid();
-	long s;
-
-	shim_lock(&threads.lock);
-	s = lookup(tid);
-	shim_unlock(&threads.lock);
-	return s;
-}
-
 struct shoal_slot *thread_slot(unsigned int *index, uint64_t *wait_mask)
 {
 	int32_t tid = (int32_t)shim_gettid();
@@ -68,8 +57,12 @@ struct shoal_slot *thread_slot(unsigned int *index, uint64_t *wait_mask)
 		mask = threads.wait_mask[i];
 	shim_unlock(&threads.lock);
 	if (s < 0) {
+		/* The new thread's kernel task is cloned from a live one of
+		 * this process (the main thread may have exited already). */
 		m.op = SHOAL_LINK_THREAD;
-		m.slot = shim_g.slot;
+		shim_lock(&threads.lock);
+		m.slot = threads.n ? threads.slot[0] : shim_g.slot;
+		shim_unlock(&threads.lock);
 		if (link_call(&m, &rep, NULL) || rep.err || rep.slot >= SHOAL_SLOTS_MAX)
 			return NULL;
 		s = rep.slot;

@@ -28,7 +28,4 @@ void thread_exit(void);
 /* Start afresh with only the calling thread on @slot (start-up, fork). */
 void thread_reset(unsigned int slot);
 
-/* The calling thread's slot number, or -1 if it has none yet. */
-long thread_current_slot(void);
-
 #endif

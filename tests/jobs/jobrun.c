@@ -35,7 +35,7 @@ const char *jobrun_build_path(const char *rel)
 
 const char *jobrun_shim(void)
 {
-	const char *p = jobrun_build_path("instance/jobshim/shoal-jobshim");
+	const char *p = jobrun_build_path("instance/shoal-jobshim");
 
 	if (access(p, X_OK))
 		FAIL("%s is not built (make %s)", p, p);
