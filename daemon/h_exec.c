@@ -330,6 +330,16 @@ void handle_exec(struct http_req *req, const char *param)
 					 PROTO_ENV_MAX);
 			goto out;
 		}
+		for (size_t i = 0; i < msg.exec.nenv; i++) {
+			const char *eq = strchr(msg.exec.env[i], '=');
+
+			if (!eq || eq == msg.exec.env[i]) {
+				http_reply_error(req, 400, "invalid_value",
+						 "env[%zu]: \"%.64s\" is not NAME=value", i,
+						 msg.exec.env[i]);
+				goto out;
+			}
+		}
 		msg.exec.has_env = true;
 	}
 	v = json_object_get(body, "cwd");

@@ -8,8 +8,12 @@ block scalars, comments). check_response() finds the operation a response
 answers and validates its JSON body against the schema of its status, with the
 parts of OpenAPI 3.0's schema language the spec uses ($ref, type, nullable,
 enum, required, properties, additionalProperties, items, minimum, maximum,
-maxLength, maxProperties, pattern). Anything outside that subset is an error,
-so the spec cannot silently grow past what is checked.
+maxLength, maxProperties, pattern, oneOf). Anything outside that subset is an
+error, so the spec cannot silently grow past what is checked. A response is
+checked against the content type it came with: JSON as one document,
+newline-delimited JSON (application/x-ndjson) line by line against the same
+schema, and raw bytes (application/octet-stream, text/plain) only for being
+declared.
 """
 
 import json
@@ -142,7 +146,7 @@ def _resolve(spec, obj):
 
 _KNOWN = {"$ref", "type", "nullable", "enum", "required", "properties", "additionalProperties",
           "items", "minimum", "maximum", "maxLength", "maxProperties", "pattern", "description",
-          "default"}
+          "default", "oneOf"}
 
 
 def validate(spec, schema, value, where="$"):
@@ -151,6 +155,18 @@ def validate(spec, schema, value, where="$"):
     unknown = set(schema) - _KNOWN
     if unknown:
         raise ValueError("%s: schema keywords the checker does not know: %s" % (where, unknown))
+    if "oneOf" in schema:
+        errors, matched = [], 0
+        for alt in schema["oneOf"]:
+            try:
+                validate(spec, alt, value, where)
+                matched += 1
+            except ValueError as e:
+                errors.append(str(e))
+        if matched != 1:
+            raise ValueError("%s: matches %d of oneOf, want 1 (%s)" %
+                             (where, matched, "; ".join(errors)))
+        return
     if value is None:
         if schema.get("nullable"):
             return
@@ -211,9 +227,11 @@ def _match_path(spec, path):
     return None
 
 
-def check_response(spec, method, path, status, body):
-    """Raise ValueError unless @body (parsed JSON) is what the spec says
-    @method @path answers with @status."""
+def check_response(spec, method, path, status, body, content_type="application/json"):
+    """Raise ValueError unless @body is what the spec says @method @path
+    answers with @status and @content_type: parsed JSON for application/json,
+    a list of parsed lines for application/x-ndjson, bytes otherwise."""
+    content_type = (content_type or "application/json").split(";")[0].strip()
     path = path.split("?", 1)[0]
     error_schema = {"$ref": "#/components/schemas/Error"}
     template = _match_path(spec, path)
@@ -234,10 +252,23 @@ def check_response(spec, method, path, status, body):
             return validate(spec, error_schema, body)
         raise ValueError("%s %s: status %d is not declared" % (method, template, status))
     resp = _resolve(spec, resp)
-    schema = resp.get("content", {}).get("application/json", {}).get("schema")
-    if schema is None:
+    content = resp.get("content", {})
+    if not content:
         if body is not None:
             raise ValueError("%s %s %d: a body where the spec has none" %
                              (method, template, status))
         return None
-    return validate(spec, schema, body)
+    if content_type not in content:
+        raise ValueError("%s %s %d: content type %s, the spec has %s" %
+                         (method, template, status, content_type, list(content)))
+    schema = content[content_type].get("schema")
+    if content_type == "application/json":
+        return validate(spec, schema, body)
+    if content_type == "application/x-ndjson":
+        for i, line in enumerate(body):
+            validate(spec, schema, line, "$[line %d]" % i)
+        return None
+    if _resolve(spec, schema).get("type") != "string" or not isinstance(body, bytes):
+        raise ValueError("%s %s %d: raw content must be bytes of a string schema" %
+                         (method, template, status))
+    return None

@@ -73,17 +73,34 @@ def pid_is_instance(pid):
     return state != "Z" and b"shoal-instance" in cmd
 
 
-def parse_response(raw):
-    """(status, headers dict, body bytes) of one HTTP response in @raw."""
-    head, _, body = raw.partition(b"\r\n\r\n")
+def parse_head(head):
+    """(status, headers dict) of a response head (without the blank line)."""
     lines = head.decode("latin-1").split("\r\n")
     status = int(lines[0].split()[1])
     headers = {}
     for line in lines[1:]:
         k, _, v = line.partition(":")
         headers[k.strip().lower()] = v.strip()
-    n = int(headers.get("content-length", "0"))
-    return status, headers, body[:n], body[n:]
+    return status, headers
+
+
+def parse_body(headers, body):
+    """A body as the checker wants it for its content type."""
+    ctype = headers.get("content-type", "").split(";")[0].strip()
+    if ctype == "application/json":
+        return json.loads(body) if body else None
+    if ctype == "application/x-ndjson":
+        return [json.loads(line) for line in body.split(b"\n") if line.strip()]
+    return body
+
+
+def check_spec(method, path, status, parsed, ctype):
+    try:
+        openapi.check_response(SPEC, method, path, status, parsed, ctype)
+    except ValueError as e:
+        raise Fail("response not as api/openapi.yaml says: %s %s -> %d %r: %s" %
+                   (method, path, status, parsed if not isinstance(parsed, bytes)
+                    else parsed[:100], e))
 
 
 class Conn:
@@ -101,40 +118,78 @@ class Conn:
     def send_raw(self, data):
         self.sock.sendall(data)
 
-    def read_response(self):
-        while b"\r\n\r\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise Fail("connection closed before a response; got %r" % self.buf[:200])
-            self.buf += chunk
-        head = self.buf.split(b"\r\n\r\n", 1)[0]
-        n = 0
-        for line in head.split(b"\r\n")[1:]:
-            if line.lower().startswith(b"content-length:"):
-                n = int(line.split(b":", 1)[1])
-        while len(self.buf) < len(head) + 4 + n:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise Fail("connection closed inside a body")
-            self.buf += chunk
-        status, headers, body, self.buf = parse_response(self.buf)
-        return status, headers, json.loads(body) if body else None
+    def _fill(self, n=1):
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise Fail("connection closed early; got %r" % self.buf[:200])
+        self.buf += chunk
 
-    def request(self, method, path, body=None, raw_body=None, headers=None):
+    def read_head(self):
+        while b"\r\n\r\n" not in self.buf:
+            self._fill()
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        return parse_head(head)
+
+    def read_chunk(self):
+        """The next piece of a chunked body; b"" at its end."""
+        while b"\r\n" not in self.buf:
+            self._fill()
+        size_line, self.buf = self.buf.split(b"\r\n", 1)
+        n = int(size_line.split(b";")[0], 16)
+        while len(self.buf) < n + 2:
+            self._fill()
+        data, self.buf = self.buf[:n], self.buf[n + 2:]
+        return data
+
+    def read_lines(self):
+        """Parsed NDJSON lines of a chunked body as they arrive; ends with the body."""
+        pending = b""
+        while True:
+            data = self.read_chunk()
+            if not data:
+                return
+            pending += data
+            while b"\n" in pending:
+                line, pending = pending.split(b"\n", 1)
+                if line.strip():
+                    yield json.loads(line)
+
+    def read_raw_response(self):
+        status, headers = self.read_head()
+        if headers.get("transfer-encoding") == "chunked":
+            body = b""
+            while True:
+                data = self.read_chunk()
+                if not data:
+                    break
+                body += data
+        else:
+            n = int(headers.get("content-length", "0"))
+            while len(self.buf) < n:
+                self._fill()
+            body, self.buf = self.buf[:n], self.buf[n:]
+        return status, headers, body
+
+    def read_response(self):
+        status, headers, body = self.read_raw_response()
+        return status, headers, parse_body(headers, body)
+
+    def send_request(self, method, path, body=None, raw_body=None, headers=None,
+                     content_type="application/json"):
         data = raw_body if raw_body is not None else (
             json.dumps(body).encode() if body is not None else b"")
         req = "%s %s HTTP/1.1\r\nHost: shoald\r\n" % (method, path)
         for k, v in (headers or {}).items():
             req += "%s: %s\r\n" % (k, v)
         if data or method in ("POST", "PUT", "PATCH"):
-            req += "Content-Type: application/json\r\nContent-Length: %d\r\n" % len(data)
+            req += "Content-Type: %s\r\nContent-Length: %d\r\n" % (content_type, len(data))
         self.send_raw(req.encode() + b"\r\n" + data)
+
+    def request(self, method, path, body=None, raw_body=None, headers=None,
+                content_type="application/json"):
+        self.send_request(method, path, body, raw_body, headers, content_type)
         status, hdrs, parsed = self.read_response()
-        try:
-            openapi.check_response(SPEC, method, path, status, parsed)
-        except ValueError as e:
-            raise Fail("response not as api/openapi.yaml says: %s %s -> %d %r: %s" %
-                       (method, path, status, parsed, e))
+        check_spec(method, path, status, parsed, hdrs.get("content-type"))
         return status, parsed
 
 
@@ -148,17 +203,44 @@ class Daemon:
         self.dir = tempfile.mkdtemp(prefix="shoal-e2e-")
         self.sock = os.path.join(self.dir, "shoald.sock")
         self.state = os.path.join(self.dir, "state")
+        # A network namespace of its own per daemon, so that cases never share one.
+        self.netns = "shoal-e2e-%d" % os.getpid()
+        self.args = list(args)
         self.pids = set()
         self.log = open(os.path.join(self.dir, "shoald.log"), "w+")
+        self.start()
+
+    def start(self):
         self.proc = subprocess.Popen(
             [SHOALD, "--socket", self.sock, "--state-dir", self.state,
-             "--instance-bin", INSTANCE] + list(args),
+             "--instance-bin", INSTANCE, "--netns", self.netns] + self.args,
             stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT)
         try:
             wait_for("the daemon's socket", self._up, 10)
         except Fail:
             self.cleanup()
             raise
+
+    def ns(self, *cmd, check_rc=True):
+        """Run @cmd inside the daemon's network namespace; its CompletedProcess."""
+        r = subprocess.run(["ip", "netns", "exec", self.netns] + list(cmd),
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
+        if check_rc and r.returncode:
+            raise Fail("%r in %s: status %d: %s" % (cmd, self.netns, r.returncode,
+                                                    r.stderr.decode(errors="replace")))
+        return r
+
+    def links(self):
+        """Interface names in the daemon's namespace."""
+        out = self.ns("ip", "-o", "link", "show").stdout.decode()
+        return {line.split(":")[1].strip().split("@")[0] for line in out.splitlines()}
+
+    def db(self, sql, *params):
+        db = sqlite3.connect("file:%s/shoald.db?mode=ro" % self.state, uri=True, timeout=5)
+        try:
+            return db.execute(sql, params).fetchall()
+        finally:
+            db.close()
 
     def _up(self):
         if self.proc.poll() is not None:
@@ -221,6 +303,10 @@ class Daemon:
                     os.kill(pid, signal.SIGKILL)
                 except OSError:
                     pass
+        # A daemon that did not stop clean leaves its namespace (and veths in it).
+        if os.path.exists("/run/netns/" + self.netns):
+            subprocess.run(["ip", "netns", "del", self.netns], stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=30)
         self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
@@ -238,6 +324,8 @@ def with_daemon(*args):
                 rc = d.stop()
                 check(rc == 0, "shoald exited with %d" % rc)
                 check(not os.path.exists(d.sock), "socket file left behind")
+                check(not os.path.exists("/run/netns/" + d.netns),
+                      "network namespace %s left behind" % d.netns)
                 ok = True
             finally:
                 if not ok:
@@ -255,7 +343,9 @@ def with_daemon(*args):
 def spec_loads():
     """The spec reads with our loader, as PyYAML reads it where installed."""
     check(SPEC["openapi"].startswith("3.0"), "openapi version")
-    for p in ("/v1/health", "/v1/version", "/v1/instances", "/v1/instances/{id}"):
+    for p in ("/v1/health", "/v1/version", "/v1/instances", "/v1/instances/{id}", "/metrics",
+              "/v1/events", "/v1/instances/{id}/stats", "/v1/instances/{id}/files",
+              "/v1/instances/{id}/exec"):
         check(p in SPEC["paths"], "%s missing from the spec" % p)
     try:
         import yaml
@@ -430,7 +520,33 @@ ERROR_TABLE = [
     ("PUT", "/v1/health", None, 405, "method_not_allowed"),
     ("POST", "/v1/version", b"{}", 405, "method_not_allowed"),
     ("DELETE", "/v1/instances", None, 405, "method_not_allowed"),
-    ("PATCH", "/v1/instances/i-0000000000000000", b"{}", 405, "method_not_allowed"),
+    ("PATCH", "/v1/instances", b"{}", 405, "method_not_allowed"),
+    ("PATCH", "/v1/instances/i-0000000000000000", b"{}", 400, "invalid_value"),
+    ("PATCH", "/v1/instances/i-0000000000000000", b"{\"ttl_s\":5}", 404, "not_found"),
+    ("PATCH", "/v1/instances/i-0000000000000000", b"{\"ttl_s\":0}", 400, "invalid_value"),
+    ("PATCH", "/v1/instances/i-0000000000000000", b"{\"state\":\"x\"}", 400, "unknown_field"),
+    ("PATCH", "/v1/instances/i-0000000000000000", b"{\"labels\":[1]}", 400, "invalid_value"),
+    ("PATCH", "/v1/instances/nope", b"{\"ttl_s\":5}", 404, "not_found"),
+    ("POST", "/metrics", b"{}", 405, "method_not_allowed"),
+    ("GET", "/metrics?x=1", None, 400, "unknown_field"),
+    ("GET", "/v1/events?after=-1", None, 400, "invalid_value"),
+    ("GET", "/v1/events?follow=maybe", None, 400, "invalid_value"),
+    ("GET", "/v1/events?since=3", None, 400, "unknown_field"),
+    ("DELETE", "/v1/events", None, 405, "method_not_allowed"),
+    ("GET", "/v1/instances?limit=0", None, 400, "invalid_value"),
+    ("GET", "/v1/instances?limit=1001", None, 400, "invalid_value"),
+    ("GET", "/v1/instances?limit=x", None, 400, "invalid_value"),
+    ("GET", "/v1/instances?after=nope", None, 400, "invalid_value"),
+    ("GET", "/v1/instances?after=i-0000000000000000", None, 400, "invalid_value"),
+    ("GET", "/v1/instances/i-0000000000000000/stats", None, 404, "not_found"),
+    ("POST", "/v1/instances/i-0000000000000000/stats", b"{}", 405, "method_not_allowed"),
+    ("GET", "/v1/instances/i-0000000000000000/files?path=/a", None, 404, "not_found"),
+    ("DELETE", "/v1/instances/i-0000000000000000/files?path=/a", None, 405,
+     "method_not_allowed"),
+    ("POST", "/v1/instances/i-0000000000000000/exec", b"{\"argv\":[\"/bin/true\"]}", 404,
+     "not_found"),
+    ("GET", "/v1/instances/i-0000000000000000/exec", None, 405, "method_not_allowed"),
+    ("POST", "/v1/instances/..%2F..%2Fetc/exec", b"{}", 404, "not_found"),
     ("POST", "/v1/instances", b"", 400, "bad_json"),
     ("POST", "/v1/instances", b"{", 400, "bad_json"),
     ("POST", "/v1/instances", b"{\"memory_mib\": 64,}", 400, "bad_json"),
@@ -450,7 +566,6 @@ ERROR_TABLE = [
     ("POST", "/v1/instances", b"{\"ttl_s\":0}", 400, "invalid_value"),
     ("POST", "/v1/instances", b"{\"ttl_s\":-5}", 400, "invalid_value"),
     ("POST", "/v1/instances", b"{\"network\":\"no\"}", 400, "invalid_value"),
-    ("POST", "/v1/instances", b"{\"network\":true}", 501, "unsupported"),
     ("POST", "/v1/instances", b"{\"labels\":[]}", 400, "invalid_value"),
     ("POST", "/v1/instances", b"{\"labels\":{\"a\":1}}", 400, "invalid_value"),
     ("POST", "/v1/instances", b"{\"labels\":{\"\":\"x\"}}", 400, "invalid_value"),
@@ -724,28 +839,412 @@ def json_logs(d):
             raise Fail("a text record from shoald with --log-format json: %r" % line)
 
 
-@case(timeout=60)
+@case(timeout=90)
 def restart_marks_orphans():
-    """A new daemon on the same state dir marks rows of a dead daemon failed."""
+    """A new daemon on the same state dir marks rows of a dead daemon failed,
+    and removes the veth and the address lease its instance had."""
     d = Daemon()
     try:
-        inst = d.create()
+        inst = d.create(network=True)
+        veth = inst["host_interface"]
+        check(veth in d.links(), "veth %s missing" % veth)
         d.proc.kill()
         d.proc.wait(10)
         # Without its supervisor the instance shuts itself down.
         wait_for("the orphaned instance to exit", lambda: not pid_is_instance(inst["pid"]), 10)
+        check(veth in d.links(), "the veth went with the daemon?")
+        check(d.db("SELECT COUNT(*) FROM leases")[0][0] == 1, "lease not in the store")
         d.log.write("--- restart ---\n")
         d.log.flush()
         os.unlink(d.sock)
-        d.proc = subprocess.Popen(
-            [SHOALD, "--socket", d.sock, "--state-dir", d.state, "--instance-bin", INSTANCE],
-            stdin=subprocess.DEVNULL, stdout=d.log, stderr=subprocess.STDOUT)
-        wait_for("the restarted daemon", d._up, 10)
+        d.start()
         status, got = d.request("GET", "/v1/instances/" + inst["id"])
         check(got["state"] == "failed" and "restarted" in got["reason"], "%r" % got)
+        check(veth not in d.links(), "veth %s left after the restart" % veth)
+        check(d.db("SELECT COUNT(*) FROM leases")[0][0] == 0, "lease left after the restart")
+        # The address is free again.
+        again = d.create(network=True)
+        check(again["address"], "no address after the restart: %r" % again)
+        d.request("DELETE", "/v1/instances/" + again["id"])
         check(d.stop() == 0, "restarted daemon did not stop clean")
+        check(not os.path.exists("/run/netns/" + d.netns), "namespace left after a clean stop")
     finally:
         d.cleanup()
+
+
+def ping(d, addr):
+    r = d.ns("ping", "-c", "3", "-i", "0.2", "-W", "2", addr, check_rc=False)
+    return r.returncode == 0
+
+
+def iface(stats, name):
+    for i in stats["interfaces"]:
+        if i["name"] == name:
+            return i
+    return None
+
+
+@case(timeout=120)
+@with_daemon("--subnet", "198.18.0.0/16")
+def network_two_instances(d):
+    """Two instances with network get distinct addresses and MACs on veths
+    on the bridge; the bridge is the gateway; their kernels answer ping from
+    the daemon's namespace; stats show their interface; delete and a killed
+    process both give back veth and lease."""
+    a = d.create(network=True, labels={"net": "a"})
+    b = d.create(network=True, labels={"net": "b"})
+    check(a["network"] is True and b["network"] is True, "network flag %r %r" % (a, b))
+    check(a["address"] != b["address"], "same address %s" % a["address"])
+    check(a["mac"] != b["mac"], "same MAC %s" % a["mac"])
+    for i in (a, b):
+        check(i["address"].startswith("198.18.") and i["prefix"] == 16, "address %r" % i)
+        check(i["gateway"] == "198.18.0.1", "gateway %r" % i["gateway"])
+    links = d.links()
+    check("shoal0" in links, "no bridge in %r" % links)
+    check(a["host_interface"] in links and b["host_interface"] in links, "veths %r" % links)
+    # Host ends are ports of the bridge.
+    out = d.ns("ip", "-o", "link", "show", "master", "shoal0").stdout.decode()
+    check(a["host_interface"] in out and b["host_interface"] in out, "bridge ports: %s" % out)
+    out = d.ns("ip", "-o", "-4", "addr", "show", "dev", "shoal0").stdout.decode()
+    check("198.18.0.1/16" in out, "bridge address: %s" % out)
+    leases = d.db("SELECT addr, instance_id FROM leases ORDER BY addr")
+    check(len(leases) == 2 and {r[1] for r in leases} == {a["id"], b["id"]}, "%r" % leases)
+    row = d.db_row(a["id"])
+    check(row["ipv4"] == a["address"] and row["veth"] == a["host_interface"], "%r" % row)
+    # The host's own namespace has no trace of the pool.
+    host = subprocess.run(["ip", "-o", "addr"], capture_output=True, timeout=10).stdout
+    check(b"198.18.0.1/16" not in host, "the bridge address leaked into the host namespace")
+
+    for i in (a, b):
+        check(ping(d, i["address"]), "no answer to ping from %s" % i["address"])
+        status, st = d.request("GET", "/v1/instances/%s/stats" % i["id"])
+        check(status == 200, "stats %d %r" % (status, st))
+        eth = iface(st, "eth0")
+        check(eth and eth["rx_packets"] >= 3 and eth["tx_packets"] >= 3,
+              "eth0 counters after ping: %r" % st["interfaces"])
+
+    status, gone = d.request("DELETE", "/v1/instances/" + a["id"])
+    check(status == 200 and gone["state"] == "destroyed", "delete %r" % gone)
+    check(a["host_interface"] not in d.links(), "veth of a deleted instance left")
+    check([r[1] for r in d.db("SELECT addr, instance_id FROM leases")] == [b["id"]],
+          "lease of a deleted instance left")
+    check(not ping(d, a["address"]), "a deleted instance still answers")
+
+    os.kill(b["pid"], signal.SIGKILL)
+
+    def failed():
+        status, got = d.request("GET", "/v1/instances/" + b["id"])
+        return got if got["state"] == "failed" else None
+
+    got = wait_for("the killed instance to be noticed", failed, 10)
+    check("signal 9" in got["reason"], "reason %r" % got["reason"])
+    check(b["host_interface"] not in d.links(), "veth of a killed instance left")
+    check(d.db("SELECT COUNT(*) FROM leases")[0][0] == 0, "lease of a killed instance left")
+    check(d.links() == {"lo", "shoal0"}, "links left: %r" % d.links())
+
+
+@case(timeout=90)
+@with_daemon("--subnet", "198.18.0.0/30")
+def address_pool_exhausted(d):
+    """A /30 has one address to lease (.2; .1 is the gateway): the second
+    network create is 503 pool_exhausted and leaves nothing; loopback-only
+    instances are not affected; a delete frees the address."""
+    one = d.create(network=True)
+    check(one["address"] == "198.18.0.2" and one["prefix"] == 30, "%r" % one)
+    status, body = d.request("POST", "/v1/instances", {"network": True})
+    check(status == 503 and body["error"]["code"] == "pool_exhausted", "%d %r" % (status, body))
+    status, lst = d.request("GET", "/v1/instances")
+    check(len(lst["instances"]) == 1, "a refused create left a row: %r" % lst)
+    check(len(d.links()) == 4, "a refused create left a veth: %r" % d.links())
+    lo = d.create(network=False)
+    check(lo["address"] is None and lo["mac"] is None, "loopback only %r" % lo)
+    d.request("DELETE", "/v1/instances/" + one["id"])
+    two = d.create(network=True)
+    check(two["address"] == "198.18.0.2", "freed address not leased again: %r" % two)
+    for i in (lo, two):
+        d.request("DELETE", "/v1/instances/" + i["id"])
+
+
+@case()
+def bad_subnet():
+    """--subnet that is not a usable pool ends shoald with status 2."""
+    tmp = tempfile.mkdtemp(prefix="shoal-e2e-")
+    try:
+        for subnet in ("198.18.0.0", "198.18.0.0/31", "198.18.0.0/7", "300.1.1.1/16",
+                       "198.18.0.0/x"):
+            r = subprocess.run([SHOALD, "--socket", os.path.join(tmp, "s"), "--state-dir",
+                                os.path.join(tmp, "st"), "--instance-bin", INSTANCE,
+                                "--netns", "shoal-e2e-%d" % os.getpid(), "--subnet", subnet],
+                               stdin=subprocess.DEVNULL, capture_output=True, timeout=10)
+            check(r.returncode == 2 and b"subnet" in r.stderr, "%s: %d %r" %
+                  (subnet, r.returncode, r.stderr))
+        check(not os.path.exists("/run/netns/shoal-e2e-%d" % os.getpid()), "namespace made")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@case(timeout=90)
+@with_daemon()
+def patch_ttl_and_labels(d):
+    inst = d.create(labels={"team": "core"})
+    iid = inst["id"]
+    status, got = d.request("PATCH", "/v1/instances/" + iid, {"labels": {"team": "web"}})
+    check(status == 200 and got["labels"] == {"team": "web"}, "%d %r" % (status, got))
+    status, lst = d.request("GET", "/v1/instances?label=team=web")
+    check([i["id"] for i in lst["instances"]] == [iid], "label filter after PATCH %r" % lst)
+    check(json.loads(d.db_row(iid)["labels"]) == {"team": "web"}, "labels not stored")
+    status, got = d.request("PATCH", "/v1/instances/" + iid, {"ttl_s": 3600})
+    check(got["ttl_s"] == 3600 and got["expires_ms"] >= got["created_ms"] + 3600 * 1000,
+          "ttl %r" % got)
+    check(got["labels"] == {"team": "web"}, "a TTL change touched labels %r" % got)
+    status, got = d.request("PATCH", "/v1/instances/" + iid, {"ttl_s": None})
+    check(got["ttl_s"] is None and got["expires_ms"] is None, "ttl removed %r" % got)
+    status, got = d.request("PATCH", "/v1/instances/" + iid, {"ttl_s": 1})
+    check(got["ttl_s"] == 1, "%r" % got)
+
+    def destroyed():
+        status, got = d.request("GET", "/v1/instances/" + iid)
+        return got if got["state"] == "destroyed" else None
+
+    got = wait_for("the patched TTL to expire", destroyed, 10)
+    check(got["reason"] == "ttl expired", "reason %r" % got)
+    status, body = d.request("PATCH", "/v1/instances/" + iid, {"labels": {}})
+    check(status == 409 and body["error"]["code"] == "not_running", "%d %r" % (status, body))
+
+
+@case(timeout=90)
+@with_daemon()
+def list_pagination(d):
+    made = [d.create(labels={"page": "p", "n": str(i)}) for i in range(3)]
+    other = d.create(labels={"page": "q"})
+    ids = [i["id"] for i in made]
+    status, p1 = d.request("GET", "/v1/instances?label=page=p&limit=2")
+    check([i["id"] for i in p1["instances"]] == ids[:2] and p1["next"] == ids[1], "%r" % p1)
+    status, p2 = d.request("GET", "/v1/instances?label=page=p&limit=2&after=" + p1["next"])
+    check([i["id"] for i in p2["instances"]] == ids[2:] and p2["next"] is None, "%r" % p2)
+    status, allp = d.request("GET", "/v1/instances?limit=1000")
+    check(len(allp["instances"]) == 4 and allp["next"] is None, "%r" % allp)
+    status, one = d.request("GET", "/v1/instances?limit=1&after=" + ids[2])
+    check([i["id"] for i in one["instances"]] == [other["id"]] and one["next"] is None,
+          "%r" % one)
+    for i in made + [other]:
+        d.request("DELETE", "/v1/instances/" + i["id"])
+
+
+def parse_metrics(text):
+    """{name{labels}: value} of a Prometheus text exposition; checks its grammar."""
+    import re
+    out, types = {}, {}
+    sample = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[a-zA-Z_]+="[^"]*"(,[a-zA-Z_]+="[^"]*")*\})?'
+                        r' (-?[0-9.e+]+|\+Inf)$')
+    for line in text.splitlines():
+        if line.startswith("# TYPE "):
+            _, _, name, kind = line.split(" ", 3)
+            check(kind in ("counter", "gauge", "histogram"), "type %r" % line)
+            types[name] = kind
+            continue
+        if line.startswith("# HELP ") or not line:
+            continue
+        m = sample.match(line)
+        check(m, "not a sample line: %r" % line)
+        out[m.group(1) + (m.group(2) or "")] = float(m.group(4))
+    return out, types
+
+
+@case(timeout=90)
+@with_daemon()
+def metrics(d):
+    a = d.create()
+    b = d.create()
+    d.request("DELETE", "/v1/instances/" + b["id"])
+    c = d.conn()
+    try:
+        c.send_request("GET", "/metrics")
+        status, headers, body = c.read_response()
+    finally:
+        c.close()
+    check_spec("GET", "/metrics", status, body, headers.get("content-type"))
+    check(status == 200 and headers["content-type"].startswith("text/plain"), "%r" % headers)
+    m, types = parse_metrics(body.decode())
+    check(m['shoal_instances{state="running"}'] == 1, "running %r" % m)
+    check(m['shoal_instances{state="destroyed"}'] == 1, "destroyed %r" % m)
+    check(m["shoal_instance_creates_total"] == 2, "creates %r" % m)
+    check(m["shoal_instance_create_failures_total"] == 0, "failures %r" % m)
+    check(types["shoal_create_latency_seconds"] == "histogram", "types %r" % types)
+    check(m["shoal_create_latency_seconds_count"] == 2, "latency count %r" % m)
+    buckets = [(k, v) for k, v in m.items() if k.startswith("shoal_create_latency_seconds_bucket")]
+    values = [v for _, v in buckets]
+    check(values == sorted(values) and values[-1] == 2 and 'le="+Inf"' in buckets[-1][0],
+          "buckets not cumulative: %r" % buckets)
+    check(m["shoal_address_pool_size"] == 65533, "pool size %r" % m)
+    d.request("DELETE", "/v1/instances/" + a["id"])
+
+
+@case(timeout=90)
+@with_daemon()
+def events_stream(d):
+    """A follower sees an instance's life in order as it happens; the store
+    keeps the same events; ?after= replays from a point; follow=false ends."""
+    import threading
+
+    c = Conn(d.sock, 30)
+    got, errors = [], []
+    c.send_request("GET", "/v1/events")
+    status, headers = c.read_head()
+    check(status == 200 and headers["content-type"] == "application/x-ndjson", "%r" % headers)
+
+    def follow():
+        try:
+            for ev in c.read_lines():
+                check_spec("GET", "/v1/events", 200, [ev], "application/x-ndjson")
+                got.append(ev)
+                if ev["type"] == "instance.destroyed":
+                    return
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(repr(e))
+
+    t = threading.Thread(target=follow)
+    t.start()
+    inst = d.create()
+    d.request("PATCH", "/v1/instances/" + inst["id"], {"labels": {"x": "y"}})
+    d.request("DELETE", "/v1/instances/" + inst["id"])
+    t.join(20)
+    c.close()
+    check(not t.is_alive() and not errors, "follower: %r %r" % (errors, got))
+    types = [e["type"] for e in got if e["instance_id"] == inst["id"]]
+    check(types == ["instance.created", "instance.running", "instance.updated",
+                    "instance.stopping", "instance.destroyed"], "order %r" % types)
+    seqs = [e["seq"] for e in got]
+    check(seqs == sorted(seqs) and len(set(seqs)) == len(seqs), "seqs %r" % seqs)
+    check(got[-1]["data"]["state"] == "destroyed", "data %r" % got[-1])
+    rows = d.db("SELECT seq, type FROM events WHERE instance_id = ? ORDER BY seq", inst["id"])
+    check([r[1] for r in rows] == types, "stored %r" % rows)
+    status, replay = d.request("GET", "/v1/events?follow=false&after=%d" % rows[1][0])
+    check([e["type"] for e in replay] == types[2:], "replay %r" % replay)
+    status, none = d.request("GET", "/v1/events?follow=false&after=%d" % rows[-1][0])
+    check(none == [], "after the last: %r" % none)
+    # The daemon stops clean with a follower still attached.
+    c2 = Conn(d.sock, 30)
+    c2.send_request("GET", "/v1/events?after=%d" % rows[-1][0])
+    check(c2.read_head()[0] == 200, "second follower")
+
+
+@case(timeout=90)
+@with_daemon()
+def files_put_and_get(d):
+    inst = d.create()
+    base = "/v1/instances/%s/files?path=" % inst["id"]
+    data = os.urandom(300 * 1024 + 7)  # several protocol chunks, not a multiple of one
+    status, body = d.request("PUT", base + "/tmp/blob", raw_body=data,
+                             content_type="application/octet-stream")
+    check(status == 200 and body == {"path": "/tmp/blob", "size": len(data)}, "%r" % body)
+    status, got = d.request("GET", base + "/tmp/blob")
+    check(status == 200 and got == data, "GET gave %d bytes, put %d" % (len(got), len(data)))
+    status, body = d.request("PUT", base + "/tmp/empty", raw_body=b"",
+                             content_type="application/octet-stream")
+    check(status == 200 and body["size"] == 0, "empty %r" % body)
+    status, got = d.request("GET", base + "/tmp/empty")
+    check(status == 200 and got == b"", "empty get %r" % got)
+    status, body = d.request("PUT", base + "/tmp/new/dir/f&parents=true&mode=600",
+                             raw_body=b"x", content_type="application/octet-stream")
+    check(status == 200, "parents %r" % body)
+    for path, want, code in (("/tmp/../etc/passwd", 400, "invalid_value"),
+                             ("tmp/x", 400, "invalid_value"),
+                             ("/tmp//x", 400, "invalid_value"),
+                             ("/tmp/x/", 400, "invalid_value"),
+                             ("/nonexistent/file", 404, "not_found"),
+                             ("/tmp", 400, "invalid_value")):
+        status, body = d.request("GET", base + path)
+        check(status == want and body["error"]["code"] == code,
+              "GET %s: %d %r" % (path, status, body))
+    status, body = d.request("PUT", base + "/tmp/a/b/c", raw_body=b"x",
+                             content_type="application/octet-stream")
+    check(status == 404, "PUT without parents: %d %r" % (status, body))
+    status, body = d.request("GET", "/v1/instances/%s/files" % inst["id"])
+    check(status == 400 and body["error"]["code"] == "invalid_value", "no path %r" % body)
+    status, body = d.request("GET", base + "/tmp/blob&color=red")
+    check(status == 400 and body["error"]["code"] == "unknown_field", "%r" % body)
+    status, body = d.request("PUT", base + "/tmp/m&mode=999", raw_body=b"x",
+                             content_type="application/octet-stream")
+    check(status == 400, "mode 999 %r" % body)
+    # Over the cap: refused from Content-Length, before the body is read.
+    status, _, body = raw_exchange(
+        d, ("PUT %s/tmp/huge HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" %
+            (base, 16 * 1024 * 1024 + 1)).encode())
+    check(status == 413 and body["error"]["code"] == "body_too_large", "%d %r" % (status, body))
+    d.request("DELETE", "/v1/instances/" + inst["id"])
+    status, body = d.request("GET", base + "/tmp/blob")
+    check(status == 409 and body["error"]["code"] == "not_running", "ended: %r" % body)
+
+
+JOBSHIM = os.path.join(os.path.dirname(INSTANCE), "shoal-jobshim")
+
+
+@case(timeout=90)
+@with_daemon()
+def exec_in_instance(d):
+    """exec through the API: /bin/echo hi buffered and streamed when the
+    instance can run jobs (its job shim is built); otherwise the instance's
+    refusal is mapped to 501 unsupported. Either way the record is stored,
+    and bad bodies are refused before anything reaches the instance."""
+    inst = d.create()
+    path = "/v1/instances/%s/exec" % inst["id"]
+    for body, code in (({}, "invalid_value"), ({"argv": []}, "invalid_value"),
+                       ({"argv": [""]}, "invalid_value"), ({"argv": "echo"}, "invalid_value"),
+                       ({"argv": ["/bin/true"], "x": 1}, "unknown_field"),
+                       ({"argv": ["/bin/true"], "stdin": "not base64!"}, "invalid_value"),
+                       ({"argv": ["/bin/true"], "env": ["NOEQUALS"]}, "invalid_value"),
+                       ({"argv": ["/bin/true"], "cwd": "/a/../b"}, "invalid_value"),
+                       ({"argv": ["/bin/true"], "timeout_ms": 0}, "invalid_value")):
+        status, got = d.request("POST", path, body)
+        check(status == 400 and got["error"]["code"] == code, "%r: %d %r" % (body, status, got))
+    status, got = d.request("POST", path + "?stream=maybe", {"argv": ["/bin/true"]})
+    check(status == 400, "stream=maybe %r" % got)
+    status, got = d.request("POST", path, {"argv": ["/bin/echo", "hi"]})
+    if os.access(JOBSHIM, os.X_OK):
+        import base64
+        check(status == 200 and got["exit_code"] == 0, "echo: %d %r" % (status, got))
+        check(base64.b64decode(got["stdout"]) == b"hi\n", "stdout %r" % got)
+        c = d.conn()
+        try:
+            c.send_request("POST", path + "?stream=true", {"argv": ["/bin/echo", "hi"]})
+            status, headers = c.read_head()
+            lines = list(c.read_lines())
+        finally:
+            c.close()
+        check_spec("POST", path, status, lines, headers.get("content-type"))
+        out = b"".join(base64.b64decode(x["data"]) for x in lines if x.get("stream") == "stdout")
+        check(out == b"hi\n" and lines[-1].get("exit_code") == 0, "stream %r" % lines)
+        rows = d.db("SELECT argv, exit_code, stdout_bytes, error FROM execs")
+        check(len(rows) == 2 and rows[0][1] == 0 and rows[0][2] == 3, "records %r" % rows)
+    else:
+        check(status == 501 and got["error"]["code"] == "unsupported" and
+              "shim" in got["error"]["message"], "without a job shim: %d %r" % (status, got))
+        rows = d.db("SELECT argv, exit_code, error FROM execs")
+        check(len(rows) == 1 and json.loads(rows[0][0]) == ["/bin/echo", "hi"] and
+              rows[0][1] == -1 and "unsupported" in rows[0][2], "record %r" % rows)
+        c = d.conn()
+        try:
+            status, got = c.request("POST", path + "?stream=true", {"argv": ["/bin/echo", "hi"]})
+        finally:
+            c.close()
+        check(status == 501, "streamed refusal %d %r" % (status, got))
+    d.request("DELETE", "/v1/instances/" + inst["id"])
+    status, got = d.request("POST", path, {"argv": ["/bin/true"]})
+    check(status == 409 and got["error"]["code"] == "not_running", "ended %r" % got)
+
+
+@case(timeout=60)
+@with_daemon()
+def stats_of_instance(d):
+    inst = d.create()
+    status, st = d.request("GET", "/v1/instances/%s/stats" % inst["id"])
+    check(status == 200 and st["host_syscalls_allowed"] > 0, "stats %r" % st)
+    check(iface(st, "lo") and not iface(st, "eth0"), "loopback only: %r" % st["interfaces"])
+    check(st["memory"]["kernel_total_bytes"] > 32 * 1024 * 1024, "memory %r" % st["memory"])
+    d.request("DELETE", "/v1/instances/" + inst["id"])
+    status, body = d.request("GET", "/v1/instances/%s/stats" % inst["id"])
+    check(status == 409 and body["error"]["code"] == "not_running", "%r" % body)
 
 
 def main(argv):
