@@ -35,13 +35,6 @@ static long find(int32_t tid)
 	return -1;
 }
 
-static long lookup(int32_t tid)
-{
-	long i = find(tid);
-
-	return i < 0 ? -1L : (long)threads.slot[i];
-}
-
 struct shoal_slot *thread_slot(unsigned int *index, uint64_t *wait_mask)
 {
 	int32_t tid = (int32_t)shim_gettid();
