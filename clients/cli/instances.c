@@ -271,17 +271,17 @@ static void labels_text(const json_t *labels, char *buf, size_t size)
 
 static int ls_print_table(json_t *instances)
 {
-	static const char *const head[] = { "ID",   "STATE",   "PID",	"MEMORY",
-					    "BOOT", "CREATED", "LABELS" };
+	static const char *const head[] = { "ID",     "STATE", "PID",	  "ADDRESS",
+					    "MEMORY", "BOOT",  "CREATED", "LABELS" };
 	struct table t;
 	size_t i;
 	json_t *inst;
 
-	table_init(&t, 7, head);
+	table_init(&t, (int)(sizeof(head) / sizeof(head[0])), head);
 	json_array_foreach(instances, i, inst)
 	{
 		char pid[24] = "-", mem[24] = "-", boot[24] = "-", age[24] = "-", labels[512];
-		const char *row[7];
+		const char *row[8];
 		json_t *v;
 
 		if (json_is_integer(v = json_object_get(inst, "pid")))
@@ -298,10 +298,12 @@ static int ls_print_table(json_t *instances)
 		row[0] = json_string_value(json_object_get(inst, "id"));
 		row[1] = json_string_value(json_object_get(inst, "state"));
 		row[2] = pid;
-		row[3] = mem;
-		row[4] = boot;
-		row[5] = age;
-		row[6] = labels[0] ? labels : "-";
+		/* Instances without a network have no address: "-". */
+		row[3] = json_string_value(json_object_get(inst, "address"));
+		row[4] = mem;
+		row[5] = boot;
+		row[6] = age;
+		row[7] = labels[0] ? labels : "-";
 		if (table_add(&t, row)) {
 			table_free(&t);
 			cli_err("ls", "out of memory");
@@ -384,10 +386,9 @@ int cli_ls(struct shoal_client *c, int argc, char **argv)
 			json_array_append(kept, inst);
 	}
 	if (json) {
-		json_t *out = json_pack("{s:O}", "instances", kept);
-
-		cli_print_json(out);
-		json_decref(out);
+		/* The daemon's own object (its other members, such as "next", kept), filtered. */
+		json_object_set(list, "instances", kept);
+		cli_print_json(list);
 	} else if (quiet) {
 		json_array_foreach(kept, i, inst)
 			printf("%s\n", json_string_value(json_object_get(inst, "id")));

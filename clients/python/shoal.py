@@ -13,7 +13,7 @@ verbs of the `shoal` command line tool as methods::
     c.rm(inst["id"])
 
 Errors are typed: DaemonUnreachable when nothing answers on the socket, and an
-ApiError subclass (NotFound, InvalidRequest, TooManyInstances, Unsupported, ...)
+ApiError subclass (NotFound, InvalidRequest, Conflict, TooManyInstances, Unsupported, ...)
 carrying the daemon's status, code and message for every error answer.
 Unsupported also covers endpoints a daemon does not have yet (404 "no such
 route", 405, 501), so callers can tell "upgrade the daemon" from "no such
@@ -30,7 +30,7 @@ import urllib.parse
 
 __all__ = [
     "Client", "ShoalError", "DaemonUnreachable", "ProtocolError", "ApiError", "InvalidRequest",
-    "NotFound", "TooManyInstances", "Unsupported", "ServerError", "Unavailable", "ExecOutput",
+    "NotFound", "PermissionDenied", "Conflict", "TooManyInstances", "Unsupported", "ServerError", "Unavailable", "ExecOutput",
     "ExecExit", "ExecResult", "DEFAULT_SOCKET",
 ]
 
@@ -74,8 +74,16 @@ class NotFound(ApiError):
     """404: no such instance (or file)."""
 
 
+class PermissionDenied(ApiError):
+    """403: the instance refused (a file it may not read or write)."""
+
+
+class Conflict(ApiError):
+    """409: not in a state that allows it (not_running) or it exists already."""
+
+
 class TooManyInstances(ApiError):
-    """429: the daemon's instance limit is reached."""
+    """429: the daemon's instance limit (too_many_instances) or another limit is reached."""
 
 
 class Unsupported(ApiError):
@@ -83,7 +91,7 @@ class Unsupported(ApiError):
 
 
 class ServerError(ApiError):
-    """500: the daemon or the instance failed (boot_failed, spawn_failed, internal)."""
+    """500, 502, 504: the daemon or the instance failed (boot_failed, instance_error, timeout)."""
 
 
 class Unavailable(ApiError):
@@ -95,6 +103,10 @@ def _error_class(status, code, message):
         return Unsupported
     if status == 404:
         return NotFound
+    if status == 403:
+        return PermissionDenied
+    if status == 409:
+        return Conflict
     if status == 429:
         return TooManyInstances
     if status == 503:

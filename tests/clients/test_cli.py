@@ -236,6 +236,23 @@ def api_errors_exit_1(d):
 
 @case(timeout=60)
 @with_daemon()
+def network_instances(d):
+    """create --network: an address, shown by ls; without: "-"."""
+    r = cli("create", "--network", "--json", sock=d.sock)
+    if r.rc == 1 and "unsupported" in r.err:
+        return
+    check(r.rc == 0, "%r" % r)
+    inst = r.json()
+    check(inst["network"] is True and inst.get("address"), "%r" % inst)
+    plain = cli("create", sock=d.sock, want=0).out.strip()
+    rows = {line.split()[0]: line.split() for line in
+            cli("ls", sock=d.sock, want=0).out.splitlines()[1:]}
+    check(rows[inst["id"]][3] == inst["address"] and rows[plain][3] == "-", "%r" % rows)
+    cli("rm", "--all", sock=d.sock, want=0)
+
+
+@case(timeout=60)
+@with_daemon()
 def update_ttl_and_labels(d):
     """update: labels edited one by one (the daemon replaces the set), TTL set
     and removed; an ended instance cannot change (exit 1)."""

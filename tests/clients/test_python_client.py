@@ -259,8 +259,8 @@ def patch_ttl_and_labels(d):
     check(c.patch(iid, ttl_s=None)["ttl_s"] is None, "ttl removed")
     raises(shoal.InvalidRequest, c.patch, iid)
     c.rm(iid)
-    e = raises(shoal.ApiError, c.patch, iid, ttl_s=5)
-    check(e.status in (404, 409), "%r" % vars(e))
+    e = raises(shoal.Conflict, c.patch, iid, ttl_s=5)
+    check(e.status == 409 and e.code == "not_running", "%r" % vars(e))
 
 
 @case(timeout=60)
