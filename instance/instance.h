@@ -266,6 +266,8 @@ bool job_io_next(struct job_io *io, enum proto_exec_stream *stream, uint64_t *of
 void job_io_chunk_free(void *data);
 /* Some output chunk waits to be taken. */
 bool job_io_pending(struct job_io *io);
+/* Both output streams at end of file (chunks may still wait). */
+bool job_io_eof(struct job_io *io);
 /* Both output streams at end of file and every chunk taken. */
 bool job_io_done(struct job_io *io);
 void job_io_counts(struct job_io *io, uint64_t written[2], bool truncated[2]);

@@ -427,6 +427,8 @@ static void job_check(struct instance *in)
 	struct job *job, *next;
 
 	for (job = in->jobs->list; job; job = next) {
+		int procs;
+
 		next = job->next;
 		if (job->state != JOB_RUNNING)
 			continue;
@@ -436,17 +438,31 @@ static void job_check(struct instance *in)
 		}
 		if (!job->reaped)
 			continue;
-		if (job->server && job_server_processes(job->server) > 0 &&
-		    now >= job->reaped_us + JOB_REAPED_GRACE_US) {
-			shoal_log_warn("job %llu: processes still counted %d s after its end; "
+		procs = job->server ? job_server_processes(job->server) : 0;
+		if (procs > 0 && now >= job->reaped_us + JOB_REAPED_GRACE_US) {
+			shoal_log_warn("job %llu: %d processes still counted %d s after its end; "
 				       "destroying its server",
-				       (unsigned long long)job->id, JOB_REAPED_GRACE_US / 1000000);
+				       (unsigned long long)job->id, procs,
+				       JOB_REAPED_GRACE_US / 1000000);
 			job_server_destroy(job->server);
 			job->server = NULL;
+			procs = 0;
 		}
-		if ((job->server && job_server_processes(job->server) > 0) ||
-		    (job->io && !job_io_done(job->io)))
+		if (procs > 0)
 			continue;
+		/*
+		 * Every writer is gone with the job's tasks, so end of file is
+		 * due; should it not come (a pipe end leaked into another
+		 * task), the job still ends, its readers stopped.
+		 */
+		if (job->io && !job_io_eof(job->io)) {
+			if (now < job->reaped_us + 2 * JOB_REAPED_GRACE_US)
+				continue;
+			shoal_log_warn("job %llu: no end of file on its output %d s after its end",
+				       (unsigned long long)job->id, 2 * JOB_REAPED_GRACE_US / 1000000);
+		} else if (job->io && !job_io_done(job->io)) {
+			continue; /* output still waits for the control queue */
+		}
 		job_send_exit(in, job);
 		job_free(in, job);
 	}
@@ -507,8 +523,10 @@ uint64_t job_next_deadline_us(struct instance *in)
 			continue;
 		if (!job->reaped && !job->killed)
 			d = job->deadline_us;
-		else if (job->reaped && job->server)
+		else if (job->reaped && job->server && job_server_processes(job->server) > 0)
 			d = job->reaped_us + JOB_REAPED_GRACE_US;
+		else if (job->reaped && job->io && !job_io_eof(job->io))
+			d = job->reaped_us + 2 * JOB_REAPED_GRACE_US;
 		else
 			continue;
 		d = d > now ? d - now : 0;

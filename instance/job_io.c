@@ -7,6 +7,13 @@
  * when there is any, a writer thread; the control thread never blocks on a
  * job. Threads make their kernel calls on tasks of the kernel's process 1.
  *
+ * The pipes are non-blocking and an idle thread waits on the host, 1 ms
+ * doubling to JOB_IO_IDLE_MAX_MS: a host thread blocked inside a kernel
+ * pipe read while the job's kernel task exited wedged the library kernel
+ * in about half the runs (the reads never returned, and no other thread
+ * could enter the kernel), so no thread of ours blocks in the kernel. Back
+ * to blocking reads once kernel-lib no longer does that.
+ *
  * Output: a reader takes up to 64 KiB at a time (one exec_output chunk) and
  * queues it for the control thread, which sends it (job.c) and is woken
  * through an eventfd. Past output_cap, bytes are read, counted and dropped,
@@ -16,6 +23,7 @@
  * terminal.
  */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -27,6 +35,7 @@
 #include "instance/instance.h"
 
 #define JOB_IO_QUEUE_MAX (1u << 20)
+#define JOB_IO_IDLE_MAX_MS 32
 
 struct job_io_chunk {
 	struct job_io_chunk *next;
@@ -70,6 +79,14 @@ static void job_io_wake(struct job_io *io)
 	}
 }
 
+/* Wait on the host, a little longer each time nothing came (see the top). */
+static void job_io_idle(int *ms)
+{
+	poll(NULL, 0, *ms);
+	if (*ms < JOB_IO_IDLE_MAX_MS)
+		*ms *= 2;
+}
+
 static struct job_io_chunk *job_io_chunk_new(const void *data, size_t len)
 {
 	struct job_io_chunk *c = malloc(sizeof(*c) + len);
@@ -87,6 +104,7 @@ static void *job_io_reader(void *arg)
 	struct job_io_stream *s = arg;
 	struct job_io *io = s->io;
 	char *buf = malloc(PROTO_CHUNK_MAX);
+	int idle_ms = 1;
 	long n;
 
 	for (;;) {
@@ -97,10 +115,17 @@ static void *job_io_reader(void *arg)
 		if (!buf)
 			break;
 		n = skl_sys_read((unsigned int)s->kfd, buf, PROTO_CHUNK_MAX);
-		if (n == -EINTR || n == -EAGAIN)
+		if (n == -EAGAIN) {
+			if (__atomic_load_n(&io->stopping, __ATOMIC_ACQUIRE))
+				break; /* torn down with the job's writers still open */
+			job_io_idle(&idle_ms);
+			continue;
+		}
+		if (n == -EINTR)
 			continue;
 		if (n <= 0)
 			break; /* end of file, or the kernel halted (-ENODEV) */
+		idle_ms = 1;
 		pthread_mutex_lock(&io->lock);
 		s->written += (uint64_t)n;
 		if (s->kept < io->cap) {
@@ -137,6 +162,7 @@ static void *job_io_writer(void *arg)
 {
 	struct job_io *io = arg;
 	bool broken = false;
+	int idle_ms = 1;
 
 	for (;;) {
 		struct job_io_chunk *c;
@@ -159,12 +185,21 @@ static void *job_io_writer(void *arg)
 			long n = skl_sys_write((unsigned int)io->in_kfd, (char *)c->data + off,
 					       c->len - off);
 
+			if (n == -EAGAIN) {
+				if (__atomic_load_n(&io->stopping, __ATOMIC_ACQUIRE))
+					broken = true;
+				else
+					job_io_idle(&idle_ms);
+				continue;
+			}
 			if (n == -EINTR)
 				continue;
-			if (n <= 0)
+			if (n <= 0) {
 				broken = true;
-			else
+			} else {
 				off += (size_t)n;
+				idle_ms = 1;
+			}
 		}
 		free(c);
 	}
@@ -193,6 +228,10 @@ int job_io_start(struct job_io **out, int kin, int kout, int kerr, uint64_t cap,
 	pthread_cond_init(&io->cond, NULL);
 	io->wake_fd = wake_fd;
 	io->cap = cap;
+	/* Non-blocking, on our ends only: O_NONBLOCK is per open file, the job's ends stay blocking. */
+	skl_sys_fcntl((unsigned int)kin, SKL_F_SETFL, SKL_O_NONBLOCK);
+	skl_sys_fcntl((unsigned int)kout, SKL_F_SETFL, SKL_O_NONBLOCK);
+	skl_sys_fcntl((unsigned int)kerr, SKL_F_SETFL, SKL_O_NONBLOCK);
 	io->in_kfd = kin;
 	io->out[0].kfd = kout;
 	io->out[1].kfd = kerr;
@@ -297,6 +336,16 @@ bool job_io_pending(struct job_io *io)
 	pending = io->out[0].head || io->out[1].head;
 	pthread_mutex_unlock(&io->lock);
 	return pending;
+}
+
+bool job_io_eof(struct job_io *io)
+{
+	bool eof;
+
+	pthread_mutex_lock(&io->lock);
+	eof = io->out[0].eof && io->out[1].eof;
+	pthread_mutex_unlock(&io->lock);
+	return eof;
 }
 
 bool job_io_done(struct job_io *io)

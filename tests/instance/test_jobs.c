@@ -11,15 +11,61 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "tests/harness.h"
 #include "tests/instance/tinst.h"
+
+/*
+ * A stand-in for the shim, so that the lifecycle can be tested before the
+ * real one exists and apart from it: this very binary, started by the jail
+ * as "shoal-jobshim" (SHOAL_JOBSHIM names it). Before main() it checks what
+ * the jail promised its first process, then runs the program directly on
+ * the host (its stdio is /dev/null there: no output reaches the
+ * instance, exit codes and signals do). A broken promise is exit code
+ * 100 + n instead of the program.
+ */
+__attribute__((constructor)) static void stand_in_shim(int argc, char **argv)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2];
+	char state[64];
+
+	if (argc < 3 || strcmp(argv[0], "shoal-jobshim"))
+		return;
+	snprintf(state, sizeof(state), "link=4,region=5,self=3,slot=0,filtered=0");
+	if (strcmp(argv[1], state))
+		_exit(101);
+	if (fcntl(3, F_GETFD) != 0 || fcntl(4, F_GETFD) != 0 || fcntl(5, F_GETFD) != 0)
+		_exit(102); /* open, without close-on-exec */
+	if (fcntl(6, F_GETFD) >= 0 || fcntl(7, F_GETFD) >= 0)
+		_exit(103); /* nothing else: 6 was the exec-status pipe, closed by the exec */
+	if (syscall(SYS_capget, &hdr, data) || data[0].effective || data[0].permitted ||
+	    data[0].inheritable || data[1].effective || data[1].permitted)
+		_exit(104);
+	if (prctl(PR_CAPBSET_READ, CAP_SYS_ADMIN) != 0)
+		_exit(105); /* an empty bounding set */
+	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
+		_exit(110);
+	if (prctl(PR_GET_SECCOMP) != 2)
+		_exit(106); /* the job filter */
+	if (getpid() != 2 || getsid(0) != 2)
+		_exit(107); /* under pid 1, the reaper, of a pid namespace; its own session */
+	if (access("/etc/shadow", F_OK) == 0 || access("/usr/bin/sh", X_OK) != 0)
+		_exit(108);
+	execv(argv[2], argv + 3);
+	_exit(109);
+}
 
 /* The zygote: the instance's only child process. */
 static pid_t zygote_pid(struct tinst *t)
@@ -225,6 +271,156 @@ TEST(spawn_failure_after_the_server_leaves_nothing)
 	tinst_shutdown(&t);
 }
 
+/* Start an instance whose jail uses this binary as its shim. */
+static void start_with_stand_in(struct tinst *t)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	CHECK(n > 0);
+	self[n] = 0;
+	setenv("SHOAL_JOBSHIM", self, 1);
+	tinst_start(t, NULL, NULL);
+	unsetenv("SHOAL_JOBSHIM");
+}
+
+TEST(lifecycle_with_a_stand_in_shim)
+{
+	const char *const code[] = { "sh", "-c", "exit 42", NULL };
+	const char *const segv[] = { "sh", "-c", "kill -SEGV $$", NULL };
+	const char *const tree[] = { "sh", "-c", "sleep 1000 & sleep 1000", NULL };
+	const char *const sleeper[] = { "sleep", "1000", NULL };
+	const char *const ptrace_py[] = {
+		"python3", "-c",
+		"import ctypes, sys\n"
+		"libc = ctypes.CDLL(None, use_errno=True)\n"
+		"ok = libc.ptrace(0, 0, 0, 0) == -1 and ctypes.get_errno() == 1\n"
+		"ok = ok and libc.unshare(0x20000) == -1 and ctypes.get_errno() == 1\n"
+		"sys.exit(0 if ok else 1)\n",
+		NULL
+	};
+	struct tinst_job res, many[4];
+	struct proto_msg msg;
+	char kids[64];
+	uint32_t threads;
+	struct tinst t;
+	uint64_t id;
+	int i;
+
+	tinst_require_root();
+#ifdef __SANITIZE_ADDRESS__
+	SKIP("AddressSanitizer needs /proc, which the jail does not have");
+#endif
+	start_with_stand_in(&t);
+	threads = host_threads(&t);
+	tinst_run(&t, code, NULL, 30000, &res);
+	CHECK_EQ_INT(res.exit.exit_code, 42);
+	CHECK_EQ_INT(res.exit.signal, -1);
+	CHECK_EQ_INT(res.exit.stdout_bytes, 0);
+	tinst_job_free(&res);
+	tinst_run(&t, segv, NULL, 30000, &res);
+	CHECK_EQ_INT(res.exit.signal, 11);
+	CHECK_EQ_INT(res.exit.exit_code, -1);
+	tinst_job_free(&res);
+	tinst_run(&t, ptrace_py, NULL, 30000, &res);
+	CHECK_EQ_INT(res.exit.exit_code, 0);
+	tinst_job_free(&res);
+
+	/* Timeout: the whole tree goes, the next job runs. */
+	tinst_exec_init(&msg, tree);
+	msg.exec.timeout_ms = 300;
+	tinst_exec_send(&t, &msg, &res);
+	CHECK(res.job > 0);
+	tinst_exec_wait(&t, &res, 10000);
+	CHECK(res.exit.timed_out);
+	CHECK_EQ_INT(res.exit.signal, 9);
+	CHECK(res.exit.duration_us >= 300000 && res.exit.duration_us < 5000000);
+	tinst_job_free(&res);
+
+	/* exec_signal to the first process, and to its group. */
+	for (i = 0; i < 2; i++) {
+		tinst_exec_init(&msg, i ? tree : sleeper);
+		tinst_exec_send(&t, &msg, &res);
+		CHECK(res.job > 0);
+		proto_msg_init(&msg, PROTO_EXEC_SIGNAL, 0);
+		msg.exec_signal.job = res.job;
+		msg.exec_signal.signal = i ? SIGINT : SIGTERM;
+		msg.exec_signal.group = i;
+		id = tinst_send(&t, &msg, NULL, 0);
+		tinst_expect_ok(&t, &msg, id, PROTO_EXEC_SIGNAL, 5000);
+		proto_msg_free(&msg);
+		tinst_exec_wait(&t, &res, 10000);
+		CHECK_EQ_INT(res.exit.signal, i ? SIGINT : SIGTERM);
+		CHECK(!res.exit.timed_out);
+		tinst_job_free(&res);
+	}
+
+	/* Nothing is left: no job process, no thread of a server or of a job's stdio. */
+	children_of(zygote_pid(&t), kids, sizeof(kids));
+	CHECK_EQ_STR(kids, "");
+	for (i = 0; i < 100 && host_threads(&t) != threads; i++)
+		usleep(20000);
+	CHECK_EQ_INT(host_threads(&t), threads);
+
+	/* Several at once; shutdown ends them (SIGTERM) and reports each before its ok. */
+	for (i = 0; i < 4; i++) {
+		tinst_exec_init(&msg, sleeper);
+		tinst_exec_send(&t, &msg, &many[i]);
+		CHECK(many[i].job > 0);
+	}
+	proto_msg_init(&msg, PROTO_SHUTDOWN, 0);
+	msg.shutdown.timeout_ms = 2000;
+	id = tinst_send(&t, &msg, NULL, 0);
+	for (i = 0;;) {
+		CHECK(tinst_recv(&t, &msg, 15000) == 0);
+		if (msg.type == PROTO_OK && msg.id == id) {
+			proto_msg_free(&msg);
+			break;
+		}
+		CHECK_EQ_INT(msg.type, PROTO_EXEC_EXIT);
+		CHECK_EQ_INT(msg.exec_exit.signal, SIGTERM);
+		i++;
+		proto_msg_free(&msg);
+	}
+	CHECK_EQ_INT(i, 4);
+	tinst_expect_eof(&t, 5000);
+	CHECK(tinst_wait_exit(&t, 5000));
+	tinst_close(&t);
+}
+
+TEST(max_jobs_is_a_limit)
+{
+	const char *const sleeper[] = { "sleep", "1000", NULL };
+	struct tinst_job res[3];
+	struct proto_msg msg, cfg, ready;
+	char self[PATH_MAX];
+	struct tinst t;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	int i;
+
+	tinst_require_root();
+#ifdef __SANITIZE_ADDRESS__
+	SKIP("AddressSanitizer needs /proc, which the jail does not have");
+#endif
+	CHECK(n > 0);
+	self[n] = 0;
+	setenv("SHOAL_JOBSHIM", self, 1);
+	tinst_spawn(&t, NULL);
+	unsetenv("SHOAL_JOBSHIM");
+	tinst_hello(&t);
+	tinst_configure_init(&t, &cfg);
+	cfg.configure.limits.max_jobs = 2;
+	tinst_boot(&t, &cfg, NULL, 0, &ready);
+	proto_msg_free(&ready);
+	for (i = 0; i < 3; i++) {
+		tinst_exec_init(&msg, sleeper);
+		tinst_exec_send(&t, &msg, &res[i]);
+	}
+	CHECK(res[0].job > 0 && res[1].job > 0);
+	CHECK_EQ_INT(res[2].error, PROTO_ERR_LIMIT);
+	tinst_shutdown_jobs(&t, 2);
+}
+
 /* The rest runs programs: it needs the shim. */
 #define REQUIRE_SHIM()                                                                         \
 	do {                                                                                   \
@@ -306,7 +502,7 @@ TEST_TIMEOUT(python_files_and_modules, 120)
 	tinst_start(&t, NULL, NULL);
 	tinst_run(&t, py, NULL, 90000, &res);
 	CHECK_EQ_INT(res.exit.exit_code, 0);
-	CHECK_EQ_STR((char *)res.out[0], "['a.json']\n1 2d3d5e3c\n");
+	CHECK_EQ_STR((char *)res.out[0], "['a.json']\n1 888696c3\n");
 	tinst_job_free(&res);
 	tinst_shutdown(&t);
 }

@@ -630,3 +630,32 @@ void tinst_job_free(struct tinst_job *res)
 	free(res->out[1]);
 	memset(res, 0, sizeof(*res));
 }
+
+void tinst_shutdown_jobs(struct tinst *t, int njobs)
+{
+	struct proto_msg msg;
+	int exits = 0;
+	uint64_t id;
+
+	proto_msg_init(&msg, PROTO_SHUTDOWN, 0);
+	msg.shutdown.timeout_ms = 2000;
+	id = tinst_send(t, &msg, NULL, 0);
+	for (;;) {
+		if (tinst_recv(t, &msg, 15000))
+			FAIL("shutdown with %d jobs: no ok", njobs);
+		if (msg.type == PROTO_OK && msg.id == id)
+			break;
+		if (msg.type == PROTO_EXEC_EXIT)
+			exits++;
+		else if (msg.type != PROTO_EXEC_OUTPUT)
+			FAIL("shutdown with %d jobs: got %s", njobs, tinst_describe(&msg));
+		proto_msg_free(&msg);
+	}
+	proto_msg_free(&msg);
+	CHECK_EQ_INT(exits, njobs);
+	tinst_expect_eof(t, 5000);
+	if (!tinst_wait_exit(t, 5000))
+		FAIL("the instance did not exit after shutdown");
+	CHECK(WIFEXITED(t->status) && WEXITSTATUS(t->status) == 0);
+	tinst_close(t);
+}

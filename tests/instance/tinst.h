@@ -114,6 +114,8 @@ void tinst_exec_wait(struct tinst *t, struct tinst_job *res, int timeout_ms);
 void tinst_run(struct tinst *t, const char *const *argv, const char *stdin_text, int timeout_ms,
 	       struct tinst_job *res);
 void tinst_job_free(struct tinst_job *res);
+/* Shutdown while @njobs jobs run: their exec_exit events, then ok, end of file, status 0. */
+void tinst_shutdown_jobs(struct tinst *t, int njobs);
 /* Is the job shim built ($SHOAL_BUILD/instance/shoal-jobshim)? */
 bool tinst_have_jobshim(void);
 
