@@ -150,7 +150,8 @@ int cli_resolve_id(struct shoal_client *c, const char *verb, const char *arg, ch
 	{
 		const char *id = json_string_value(json_object_get(inst, "id"));
 
-		if (!id || strncmp(id + 2, hex, len))
+		/* Ids from the daemon go into URLs: only their exact form is taken. */
+		if (!id || !cli_id_valid(id) || strncmp(id + 2, hex, len))
 			continue;
 		hits++;
 		snprintf(any, sizeof(any), "%s", id);
@@ -535,7 +536,8 @@ int cli_rm(struct shoal_client *c, int argc, char **argv)
 		{
 			const char *id = json_string_value(json_object_get(inst, "id"));
 
-			if (!id || !state_alive(json_string_value(json_object_get(inst, "state"))))
+			if (!id || !cli_id_valid(id) ||
+			    !state_alive(json_string_value(json_object_get(inst, "state"))))
 				continue;
 			r = cli_destroy(c, "rm", id);
 			if (r == CLI_EUNREACH) {

@@ -75,8 +75,12 @@ int cli_run(struct shoal_client *c, int argc, char **argv)
 	json_decref(body);
 	if (r)
 		return r;
-	snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(inst, "id")));
+	snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(inst, "id")) ?: "");
 	json_decref(inst);
+	if (!cli_id_valid(id)) {
+		cli_err("run", "shoald answered the create without a valid instance id");
+		return CLI_EAPI;
+	}
 	if (!*eo.argv) {
 		printf("%s\n", id);
 		if (!rm)
