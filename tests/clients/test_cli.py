@@ -313,7 +313,31 @@ def exec_and_run(d):
     check(first.rc == 0 and first.out == "" and first.err == "", "exec true: %r" % first)
     r = cli("exec", iid, "--", "sh", "-c", "echo out; echo err >&2; exit 7", sock=d.sock)
     check(r.rc == 7 and r.out == "out\n" and r.err == "err\n", "%r" % r)
-    r = cli("exec", iid, "--", "true", sock=d.sock, want=0)
+    # Streaming: the first line is on our stdout while the job still runs.
+    import subprocess
+    import time
+    p = subprocess.Popen([CLI, "--socket", d.sock, "exec", iid, "--", "sh", "-c",
+                          "echo first; sleep 2; echo second"], stdout=subprocess.PIPE)
+    try:
+        t0 = time.monotonic()
+        first = p.stdout.readline()
+        early = time.monotonic() - t0
+        rest = p.stdout.read()
+        rc = p.wait(30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    check(first == b"first\n" and rest == b"second\n" and rc == 0, "%r %r %r" % (first, rest, rc))
+    check(early < 1.5, "the first line came after %.1fs: output is not live" % early)
+    # Order across streams is kept chunk by chunk.
+    r = cli("exec", iid, "--", "sh", "-c", "for i in 1 2 3; do echo o$i; sleep 0.1; done",
+            sock=d.sock, want=0)
+    check(r.out == "o1\no2\no3\n", "%r" % r)
+    r = cli("exec", "-T", "1", iid, "--", "sleep", "10", sock=d.sock, timeout=40)
+    check(r.rc == 137 and "timed out" in r.err, "timeout: %r" % r)
+    r = cli("exec", iid, "--", "sh", "-c", "kill -TERM $$", sock=d.sock)
+    check(r.rc == 143, "signal 15: %r" % r)
     r = cli("exec", iid[2:10], "--", "cat", sock=d.sock, want=0)
     check(r.out == "", "cat without -i reads nothing: %r" % r)
     data = "".join(random.choice("abcdef\n") for _ in range(5000))
