@@ -230,6 +230,8 @@ void sandbox_seccomp_print(void);
  * between the kernel pipes and the control channel on threads of its own.
  */
 int job_init(struct instance *in, struct shoal_error *err); /* before lock-down */
+/* Host address space one running job takes in the instance: its region (128.5 MiB), stacks. */
+#define JOB_HOST_AS_MIB 192
 void job_exec(struct instance *in, uint64_t id, const struct proto_exec *req);
 void job_input(struct instance *in, const struct proto_exec_input *input);
 void job_signal(struct instance *in, uint64_t id, const struct proto_exec_signal *req);

@@ -28,6 +28,7 @@
  * job's first process or its process group.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,8 @@
 #define JOB_PUMP_QUEUE (512u << 10)
 /* After the reaper ended, the server's processes get this long to be counted gone. */
 #define JOB_REAPED_GRACE_US 2000000
+/* malloc arenas for the instance's threads (see job_init). */
+#define JOB_MALLOC_ARENAS 4
 /* After SIGKILL at shutdown, how long the jobs get to be reported. */
 #define JOB_KILL_WAIT_MS 3000
 
@@ -98,6 +101,13 @@ int job_init(struct instance *in, struct shoal_error *err)
 	}
 	j->next_id = 1;
 	in->jobs = j;
+	/*
+	 * Jobs bring threads (stdio, serving), and glibc gives a thread that
+	 * finds every malloc arena busy a new one, counting the CPUs first by
+	 * opening /sys/devices/system/cpu/online: a forbidden call after the
+	 * lock-down. With the arena limit set, it never counts.
+	 */
+	mallopt(M_ARENA_MAX, JOB_MALLOC_ARENAS);
 	return 0;
 }
 

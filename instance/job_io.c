@@ -36,6 +36,8 @@
 
 #define JOB_IO_QUEUE_MAX (1u << 20)
 #define JOB_IO_IDLE_MAX_MS 32
+/* A stdio thread's stack: its buffer is on the heap; 8 MiB each would be address space wasted. */
+#define JOB_IO_STACK (256u << 10)
 
 struct job_io_chunk {
 	struct job_io_chunk *next;
@@ -215,6 +217,7 @@ int job_io_start(struct job_io **out, int kin, int kout, int kerr, uint64_t cap,
 		 struct shoal_error *err)
 {
 	struct job_io *io = calloc(1, sizeof(*io));
+	pthread_attr_t attr;
 	int i, r;
 
 	*out = io;
@@ -236,21 +239,26 @@ int job_io_start(struct job_io **out, int kin, int kout, int kerr, uint64_t cap,
 	io->out[0].kfd = kout;
 	io->out[1].kfd = kerr;
 	*out = io;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, JOB_IO_STACK);
 	for (i = 0; i < 2; i++) {
 		io->out[i].io = io;
-		r = pthread_create(&io->out[i].thread, NULL, job_io_reader, &io->out[i]);
+		r = pthread_create(&io->out[i].thread, &attr, job_io_reader, &io->out[i]);
 		if (r) {
 			/* The job is killed; its unread streams count as ended. */
 			for (; i < 2; i++)
 				io->out[i].eof = true;
+			pthread_attr_destroy(&attr);
 			return shoal_error_set(err, r, "exec: start an output reader");
 		}
 		io->out[i].started = true;
 	}
 	if (stdin_data->data && stdin_data->len) {
 		io->in_head = io->in_tail = job_io_chunk_new(stdin_data->data, stdin_data->len);
-		if (!io->in_head)
+		if (!io->in_head) {
+			pthread_attr_destroy(&attr);
 			return shoal_error_set(err, ENOMEM, "exec: stdin");
+		}
 	}
 	if (!stdin_stream)
 		io->in_eof = true;
@@ -258,9 +266,11 @@ int job_io_start(struct job_io **out, int kin, int kout, int kerr, uint64_t cap,
 		/* Nothing to write: the job sees end of file at once. */
 		skl_sys_close((unsigned int)kin);
 		io->in_closed = true;
+		pthread_attr_destroy(&attr);
 		return 0;
 	}
-	r = pthread_create(&io->in_thread, NULL, job_io_writer, io);
+	r = pthread_create(&io->in_thread, &attr, job_io_writer, io);
+	pthread_attr_destroy(&attr);
 	if (r)
 		return shoal_error_set(err, r, "exec: start the stdin writer");
 	io->in_started = true;

@@ -251,7 +251,8 @@ int sandbox_no_new_privs(struct shoal_error *err)
  * pids cgroup is what holds for uid 0, which RLIMIT_NPROC exempts), no core
  * files (a core would hold the kernel's memory), no locked memory, no POSIX
  * message queues, and address space: the kernel's RAM, plus room for thread
- * stacks and the allocator.
+ * stacks and the allocator, plus, per job that may run at once, its shared
+ * region and its threads' stacks (JOB_HOST_AS_MIB).
  */
 int sandbox_set_rlimits(const struct proto_configure *cfg, struct shoal_error *err)
 {
@@ -265,7 +266,9 @@ int sandbox_set_rlimits(const struct proto_configure *cfg, struct shoal_error *e
 		{ RLIMIT_CORE, "RLIMIT_CORE", 0 },
 		{ RLIMIT_MEMLOCK, "RLIMIT_MEMLOCK", 0 },
 		{ RLIMIT_MSGQUEUE, "RLIMIT_MSGQUEUE", 0 },
-		{ RLIMIT_AS, "RLIMIT_AS", ((rlim_t)cfg->memory_mib + 1024) << 20 },
+		{ RLIMIT_AS, "RLIMIT_AS",
+		  ((rlim_t)cfg->memory_mib + 1024 + (rlim_t)cfg->limits.max_jobs * JOB_HOST_AS_MIB)
+			  << 20 },
 	};
 	size_t i;
 

@@ -200,7 +200,8 @@ TEST(rlimits_and_cgroup_limits_from_configure_and_cgroup_removed_at_exit)
 	CHECK_EQ_INT(limit_of(inner, "Max processes"), 100);
 	CHECK_EQ_INT(limit_of(inner, "Max core file size"), 0);
 	CHECK_EQ_INT(limit_of(inner, "Max locked memory"), 0);
-	CHECK_EQ_INT(limit_of(inner, "Max address space"), (64LL + 1024) << 20);
+	/* RAM + 1 GiB + 192 MiB for each of the 16 jobs (max_jobs) that may run at once */
+	CHECK_EQ_INT(limit_of(inner, "Max address space"), (64LL + 1024 + 16 * 192) << 20);
 
 	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)inner);
 	f = fopen(path, "r");
