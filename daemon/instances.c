@@ -9,9 +9,14 @@
  *   starting -> running -> stopping -> destroyed   (DELETE, TTL, daemon stop)
  *   starting/running -> failed                     (died on its own, never ready)
  *
- * A once-per-second timer destroys instances whose TTL has passed. Rows left
- * alive by an earlier daemon are marked failed at start, and their leases and
- * veths removed: re-adoption after a restart is not implemented yet.
+ * A once-per-second timer destroys instances whose TTL has passed.
+ *
+ * Instances outlive the daemon (adopt.c). At start, every row an earlier
+ * daemon left alive is taken back over its adoption socket; one that cannot
+ * be (its process died meanwhile, or does not answer) is killed if it is
+ * still there, marked failed with the reason, and its veth, lease, cgroup and
+ * socket removed. Veths and leases that no live instance owns go too, so a
+ * restart neither loses an instance nor leaks anything.
  *
  * An instance with networking gets, before its process is spawned, an address
  * leased from the pool (ipam.c) and a veth pair on the bridge with a packet
@@ -23,7 +28,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/random.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "api/log.h"
 #include "daemon/shoald.h"
@@ -393,17 +402,129 @@ static int inst_sweep_veths(struct shoal_error *err)
 	return 0;
 }
 
+/*
+ * A process an earlier daemon left that cannot be adopted: kill it if it is
+ * still a shoal-instance (through a pidfd, so that a pid reused since cannot
+ * be hit).
+ */
+static void inst_kill_leftover(const struct store_instance *row)
+{
+	char path[64], cmd[256] = "";
+	ssize_t n;
+	int pidfd, fd;
+
+	if (row->pid <= 0)
+		return;
+	pidfd = (int)syscall(SYS_pidfd_open, (pid_t)row->pid, 0);
+	if (pidfd < 0)
+		return;
+	snprintf(path, sizeof(path), "/proc/%lld/cmdline", (long long)row->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	n = fd >= 0 ? read(fd, cmd, sizeof(cmd) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n > 0) {
+		cmd[n] = '\0';
+		if (strstr(cmd, "shoal-instance")) {
+			shoal_log_warn("instance %s: killing pid %lld, which could not be adopted",
+				       row->id, (long long)row->pid);
+			syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+		}
+	}
+	close(pidfd);
+}
+
+/* Take back one instance an earlier daemon left alive, or mark it failed. */
+static void inst_adopt(struct store_instance *row)
+{
+	struct shoal_error err = { 0 };
+	struct adopt_result res = { 0 };
+	bool was_stopping = !strcmp(row->state, "stopping");
+	struct inst *in;
+	int sock, r;
+
+	if (strcmp(row->state, "starting") && row->pid > 0) {
+		r = adopt_connect(row->id, &sock, &res, &err);
+		if (!r && !res.ready) {
+			close(sock);
+			r = shoal_error_set(&err, 0, "it is no longer ready");
+		}
+		if (!r) {
+			in = calloc(1, sizeof(*in));
+			if (!in) {
+				close(sock);
+				shoal_error_set(&err, ENOMEM, "adopt");
+			} else {
+				in->row = *row;
+				snprintf(in->row.state, sizeof(in->row.state), "running");
+				in->proc = sup_adopt(inst_loop, row->id, (pid_t)row->pid, sock,
+						     &inst_callbacks, in, &err);
+				if (in->proc) {
+					in->next = inst_live;
+					inst_live = in;
+					inst_nlive++;
+					inst_save(in);
+					shoal_log_info("instance %s (pid %lld) adopted, up %.1f s, %zu "
+						       "job(s) running",
+						       row->id, (long long)row->pid,
+						       (double)res.uptime_us / 1e6, res.njobs);
+					inst_event(in, "instance.adopted");
+					if (was_stopping)
+						inst_stop(in, "stopped after the daemon restarted");
+					return;
+				}
+				free(in);
+			}
+		}
+	} else {
+		shoal_error_set(&err, 0, "it was not ready yet");
+	}
+	inst_kill_leftover(row);
+	shoal_log_warn("instance %s: not adopted: %s", row->id, err.msg);
+	snprintf(row->state, sizeof(row->state), "failed");
+	snprintf(row->reason, sizeof(row->reason),
+		 "the daemon restarted and could not adopt it: %.400s", err.msg);
+	row->ended_ms = shoald_now_ms();
+	inst_release_network(row);
+	adopt_unlink(row->id);
+	if (store_put_instance(row, &err))
+		shoal_log_error("instance %s: %s", row->id, err.msg);
+	events_emit("instance.failed", row->id, instances_to_json(row));
+}
+
+static int inst_adopt_all(struct shoal_error *err)
+{
+	static const char *const live[] = { "starting", "running", "stopping" };
+	struct store_instance *rows;
+	size_t i, j, n;
+	int r;
+
+	for (i = 0; i < sizeof(live) / sizeof(live[0]); i++) {
+		r = store_list_instances(live[i], &rows, &n, err);
+		if (r)
+			return r;
+		for (j = 0; j < n; j++)
+			inst_adopt(&rows[j]);
+		free(rows);
+	}
+	return 0;
+}
+
 int instances_init(uv_loop_t *loop, struct shoal_error *err)
 {
 	int n = 0, r;
 
 	inst_loop = loop;
-	r = store_mark_orphans("the daemon restarted; re-adoption is not implemented yet",
-			       shoald_now_ms(), &n, err);
+	r = adopt_init(err);
+	if (!r)
+		r = inst_adopt_all(err);
+	if (!r)
+		r = store_abandon_execs("the daemon restarted while the job ran; its end is not known",
+					shoald_now_ms(), &n, err);
 	if (r)
 		return r;
 	if (n)
-		shoal_log_warn("%d instance(s) of an earlier daemon marked failed", n);
+		shoal_log_warn("%d job record(s) of an earlier daemon left without an end", n);
 	r = store_drop_orphan_leases(&n, err);
 	if (r)
 		return r;

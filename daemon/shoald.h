@@ -173,8 +173,8 @@ int store_get_instance(const char *id, struct store_instance *row, struct shoal_
  */
 int store_list_instances(const char *state, struct store_instance **rows, size_t *n,
 			 struct shoal_error *err);
-/* Rows in a live state left by an earlier daemon: mark them failed with @reason. */
-int store_mark_orphans(const char *reason, int64_t now_ms, int *count, struct shoal_error *err);
+/* Exec records without an end (an earlier daemon's): close them with @reason. */
+int store_abandon_execs(const char *reason, int64_t now_ms, int *count, struct shoal_error *err);
 /* Address leases (ipam.c): one row per leased address, host byte order. */
 int store_put_lease(uint32_t addr, const char *id, int64_t now_ms, struct shoal_error *err);
 int store_delete_lease(uint32_t addr, struct shoal_error *err);
@@ -299,6 +299,34 @@ uint64_t sup_call_id(const struct sup_call *c);
 int sup_call_send(struct sup_call *c, struct proto_msg *msg, struct shoal_error *err);
 /* The caller lost interest: @fn is never called again; a download is cancelled. */
 void sup_call_detach(struct sup_call *c);
+
+/* ---- adopt.c: instances that outlive the daemon, and taking them back */
+
+struct adopt_result {
+	bool ready; /* the instance says it is ready (not stopping) */
+	uint64_t uptime_us;
+	size_t njobs; /* jobs still running in it */
+};
+
+/* Make STATE_DIR/adopt. */
+int adopt_init(struct shoal_error *err);
+/* A listening SEQPACKET socket at STATE_DIR/adopt/@id.sock, for the instance to wait on. */
+int adopt_listen(const char *id, int *fd, struct shoal_error *err);
+void adopt_unlink(const char *id);
+/*
+ * adopt_connect() - connect to @id's adoption socket, hello both ways, adopt;
+ * on success *@sock (non-blocking) is its control channel. Blocks for at most
+ * a few seconds: call at start only.
+ */
+int adopt_connect(const char *id, int *sock, struct adopt_result *res, struct shoal_error *err);
+
+/*
+ * sup_adopt() - a supervised process for instance @id, pid @pid, already
+ * ready on channel @sock (taken in every case). Its end is noticed through a
+ * pidfd, since it is not our child (its exit status is not ours to read).
+ */
+struct sup_proc *sup_adopt(uv_loop_t *loop, const char *id, pid_t pid, int sock,
+			   const struct sup_callbacks *cb, void *arg, struct shoal_error *err);
 
 /* ---- instances.c: the instance manager (the domain layer of the API) */
 

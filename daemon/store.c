@@ -72,7 +72,7 @@ enum {
 	STMT_PUT,
 	STMT_GET,
 	STMT_LIST,
-	STMT_ORPHANS,
+	STMT_EXEC_ABANDON,
 	STMT_LEASE_PUT,
 	STMT_LEASE_DEL,
 	STMT_LEASE_LIST,
@@ -92,8 +92,7 @@ static const char *const store_sql[STMT_COUNT] = {
 	[STMT_GET] = "SELECT " STORE_COLUMNS " FROM instances WHERE id = ?1",
 	[STMT_LIST] = "SELECT " STORE_COLUMNS " FROM instances WHERE ?1 IS NULL OR state = ?1"
 		      " ORDER BY created_ms, id",
-	[STMT_ORPHANS] = "UPDATE instances SET state = 'failed', reason = ?1, ended_ms = ?2"
-			 " WHERE state IN ('starting', 'running', 'stopping')",
+	[STMT_EXEC_ABANDON] = "UPDATE execs SET error = ?1, ended_ms = ?2 WHERE ended_ms = 0",
 	[STMT_LEASE_PUT] = "INSERT INTO leases (addr, instance_id, created_ms) VALUES (?1, ?2, ?3)",
 	[STMT_LEASE_DEL] = "DELETE FROM leases WHERE addr = ?1",
 	[STMT_LEASE_LIST] = "SELECT addr, instance_id FROM leases ORDER BY addr",
@@ -316,9 +315,9 @@ int store_list_instances(const char *state, struct store_instance **rows, size_t
 	return 0;
 }
 
-int store_mark_orphans(const char *reason, int64_t now_ms, int *count, struct shoal_error *err)
+int store_abandon_execs(const char *reason, int64_t now_ms, int *count, struct shoal_error *err)
 {
-	sqlite3_stmt *st = store_stmts[STMT_ORPHANS];
+	sqlite3_stmt *st = store_stmts[STMT_EXEC_ABANDON];
 	int rc;
 
 	sqlite3_reset(st);
@@ -328,7 +327,7 @@ int store_mark_orphans(const char *reason, int64_t now_ms, int *count, struct sh
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	if (rc != SQLITE_DONE)
-		return store_fail(err, "mark orphans");
+		return store_fail(err, "abandon exec records");
 	*count = sqlite3_changes(store_db);
 	return 0;
 }

@@ -18,6 +18,12 @@
  * socket takes only a few packets at a time (net.unix.max_dgram_qlen) and the
  * loop must never wait for it: what does not fit now is sent when the poll
  * says the socket is writable again.
+ *
+ * Instances are configured to outlive the daemon (keep_on_supervisor_exit,
+ * with an adoption socket from adopt.c). One taken back by a restarted daemon
+ * (sup_adopt()) is not our child: its end is seen through a pidfd instead of
+ * libuv's SIGCHLD reaping, and signals go through the pidfd too, so a pid
+ * reused meanwhile can never be hit.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -29,6 +35,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "api/channel.h"
@@ -70,7 +77,12 @@ struct sup_call {
 };
 
 struct sup_proc {
-	uv_process_t proc;
+	uv_process_t proc; /* a child of ours */
+	uv_poll_t pidpoll; /* or an adopted process, watched through its pidfd */
+	bool adopted;
+	int pidfd;
+	pid_t pid;
+	int adopt_fd; /* the listening socket for a later daemon, until configure took it */
 	uv_poll_t poll;
 	uv_timer_t timer;
 	int sock;
@@ -108,13 +120,22 @@ static void sup_why(struct sup_proc *p, const char *fmt, ...)
 
 pid_t sup_pid(const struct sup_proc *p)
 {
-	return p->proc.pid;
+	return p->pid;
+}
+
+static void sup_signal(struct sup_proc *p, int sig)
+{
+	if (p->exited)
+		return;
+	if (p->adopted)
+		syscall(SYS_pidfd_send_signal, p->pidfd, sig, NULL, 0);
+	else
+		uv_process_kill(&p->proc, sig);
 }
 
 static void sup_kill(struct sup_proc *p)
 {
-	if (!p->exited)
-		uv_process_kill(&p->proc, SIGKILL);
+	sup_signal(p, SIGKILL);
 }
 
 static void sup_handle_closed_cb(uv_handle_t *h)
@@ -129,6 +150,11 @@ static void sup_handle_closed_cb(uv_handle_t *h)
 		close(p->sock);
 	if (p->net.packet_fd >= 0)
 		close(p->net.packet_fd);
+	if (p->adopt_fd >= 0)
+		close(p->adopt_fd);
+	if (p->pidfd >= 0)
+		close(p->pidfd);
+	adopt_unlink(p->id);
 	while ((o = p->out_head)) {
 		p->out_head = o->next;
 		free(o);
@@ -155,7 +181,10 @@ static void sup_close(struct sup_proc *p)
 	p->phase = SUP_CLOSING;
 	p->handles = 2;
 	uv_close((uv_handle_t *)&p->timer, sup_handle_closed_cb);
-	uv_close((uv_handle_t *)&p->proc, sup_handle_closed_cb);
+	if (p->adopted)
+		uv_close((uv_handle_t *)&p->pidpoll, sup_handle_closed_cb);
+	else
+		uv_close((uv_handle_t *)&p->proc, sup_handle_closed_cb);
 	if (p->poll_active) {
 		p->handles++;
 		uv_close((uv_handle_t *)&p->poll, sup_handle_closed_cb);
@@ -296,7 +325,10 @@ static int sup_send(struct sup_proc *p, struct proto_msg *msg)
 
 static int sup_configure(struct sup_proc *p)
 {
+	struct shoal_error err = { 0 };
 	struct proto_msg msg;
+	size_t nfds = 0;
+	int fds[2];
 
 	proto_msg_init(&msg, PROTO_HELLO, 0);
 	msg.hello.version = PROTO_VERSION;
@@ -307,10 +339,12 @@ static int sup_configure(struct sup_proc *p)
 	proto_msg_init(&msg, PROTO_CONFIGURE, SUP_CONFIGURE_ID);
 	msg.configure.instance_id = p->id;
 	msg.configure.memory_mib = p->memory_mib;
-	msg.configure.keep_on_supervisor_exit = false;
+	/* The instance outlives us and waits for the next daemon on its adoption socket. */
+	msg.configure.keep_on_supervisor_exit = true;
+	fds[nfds] = p->adopt_fd;
+	msg.configure.adopt_listen_fd = (int)nfds++;
 	if (p->has_net) {
 		struct proto_network *n = &msg.configure.network;
-		struct shoal_error err = { 0 };
 		uint32_t a = htonl(p->net.addr), g = htonl(p->net.gateway);
 
 		msg.configure.has_network = true;
@@ -322,16 +356,19 @@ static int sup_configure(struct sup_proc *p)
 		n->gateway4.family = AF_INET;
 		memcpy(n->gateway4.addr, &g, 4);
 		n->mtu = p->net.mtu;
-		if (sup_send_fds(p, &msg, &p->net.packet_fd, 1, &err)) {
-			shoal_log_warn("instance %s: send configure: %s", p->id, err.msg);
-			return -EPIPE;
-		}
-		/* The instance has its duplicate now. */
-		close(p->net.packet_fd);
-		p->net.packet_fd = -1;
-	} else if (sup_send(p, &msg)) {
+		fds[nfds] = p->net.packet_fd;
+		n->fd = (int)nfds++;
+	}
+	if (sup_send_fds(p, &msg, fds, nfds, &err)) {
+		shoal_log_warn("instance %s: send configure: %s", p->id, err.msg);
 		return -EPIPE;
 	}
+	/* The instance has its duplicates now. */
+	if (p->net.packet_fd >= 0)
+		close(p->net.packet_fd);
+	p->net.packet_fd = -1;
+	close(p->adopt_fd);
+	p->adopt_fd = -1;
 	p->phase = SUP_CONFIGURING;
 	return 0;
 }
@@ -614,6 +651,8 @@ static void sup_poll_cb(uv_poll_t *h, int status, int events)
 		sup_drain(p);
 }
 
+static void sup_ended(struct sup_proc *p);
+
 static void sup_exit_cb(uv_process_t *proc, int64_t status, int term_signal)
 {
 	struct sup_proc *p = proc->data;
@@ -626,7 +665,28 @@ static void sup_exit_cb(uv_process_t *proc, int64_t status, int term_signal)
 		sup_why(p, "instance died of host signal %d", (int)(status - 128));
 	else
 		sup_why(p, "exited with status %d", (int)status);
-	shoal_log_info("instance %s (pid %d) is gone: %s", p->id, proc->pid, p->why);
+	sup_ended(p);
+}
+
+static void sup_pidfd_cb(uv_poll_t *h, int status, int events)
+{
+	struct sup_proc *p = h->data;
+
+	(void)status;
+	(void)events;
+	uv_poll_stop(h);
+	if (p->exited)
+		return;
+	p->exited = true;
+	sup_drain(p);
+	sup_why(p, "the process ended (adopted: its exit status went to its first daemon)");
+	sup_ended(p);
+}
+
+/* The process is gone: fail what waits, then remove its cgroup and close. */
+static void sup_ended(struct sup_proc *p)
+{
+	shoal_log_info("instance %s (pid %d) is gone: %s", p->id, p->pid, p->why);
 	p->chan_down = true;
 	if (p->poll_active)
 		uv_poll_stop(&p->poll);
@@ -656,6 +716,8 @@ static void sup_free_cb(uv_handle_t *h)
 
 	if (p->net.packet_fd >= 0)
 		close(p->net.packet_fd);
+	close(p->adopt_fd);
+	adopt_unlink(p->id);
 	free(p);
 }
 
@@ -683,23 +745,32 @@ struct sup_proc *sup_spawn(uv_loop_t *loop, const char *id, uint32_t memory_mib,
 		p->net.packet_fd = -1;
 	}
 	p->next_id = SUP_FIRST_CALL_ID;
+	p->pidfd = -1;
+	p->adopt_fd = -1;
 	snprintf(p->id, sizeof(p->id), "%s", id);
 	p->memory_mib = memory_mib;
-	p->cb = cb;
-	p->arg = arg;
-	p->sock = -1;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
-		shoal_error_set(err, errno, "socketpair for instance %s", id);
+	if (adopt_listen(id, &p->adopt_fd, err)) {
 		if (p->net.packet_fd >= 0)
 			close(p->net.packet_fd);
 		free(p);
 		return NULL;
 	}
-	if (channel_setup(sv[0], err) || channel_setup(sv[1], err)) {
-		close(sv[0]);
-		close(sv[1]);
+	p->cb = cb;
+	p->arg = arg;
+	p->sock = -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
+		shoal_error_set(err, errno, "socketpair for instance %s", id);
+		sv[0] = sv[1] = -1;
+	}
+	if (sv[0] < 0 || channel_setup(sv[0], err) || channel_setup(sv[1], err)) {
+		if (sv[0] >= 0) {
+			close(sv[0]);
+			close(sv[1]);
+		}
 		if (p->net.packet_fd >= 0)
 			close(p->net.packet_fd);
+		close(p->adopt_fd);
+		adopt_unlink(id);
 		free(p);
 		return NULL;
 	}
@@ -728,6 +799,7 @@ struct sup_proc *sup_spawn(uv_loop_t *loop, const char *id, uint32_t memory_mib,
 		uv_close((uv_handle_t *)&p->proc, sup_free_cb);
 		return NULL;
 	}
+	p->pid = p->proc.pid;
 	p->sock = sv[0];
 	fcntl(p->sock, F_SETFL, fcntl(p->sock, F_GETFL) | O_NONBLOCK);
 	uv_timer_init(loop, &p->timer);
@@ -741,6 +813,49 @@ struct sup_proc *sup_spawn(uv_loop_t *loop, const char *id, uint32_t memory_mib,
 	return p;
 }
 
+struct sup_proc *sup_adopt(uv_loop_t *loop, const char *id, pid_t pid, int sock,
+			   const struct sup_callbacks *cb, void *arg, struct shoal_error *err)
+{
+	struct sup_proc *p;
+	int pidfd;
+
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0) {
+		shoal_error_set(err, errno, "pidfd of instance %s (pid %d)", id, (int)pid);
+		close(sock);
+		return NULL;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		close(pidfd);
+		close(sock);
+		shoal_error_set(err, ENOMEM, "instance %s", id);
+		return NULL;
+	}
+	snprintf(p->id, sizeof(p->id), "%s", id);
+	p->adopted = true;
+	p->pidfd = pidfd;
+	p->pid = pid;
+	p->adopt_fd = -1;
+	p->net.packet_fd = -1;
+	p->next_id = SUP_FIRST_CALL_ID;
+	p->cb = cb;
+	p->arg = arg;
+	p->sock = sock;
+	p->phase = SUP_READY;
+	uv_timer_init(loop, &p->timer);
+	p->timer.data = p;
+	uv_poll_init(loop, &p->pidpoll, pidfd);
+	p->pidpoll.data = p;
+	uv_poll_start(&p->pidpoll, UV_READABLE, sup_pidfd_cb);
+	uv_poll_init(loop, &p->poll, p->sock);
+	p->poll.data = p;
+	p->poll_active = true;
+	uv_poll_start(&p->poll, UV_READABLE | UV_DISCONNECT, sup_poll_cb);
+	shoal_log_info("instance %s: adopted pid %d", id, (int)pid);
+	return p;
+}
+
 void sup_stop(struct sup_proc *p, unsigned int grace_ms)
 {
 	struct proto_msg msg;
@@ -751,9 +866,9 @@ void sup_stop(struct sup_proc *p, unsigned int grace_ms)
 		proto_msg_init(&msg, PROTO_SHUTDOWN, SUP_SHUTDOWN_ID);
 		msg.shutdown.timeout_ms = grace_ms / 2;
 		if (sup_send(p, &msg))
-			uv_process_kill(&p->proc, SIGTERM);
+			sup_signal(p, SIGTERM);
 	} else {
-		uv_process_kill(&p->proc, SIGTERM);
+		sup_signal(p, SIGTERM);
 	}
 	p->phase = SUP_STOPPING;
 	uv_timer_stop(&p->timer);

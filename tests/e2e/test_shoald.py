@@ -839,36 +839,87 @@ def json_logs(d):
             raise Fail("a text record from shoald with --log-format json: %r" % line)
 
 
-@case(timeout=90)
-def restart_marks_orphans():
-    """A new daemon on the same state dir marks rows of a dead daemon failed,
-    and removes the veth and the address lease its instance had."""
+@case(timeout=120)
+def restart_readopts():
+    """kill -9 the daemon while instances run: they keep running, and a new
+    daemon on the same state dir adopts the live ones (same pid, channel
+    back: stats, files, ping), marks the one that died meanwhile failed and
+    removes its veth and lease; counts of processes, veths and leases are
+    checked before and after, and nothing is left at the end."""
     d = Daemon()
+    ok = False
     try:
-        inst = d.create(network=True)
-        veth = inst["host_interface"]
-        check(veth in d.links(), "veth %s missing" % veth)
+        a = d.create(network=True, labels={"r": "a"})
+        b = d.create(labels={"r": "b"})
+        c = d.create(network=True, labels={"r": "c"})
+        base = "/v1/instances/%s/files?path=/tmp/kept" % a["id"]
+        status, _ = d.request("PUT", base, raw_body=b"before", content_type="application/octet-stream")
+        check(status == 200, "put before the restart")
+        links_before = d.links()
+        check(d.db("SELECT COUNT(*) FROM leases")[0][0] == 2, "two leases")
+        jobs = os.access(JOBSHIM, os.X_OK)
+        if jobs:
+            # A job in flight when the daemon dies.
+            jc = d.conn()
+            jc.send_request("POST", "/v1/instances/%s/exec?stream=true" % b["id"],
+                            {"argv": ["/bin/sleep", "3"]})
+            check(jc.read_head()[0] == 200, "job started")
         d.proc.kill()
         d.proc.wait(10)
-        # Without its supervisor the instance shuts itself down.
-        wait_for("the orphaned instance to exit", lambda: not pid_is_instance(inst["pid"]), 10)
-        check(veth in d.links(), "the veth went with the daemon?")
-        check(d.db("SELECT COUNT(*) FROM leases")[0][0] == 1, "lease not in the store")
+        time.sleep(0.5)
+        check(all(pid_is_instance(i["pid"]) for i in (a, b, c)),
+              "instances did not outlive the daemon")
+        # One dies while nobody supervises it.
+        os.kill(c["pid"], signal.SIGKILL)
+        wait_for("the unsupervised instance to die", lambda: not pid_is_instance(c["pid"]), 10)
         d.log.write("--- restart ---\n")
         d.log.flush()
         os.unlink(d.sock)
         d.start()
-        status, got = d.request("GET", "/v1/instances/" + inst["id"])
-        check(got["state"] == "failed" and "restarted" in got["reason"], "%r" % got)
-        check(veth not in d.links(), "veth %s left after the restart" % veth)
-        check(d.db("SELECT COUNT(*) FROM leases")[0][0] == 0, "lease left after the restart")
-        # The address is free again.
-        again = d.create(network=True)
-        check(again["address"], "no address after the restart: %r" % again)
-        d.request("DELETE", "/v1/instances/" + again["id"])
+        for i in (a, b):
+            status, got = d.request("GET", "/v1/instances/" + i["id"])
+            check(got["state"] == "running" and got["pid"] == i["pid"], "adopted %r" % got)
+        status, got = d.request("GET", "/v1/instances/" + c["id"])
+        check(got["state"] == "failed" and "could not adopt" in got["reason"], "%r" % got)
+        check(c["host_interface"] not in d.links(), "veth of the dead one left")
+        gone = {c["host_interface"], "si" + c["host_interface"][2:]}
+        check(d.links() == links_before - gone, "links %r, before %r" % (d.links(), links_before))
+        check([r[0] for r in d.db("SELECT instance_id FROM leases")] == [a["id"]],
+              "leases %r" % d.db("SELECT * FROM leases"))
+        # The channel is back.
+        status, st = d.request("GET", "/v1/instances/%s/stats" % a["id"])
+        check(status == 200 and iface(st, "eth0"), "stats after adoption %r" % st)
+        status, data = d.request("GET", base)
+        check(status == 200 and data == b"before", "file after adoption %r" % data)
+        check(ping(d, a["address"]), "no ping after adoption")
+        if jobs:
+            jc.close()
+            rows = d.db("SELECT ended_ms, error FROM execs")
+            check(len(rows) == 1 and rows[0][0] > 0 and "restarted" in rows[0][1],
+                  "the job record of the dead daemon: %r" % rows)
+        status, lst = d.request("GET", "/v1/events?follow=false")
+        adopted = [e["instance_id"] for e in lst if e["type"] == "instance.adopted"]
+        check(sorted(adopted) == sorted([a["id"], b["id"]]), "adopted events %r" % adopted)
+        # An adopted instance that dies is noticed (through its pidfd).
+        os.kill(b["pid"], signal.SIGKILL)
+
+        def failed():
+            status, got = d.request("GET", "/v1/instances/" + b["id"])
+            return got if got["state"] == "failed" else None
+
+        wait_for("the adopted instance's death to be noticed", failed, 10)
+        status, gone = d.request("DELETE", "/v1/instances/" + a["id"])
+        check(status == 200 and gone["state"] == "destroyed", "delete adopted %r" % gone)
+        check(not pid_is_instance(a["pid"]), "adopted instance still alive after delete")
+        check(d.links() == {"lo", "shoal0"}, "links left %r" % d.links())
+        check(d.db("SELECT COUNT(*) FROM leases")[0][0] == 0, "leases left")
+        check(not os.listdir(os.path.join(d.state, "adopt")), "adoption sockets left")
         check(d.stop() == 0, "restarted daemon did not stop clean")
         check(not os.path.exists("/run/netns/" + d.netns), "namespace left after a clean stop")
+        ok = True
     finally:
+        if not ok:
+            sys.stdout.write("--- shoald log ---\n" + d.output())
         d.cleanup()
 
 
