@@ -16,3 +16,7 @@ $(SHOAL_CLI_BIN): $(SHOAL_CLI_OBJS) $(API_LIB)
 	$(cmd-link)
 $(SHOAL_CLI_BIN): private LOCAL_LDLIBS += $(call pkg-libs,libcurl) $(call pkg-libs,jansson) \
 	-lpthread -lm $(API_LDLIBS)
+
+# `make demo`: a private shoald, three networked instances, a job in each (HTTP
+# server, a client fetching from it, files), timings, then nothing left.
+DEMO_CMD = SHOAL_BUILD=$(BUILD) clients/demo.sh

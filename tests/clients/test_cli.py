@@ -539,6 +539,27 @@ def bash_completion(d):
     d.client.rm(all=True)
 
 
+@case(timeout=150)
+def demo_script():
+    """clients/demo.sh (make demo) runs end to end and leaves nothing behind."""
+    import glob
+    import subprocess
+    if os.geteuid() != 0:
+        print("needs root: instances lock themselves down with namespaces and cgroups")
+        sys.exit(77)
+    before = set(glob.glob("/tmp/shoal-demo.*"))
+    p = subprocess.run(["clients/demo.sh"], capture_output=True, timeout=140)
+    out = p.stdout.decode("utf-8", "replace")
+    check(p.returncode == 0, "demo exited %d\n%s\n%s" % (p.returncode, out,
+                                                        p.stderr.decode("utf-8", "replace")))
+    for want in ("hello from i-", "10000 /tmp/numbers", "copied back to the host: 10000 lines",
+                 "no instance process, socket or file left"):
+        check(want in out, "%r missing from the demo's output:\n%s" % (want, out))
+    sums = re.findall(r"\b([0-9a-f]{64})\b", out)
+    check(len(sums) == 2 and sums[0] == sums[1], "checksums inside and on the host: %r" % sums)
+    check(set(glob.glob("/tmp/shoal-demo.*")) == before, "the demo left its folder")
+
+
 def check_svg(path, series):
     """A well-formed SVG document with one polyline per series that has samples."""
     import xml.etree.ElementTree as ET
