@@ -215,6 +215,10 @@ int cli_exec_run(struct shoal_client *c, const char *verb, const char *id,
 		return cli_transport_err(verb, c, &err);
 	if (resp.status < 200 || resp.status >= 300) {
 		r = cli_api_err(verb, "exec (POST /v1/instances/ID/exec)", &resp);
+		/* The one way a user's own input makes the body too large. */
+		if (resp.status == 413 && o->stdin)
+			cli_err(verb, "stdin goes inline in the request, base64: about 48 KiB fit; "
+				      "copy larger input in with shoal cp");
 		http_resp_free(&resp);
 		return r;
 	}
@@ -235,7 +239,8 @@ static const char exec_help[] =
 	"Run CMD in instance ID (a unique prefix is enough). Its stdout and stderr are\n"
 	"relayed live to ours; shoal exits with its exit code (128+N if signal N ended it).\n"
 	"\n"
-	"  -i, --interactive    pass our stdin to the job (read to its end first, up to 64 KiB)\n"
+	"  -i, --interactive    pass our stdin to the job (read to its end first; about 48 KiB "
+	"fit)\n"
 	"  -e, --env NAME=VAL   environment of the job (repeatable; replaces the default one)\n"
 	"  -w, --workdir DIR    working directory in the instance (default /)\n"
 	"  -T, --timeout SECS   kill the job after this long (default 60); shoal gives up\n"

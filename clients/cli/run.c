@@ -16,7 +16,7 @@ static const char run_help[] =
 	"\n"
 	"Create an instance and, given a command, run it there with its output relayed\n"
 	"live. Without a command, print the new instance's id (as create does).\n"
-	"\n" CLI_CREATE_HELP "  -i, --interactive    pass our stdin to the job (up to 64 KiB)\n"
+	"\n" CLI_CREATE_HELP "  -i, --interactive    pass our stdin to the job (about 48 KiB fit)\n"
 	"  -e, --env NAME=VAL   environment of the job (repeatable)\n"
 	"  -w, --workdir DIR    working directory of the job\n"
 	"  -T, --timeout SECS   kill the job after this long\n"
