@@ -613,6 +613,17 @@ def bench_twenty(d):
         rows = d.client.list()
         check(all(r["state"] == "destroyed" for r in rows) and len(rows) == 40,
               "%d rows, states %r" % (len(rows), {r["state"] for r in rows}))
+        # A job in each instance: exec latencies, and a fourth series in the plot.
+        r = cli("bench", "-n", "6", "-c", "3", "--json", "--svg", svg, "--", "sh", "-c",
+                "echo hi", sock=d.sock, timeout=120)
+        if r.rc == 1 and "does not support exec" in r.err:
+            check(r.json()["created"] >= 1, "%r" % r)
+        else:
+            rep = r.json()
+            check(r.rc == 0 and rep["latency_ms"]["exec"]["n"] == 6, "%r" % r)
+            check(rep["config"]["job"] == "sh", "%r" % rep["config"])
+            check_svg(svg, 4)
+        check(d.client.list(all=False) == [], "bench with a job left instances alive")
         # The text report for people.
         r = cli("bench", "-n", "2", sock=d.sock, want=0, timeout=60)
         check("creates/s" in r.out and "p99" in r.out and "create" in r.out, "%r" % r)
