@@ -110,6 +110,11 @@ int control_socket(struct instance *in)
 	return in->ctl->sock;
 }
 
+bool control_connected(struct instance *in)
+{
+	return in->ctl->sock >= 0 && !in->ctl->adoption;
+}
+
 size_t control_queued(struct instance *in)
 {
 	return in->ctl->queued;
@@ -477,7 +482,9 @@ static void control_adopt(struct control *c, const struct proto_msg *msg)
 	ok.ok.adopt.instance_id = in->config.configure.instance_id;
 	ok.ok.adopt.state = in->state;
 	ok.ok.adopt.uptime_us = in->t_booted_us ? instance_now_us() - in->t_booted_us : 0;
+	job_adopt_result(in, &ok.ok.adopt);
 	control_send(in, &ok);
+	job_send_kept(in); /* the exec_exit events no supervisor could take */
 	c->adoption = false;
 	c->handshake_deadline_us = 0;
 	c->orphan_deadline_us = 0;

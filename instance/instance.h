@@ -159,6 +159,8 @@ void control_flush(struct instance *in, int timeout_ms);
 size_t control_queued(struct instance *in);
 /* The socket fd of the connected supervisor, or -1. */
 int control_socket(struct instance *in);
+/* A supervisor is connected and past adoption: events reach it. */
+bool control_connected(struct instance *in);
 /* Forget the descriptors the monitor must not keep (it closes the socket). */
 void control_forget(struct instance *in);
 
@@ -250,6 +252,9 @@ void job_stop_all(struct instance *in, uint32_t grace_ms);
 /* After the kernel halted: free what job_stop_all() could not end (no thread blocks now). */
 void job_release_all(struct instance *in);
 uint32_t job_count(struct instance *in);
+/* Adoption: the running jobs for adopt's result; then the exec_exit events kept meanwhile. */
+void job_adopt_result(struct instance *in, struct proto_adopt_result *res);
+void job_send_kept(struct instance *in);
 
 /*
  * job_io.c: one job's stdio threads. job_io_start() takes the kernel fds

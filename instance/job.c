@@ -74,8 +74,15 @@ struct job {
 	int status; /* the first process's wait status, once reaped */
 };
 
+/* An exec_exit that found no supervisor: kept for the next one (PROTOCOL.md, section 8). */
+struct job_kept_exit {
+	struct job_kept_exit *next;
+	struct proto_exec_exit exit;
+};
+
 struct jobs {
 	int wake_fd; /* host eventfd: job_io.c's threads wake the control loop */
+	struct job_kept_exit *kept, **kept_tail;
 	struct job *list;
 	uint64_t next_id;
 	uint32_t count;
@@ -100,6 +107,7 @@ int job_init(struct instance *in, struct shoal_error *err)
 		return shoal_error_set(err, errno, "jobs: eventfd");
 	}
 	j->next_id = 1;
+	j->kept_tail = &j->kept;
 	in->jobs = j;
 	/*
 	 * Jobs bring threads (stdio, serving), and glibc gives a thread that
@@ -389,7 +397,46 @@ static void job_send_exit(struct instance *in, struct job *job)
 	msg.exec_exit.stderr_bytes = written[1];
 	msg.exec_exit.stdout_truncated = truncated[0];
 	msg.exec_exit.stderr_truncated = truncated[1];
+	if (!control_connected(in)) {
+		struct job_kept_exit *k = malloc(sizeof(*k));
+
+		if (k) {
+			k->next = NULL;
+			k->exit = msg.exec_exit;
+			*in->jobs->kept_tail = k;
+			in->jobs->kept_tail = &k->next;
+		}
+		return;
+	}
 	control_send(in, &msg);
+}
+
+void job_adopt_result(struct instance *in, struct proto_adopt_result *res)
+{
+	struct job *job;
+
+	res->njobs = 0;
+	for (job = in->jobs ? in->jobs->list : NULL; job && res->njobs < PROTO_JOBS_MAX;
+	     job = job->next)
+		if (job->state == JOB_RUNNING)
+			res->jobs[res->njobs++] = job->id;
+}
+
+void job_send_kept(struct instance *in)
+{
+	struct proto_msg msg;
+
+	while (in->jobs && in->jobs->kept) {
+		struct job_kept_exit *k = in->jobs->kept;
+
+		in->jobs->kept = k->next;
+		proto_msg_init(&msg, PROTO_EXEC_EXIT, 0);
+		msg.exec_exit = k->exit;
+		control_send(in, &msg);
+		free(k);
+	}
+	if (in->jobs)
+		in->jobs->kept_tail = &in->jobs->kept;
 }
 
 /* Output to the control queue while it has room; chunks keep their order per stream. */
@@ -413,7 +460,8 @@ void job_pump(struct instance *in)
 			msg.exec_output.offset = offset;
 			msg.exec_output.data.data = data;
 			msg.exec_output.data.len = len;
-			control_send(in, &msg); /* no supervisor: dropped (section 8) */
+			if (control_connected(in))
+				control_send(in, &msg); /* else dropped (section 8) */
 			job_io_chunk_free(data);
 		}
 	}

@@ -19,10 +19,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <stddef.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "api/channel.h"
 #include "tests/harness.h"
 #include "tests/instance/tinst.h"
 
@@ -658,4 +663,69 @@ TEST(shutdown_ends_running_jobs_first)
 	tinst_expect_eof(&t, 5000);
 	CHECK(tinst_wait_exit(&t, 5000));
 	tinst_close(&t);
+}
+
+TEST(jobs_outlive_the_supervisor_and_are_adopted)
+{
+	const char *const sleeper[] = { "sleep", "1000", NULL };
+	const char *const brief[] = { "sh", "-c", "sleep 0.3; exit 7", NULL };
+	struct shoal_error err = { 0 };
+	struct tinst_job a, b;
+	struct proto_msg msg, ready;
+	struct sockaddr_un addr;
+	socklen_t len;
+	struct tinst t;
+	uint64_t id;
+	int ls;
+
+	REQUIRE_SHIM();
+	ls = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	CHECK(ls >= 0);
+	memset(&addr, 0, sizeof(addr));
+	addr.sun_family = AF_UNIX;
+	snprintf(addr.sun_path + 1, sizeof(addr.sun_path) - 1, "shoal-test-jobs-adopt-%d",
+		 (int)getpid());
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(addr.sun_path + 1));
+	CHECK(bind(ls, (struct sockaddr *)&addr, len) == 0 && listen(ls, 4) == 0);
+	tinst_spawn(&t, NULL);
+	tinst_hello(&t);
+	tinst_configure_init(&t, &msg);
+	msg.configure.keep_on_supervisor_exit = true;
+	msg.configure.adopt_listen_fd = 0;
+	msg.configure.adopt_wait_ms = 20000;
+	tinst_boot(&t, &msg, &ls, 1, &ready);
+	proto_msg_free(&ready);
+	close(ls);
+	tinst_exec_init(&msg, sleeper);
+	tinst_exec_send(&t, &msg, &a);
+	tinst_exec_init(&msg, brief);
+	tinst_exec_send(&t, &msg, &b);
+	CHECK(a.job > 0 && b.job > 0);
+
+	/* The supervisor leaves; one job ends meanwhile. */
+	tinst_close(&t);
+	usleep(1500 * 1000);
+	t.sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	CHECK(t.sock >= 0 && connect(t.sock, (struct sockaddr *)&addr, len) == 0);
+	CHECK(channel_setup(t.sock, &err) == 0);
+	tinst_expect(&t, &msg, PROTO_HELLO, 5000);
+	proto_msg_free(&msg);
+	proto_msg_init(&msg, PROTO_HELLO, 0);
+	msg.hello.version = PROTO_VERSION;
+	msg.hello.role = PROTO_ROLE_DAEMON;
+	tinst_send(&t, &msg, NULL, 0);
+	t.next_id = 1;
+	proto_msg_init(&msg, PROTO_ADOPT, 0);
+	msg.adopt.instance_id = t.id;
+	id = tinst_send(&t, &msg, NULL, 0);
+	tinst_expect_ok(&t, &msg, id, PROTO_ADOPT, 5000);
+	/* The one still running is listed; the other's exec_exit was kept and follows. */
+	CHECK_EQ_INT(msg.ok.adopt.njobs, 1);
+	CHECK_EQ_INT(msg.ok.adopt.jobs[0], a.job);
+	proto_msg_free(&msg);
+	tinst_expect(&t, &msg, PROTO_EXEC_EXIT, 5000);
+	CHECK_EQ_INT(msg.exec_exit.job, b.job);
+	CHECK_EQ_INT(msg.exec_exit.exit_code, 7);
+	proto_msg_free(&msg);
+	tinst_shutdown_jobs(&t, 1);
 }
