@@ -22,6 +22,7 @@ void handle_instance_get(struct http_req *req, const char *param);
 void handle_instance_patch(struct http_req *req, const char *param);
 void handle_instance_delete(struct http_req *req, const char *param);
 void handle_instance_stats(struct http_req *req, const char *param);
+void handle_instance_logs(struct http_req *req, const char *param);
 void handle_file_put(struct http_req *req, const char *param);
 void handle_file_get(struct http_req *req, const char *param);
 void handle_exec(struct http_req *req, const char *param);

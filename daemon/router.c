@@ -27,6 +27,7 @@ static const struct route routes[] = {
 	{ "PATCH", "/v1/instances/{id}", handle_instance_patch },
 	{ "DELETE", "/v1/instances/{id}", handle_instance_delete },
 	{ "GET", "/v1/instances/{id}/stats", handle_instance_stats },
+	{ "GET", "/v1/instances/{id}/logs", handle_instance_logs },
 	{ "PUT", "/v1/instances/{id}/files", handle_file_put },
 	{ "GET", "/v1/instances/{id}/files", handle_file_get },
 	{ "POST", "/v1/instances/{id}/exec", handle_exec },

@@ -345,6 +345,7 @@ def spec_loads():
     check(SPEC["openapi"].startswith("3.0"), "openapi version")
     for p in ("/v1/health", "/v1/version", "/v1/instances", "/v1/instances/{id}", "/metrics",
               "/v1/events", "/v1/instances/{id}/stats", "/v1/instances/{id}/files",
+              "/v1/instances/{id}/logs",
               "/v1/instances/{id}/exec"):
         check(p in SPEC["paths"], "%s missing from the spec" % p)
     try:
@@ -1293,6 +1294,19 @@ def stats_of_instance(d):
     check(status == 200 and st["host_syscalls_allowed"] > 0, "stats %r" % st)
     check(iface(st, "lo") and not iface(st, "eth0"), "loopback only: %r" % st["interfaces"])
     check(st["memory"]["kernel_total_bytes"] > 32 * 1024 * 1024, "memory %r" % st["memory"])
+    logs = "/v1/instances/%s/logs" % inst["id"]
+    status, lg = d.request("GET", logs)
+    check(status == 200 and "Linux version" in lg["text"] and lg["cursor"] >= len(lg["text"]),
+          "logs %d %r" % (status, str(lg)[:300]))
+    status, more = d.request("GET", logs + "?cursor=%d&max_bytes=100" % lg["cursor"])
+    check(status == 200 and more["cursor"] >= lg["cursor"] and len(more["text"]) <= 100,
+          "logs from the cursor %r" % more)
+    status, part = d.request("GET", logs + "?max_bytes=10")
+    check(status == 200 and len(part["text"]) <= 10 and part["cursor"] <= 10, "%r" % part)
+    for q, code in (("?max_bytes=0", "invalid_value"), ("?cursor=-1", "invalid_value"),
+                    ("?tail=5", "unknown_field")):
+        status, body = d.request("GET", logs + q)
+        check(status == 400 and body["error"]["code"] == code, "%s: %r" % (q, body))
     d.request("DELETE", "/v1/instances/" + inst["id"])
     status, body = d.request("GET", "/v1/instances/%s/stats" % inst["id"])
     check(status == 409 and body["error"]["code"] == "not_running", "%r" % body)
