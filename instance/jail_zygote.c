@@ -16,8 +16,11 @@
  *     every job process is started from by descriptor;
  *  4. it makes a mount namespace of its own and pivots into the jail's
  *     read-only root (jail_root.c): it sees no host path but those;
- *  5. it keeps only CAP_SYS_ADMIN and CAP_SETPCAP, sets no_new_privs and
- *     the jobs' rlimits, and tells the instance it is ready;
+ *  5. it keeps only CAP_SYS_ADMIN and CAP_SETPCAP, sets no_new_privs,
+ *     loads its deny filter (sandbox.c: no mount, unshare, setns, ptrace,
+ *     bpf, module, key or kexec call, no clone into a mount, user or cgroup
+ *     namespace; every job inherits it) and the jobs' rlimits, and tells
+ *     the instance it is ready;
  *  6. it serves: JAIL_SPAWN starts a job (jail_reaper.c), JAIL_SIGNAL and
  *     JAIL_KILL reach a running one, and each job's end is reported as
  *     JAIL_EXITED with the wait status of its first process.
@@ -162,6 +165,8 @@ static int zygote_lock_down(const struct proto_configure *cfg, struct shoal_erro
 	r = sandbox_zygote_capabilities(err);
 	if (!r)
 		r = sandbox_no_new_privs(err);
+	if (!r)
+		r = sandbox_zygote_filter_load(err);
 	if (r < 0)
 		return r;
 	zygote_nofile = cfg->limits.max_open_files;

@@ -206,17 +206,27 @@ static const char *const sandbox_job_denied[] = {
 	"ioperm",
 };
 
-int sandbox_job_filter_load(struct shoal_error *err)
+/*
+ * The deny-list, for a job (@zygote false) or for the zygote itself (true).
+ * A seccomp filter is inherited by every child and survives execve, so the
+ * zygote's filter also holds for every job; the job's adds the namespace
+ * flags the zygote needs for the reapers (pid, net, ipc, uts).
+ */
+static int sandbox_deny_filter_load(bool zygote, struct shoal_error *err)
 {
-	static const unsigned long ns[] = { CLONE_NEWNS,    CLONE_NEWPID, CLONE_NEWNET,
-					    CLONE_NEWIPC,   CLONE_NEWUTS, CLONE_NEWUSER,
-					    CLONE_NEWCGROUP };
+	static const unsigned long job_ns[] = { CLONE_NEWNS,  CLONE_NEWPID,  CLONE_NEWNET,
+						CLONE_NEWIPC, CLONE_NEWUTS,  CLONE_NEWUSER,
+						CLONE_NEWCGROUP };
+	static const unsigned long zygote_ns[] = { CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWCGROUP };
+	const unsigned long *ns = zygote ? zygote_ns : job_ns;
+	size_t nns = zygote ? sizeof(zygote_ns) / sizeof(zygote_ns[0])
+			    : sizeof(job_ns) / sizeof(job_ns[0]);
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	size_t i;
 	int r = 0;
 
 	if (!ctx)
-		return shoal_error_set(err, ENOMEM, "job filter: seccomp_init");
+		return shoal_error_set(err, ENOMEM, "deny filter: seccomp_init");
 	for (i = 0; !r && i < sizeof(sandbox_job_denied) / sizeof(sandbox_job_denied[0]); i++) {
 		int nr = seccomp_syscall_resolve_name(sandbox_job_denied[i]);
 
@@ -226,15 +236,32 @@ int sandbox_job_filter_load(struct shoal_error *err)
 	if (!r)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
 	/* One rule per namespace flag: a filter compares with equality only. */
-	for (i = 0; !r && i < sizeof(ns) / sizeof(ns[0]); i++)
+	for (i = 0; !r && i < nns; i++)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
 				     SCMP_A0(SCMP_CMP_MASKED_EQ, ns[i], ns[i]));
 	if (!r)
 		r = seccomp_load(ctx);
 	seccomp_release(ctx);
 	if (r < 0)
-		return shoal_error_set(err, -r, "job filter: libseccomp");
+		return shoal_error_set(err, -r, "%s filter: libseccomp",
+				       zygote ? "zygote" : "job");
 	return 0;
+}
+
+int sandbox_job_filter_load(struct shoal_error *err)
+{
+	return sandbox_deny_filter_load(false, err);
+}
+
+/*
+ * The zygote, once its root is built: it never mounts, unshares, joins a
+ * namespace, traces, loads a module or a BPF program again, so neither can
+ * a subverted zygote, CAP_SYS_ADMIN notwithstanding. It keeps clone with
+ * the four namespace flags of a reaper.
+ */
+int sandbox_zygote_filter_load(struct shoal_error *err)
+{
+	return sandbox_deny_filter_load(true, err);
 }
 
 /* No execve can grant anything (setuid, file capabilities); seccomp requires it too. */

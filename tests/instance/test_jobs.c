@@ -189,6 +189,8 @@ TEST(jail_holds_programs_read_only_and_no_secret)
 	CHECK_EQ_STR(value, "0000000000200100");
 	status_line(z, "NoNewPrivs", value, sizeof(value));
 	CHECK_EQ_STR(value, "1");
+	status_line(z, "Seccomp", value, sizeof(value));
+	CHECK_EQ_STR(value, "2"); /* its deny filter: no mount, unshare, setns, bpf, ... */
 	/* stdin, stdout (/dev/null), stderr, its socket, /dev/null, the shim (if built). */
 	printf("zygote %d: %d descriptors\n", (int)z, count_fds(z));
 	CHECK(count_fds(z) <= 7);
