@@ -51,6 +51,7 @@ void shoal_client_init(struct shoal_client *c, const char *socket)
 	c->curl = NULL;
 	c->timeout_s = 120;
 	c->stream_timeout_s = 0;
+	c->interrupted = NULL;
 }
 
 void shoal_client_close(struct shoal_client *c)
@@ -163,6 +164,19 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* Called by curl about once a second, and whenever data moves. */
+static int xferinfo_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	struct shoal_client *c = arg;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return c->interrupted && *c->interrupted;
+}
+
 /* The socket path's own problem, told before curl's vaguer one. */
 static int socket_problem(const char *path, struct shoal_error *err)
 {
@@ -194,6 +208,8 @@ static int curl_failed(struct shoal_client *c, CURLcode rc, struct xfer *x, stru
 				       "cannot reach shoald at %s (nothing listens there: is the "
 				       "daemon running?)",
 				       c->socket);
+	case CURLE_ABORTED_BY_CALLBACK:
+		return shoal_error_set(err, EINTR, "interrupted");
 	case CURLE_OPERATION_TIMEDOUT:
 		return shoal_error_set(err, ETIMEDOUT, "shoald at %s did not answer in time",
 				       c->socket);
@@ -254,6 +270,11 @@ int http_request(struct shoal_client *c, const char *method, const char *path,
 		curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, (long)(c->stream_timeout_s * 1000));
 	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &x);
+	if (c->interrupted) {
+		curl_easy_setopt(c->curl, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
+		curl_easy_setopt(c->curl, CURLOPT_XFERINFODATA, c);
+		curl_easy_setopt(c->curl, CURLOPT_NOPROGRESS, 0L);
+	}
 	if (!strcmp(method, "HEAD"))
 		curl_easy_setopt(c->curl, CURLOPT_NOBODY, 1L);
 	/* The daemon answers Expect: 100-continue, but waiting for it costs a round trip. */

@@ -21,6 +21,12 @@ struct shoal_client {
 	void *curl; /* CURL *, made on first use */
 	double timeout_s; /* whole-request bound for buffered calls; 0: none */
 	double stream_timeout_s; /* the same for streamed answers; 0 (default): none */
+	/*
+	 * When set, a request ends (-EINTR) soon after *interrupted turns
+	 * non-zero (a signal handler sets it), so a verb can clean up after
+	 * Ctrl-C instead of dying mid-request.
+	 */
+	volatile int *interrupted;
 };
 
 /* An answer: status and, unless streamed to a sink, the whole body. */
@@ -66,7 +72,8 @@ void shoal_client_close(struct shoal_client *c);
  * Returns 0 once an answer arrived, whatever its status; -errno when the
  * daemon could not be reached or the exchange broke (-ENOENT: no socket
  * file, -ECONNREFUSED: nobody listens, -ENOTSOCK, -EACCES, -ETIMEDOUT,
- * -EPROTO), with @err saying what happened.
+ * -EPROTO, -EINTR when c->interrupted was raised), with @err saying what
+ * happened.
  */
 int http_request(struct shoal_client *c, const char *method, const char *path,
 		 const struct http_body *body, const struct http_sink *sink, struct http_resp *resp,

@@ -7,6 +7,7 @@
  * The exit status is the job's, or the creation's failure.
  */
 #include <getopt.h>
+#include <signal.h>
 #include <string.h>
 
 #include "clients/cli/cli.h"
@@ -24,6 +25,29 @@ static const char run_help[] =
 	"  -h, --help           this help\n"
 	"\n"
 	"Exit codes: the job's own; 1 if creating or running failed, 2 bad usage, 3 no daemon.\n";
+
+static volatile int interrupted;
+
+static void on_signal(int sig)
+{
+	interrupted = sig;
+}
+
+/*
+ * With --rm, Ctrl-C (or SIGTERM, SIGHUP) must not leave the instance behind:
+ * the signal only raises a flag, the request in flight ends at once (the
+ * create is let finish, or its instance would be orphaned in the daemon), and
+ * the instance is destroyed before we exit 128+N as if killed.
+ */
+static void catch_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
 
 int cli_run(struct shoal_client *c, int argc, char **argv)
 {
@@ -71,6 +95,8 @@ int cli_run(struct shoal_client *c, int argc, char **argv)
 	body = cli_create_body(&co);
 	if (!body)
 		return CLI_EAPI;
+	if (rm)
+		catch_signals();
 	r = cli_call(c, "run", "POST", "/v1/instances", body, &inst);
 	json_decref(body);
 	if (r)
@@ -88,7 +114,15 @@ int cli_run(struct shoal_client *c, int argc, char **argv)
 		fflush(stdout);
 		return cli_destroy(c, "run", id);
 	}
-	status = cli_exec_run(c, "run", id, &eo);
+	if (rm && !interrupted) {
+		c->interrupted = &interrupted;
+		status = cli_exec_run(c, "run", id, &eo);
+		c->interrupted = NULL;
+	} else {
+		status = interrupted ? CLI_EAPI : cli_exec_run(c, "run", id, &eo);
+	}
+	if (interrupted)
+		status = 128 + interrupted;
 	if (rm) {
 		r = cli_destroy(c, "run", id);
 		/* The job's status wins; a failed removal still gets a non-zero status. */

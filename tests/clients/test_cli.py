@@ -354,6 +354,23 @@ def exec_and_run(d):
     r = cli("run", "--rm", "-l", "via=run", "--", "sh", "-c", "echo ran; exit 3", sock=d.sock)
     check(r.rc == 3 and r.out == "ran\n", "%r" % r)
     check(d.client.list(labels={"via": "run"}, all=False) == [], "run --rm left an instance")
+    # Ctrl-C during run --rm: the instance still goes, and the status says SIGINT.
+    p = subprocess.Popen([CLI, "--socket", d.sock, "run", "--rm", "-l", "via=int", "--",
+                          "sleep", "30"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        wait_for_alive = time.monotonic() + 10
+        while not d.client.list(labels={"via": "int"}, all=False):
+            check(time.monotonic() < wait_for_alive, "run --rm never created its instance")
+            time.sleep(0.05)
+        time.sleep(0.3)
+        p.send_signal(2)
+        rc = p.wait(30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    check(rc == 130, "run --rm after SIGINT exited %r" % rc)
+    check(d.client.list(labels={"via": "int"}, all=False) == [], "SIGINT left the instance")
     cli("rm", iid, sock=d.sock, want=0)
 
 
