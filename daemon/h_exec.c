@@ -139,7 +139,7 @@ static void exec_fail(struct exec_state *st, const char *code, const char *messa
 		exec_line(st, json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message));
 		exec_stream_end(st);
 	} else {
-		http_reply_error(st->req, 502, code, "%s", message);
+		http_reply_error(st->req, strcmp(code, "timeout") ? 502 : 504, code, "%s", message);
 		st->req = NULL;
 	}
 }
@@ -220,7 +220,9 @@ static bool exec_cb(void *arg, const struct proto_msg *msg)
 		snprintf(text, sizeof(text), "%s: %s", proto_error_code_name(msg->error.code),
 			 msg->error.message);
 		exec_record(st, text);
-		if (st->req)
+		if (st->started) /* the daemon's own timeout, after the job began */
+			exec_fail(st, proto_error_code_name(msg->error.code), msg->error.message);
+		else if (st->req)
 			handler_reply_proto_error(st->req, "exec", &msg->error);
 		st->req = NULL;
 		exec_free(st);
@@ -393,7 +395,8 @@ void handle_exec(struct http_req *req, const char *param)
 		http_reply_error(req, 500, "internal", "%s", err.msg[0] ? err.msg : "out of memory");
 		goto out;
 	}
-	r = sup_call_start(p, &msg, exec_cb, st, &call, &err);
+	r = sup_call_start(p, &msg, exec_cb, st, msg.exec.timeout_ms + SUP_EXEC_GRACE_MS, &call,
+			   &err);
 	if (r) {
 		exec_record(st, err.msg);
 		/* The encoder refuses what the instance would (an env entry without '=', ...). */

@@ -138,7 +138,7 @@ void handle_file_put(struct http_req *req, const char *param)
 	msg.file_put.size = req->body_len;
 	msg.file_put.mode = mode;
 	msg.file_put.parents = parents;
-	if (sup_call_start(p, &msg, files_put_cb, fp, &call, &err)) {
+	if (sup_call_start(p, &msg, files_put_cb, fp, SUP_FILE_TIMEOUT_MS, &call, &err)) {
 		free(fp);
 		http_reply_error(req, 502, "instance_error", "%s", err.msg);
 		return;
@@ -248,7 +248,7 @@ void handle_file_get(struct http_req *req, const char *param)
 	g->req = req;
 	proto_msg_init(&msg, PROTO_FILE_GET, 0);
 	msg.file_get.path = path;
-	if (sup_call_start(p, &msg, files_get_cb, g, &g->call, &err)) {
+	if (sup_call_start(p, &msg, files_get_cb, g, SUP_FILE_TIMEOUT_MS, &g->call, &err)) {
 		free(g);
 		http_reply_error(req, 502, "instance_error", "%s", err.msg);
 	}

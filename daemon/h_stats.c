@@ -67,7 +67,7 @@ void handle_instance_stats(struct http_req *req, const char *param)
 		return;
 	}
 	proto_msg_init(&msg, PROTO_STATS, 0);
-	if (sup_call_start(p, &msg, stats_reply_cb, req, &call, &err))
+	if (sup_call_start(p, &msg, stats_reply_cb, req, SUP_CALL_TIMEOUT_MS, &call, &err))
 		http_reply_error(req, 502, "instance_error", "%s", err.msg);
 }
 
@@ -133,6 +133,6 @@ void handle_instance_logs(struct http_req *req, const char *param)
 				 PROTO_CONSOLE_MAX);
 		return;
 	}
-	if (sup_call_start(p, &msg, logs_reply_cb, req, &call, &err))
+	if (sup_call_start(p, &msg, logs_reply_cb, req, SUP_CALL_TIMEOUT_MS, &call, &err))
 		http_reply_error(req, 502, "instance_error", "%s", err.msg);
 }

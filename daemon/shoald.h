@@ -242,6 +242,10 @@ int netman_veth_list(char (**names)[NETMAN_IFNAME_SIZE], size_t *n, struct shoal
 
 /* ---- supervisor.c: instance processes and their control channel */
 
+#define SUP_CALL_TIMEOUT_MS 10000 /* stats, console */
+#define SUP_FILE_TIMEOUT_MS 120000 /* a file of up to HTTP_FILE_MAX either way */
+#define SUP_EXEC_GRACE_MS 15000 /* past the job's own timeout, which the instance enforces */
+
 struct sup_proc;
 struct sup_call;
 struct proto_msg;
@@ -289,11 +293,13 @@ typedef bool (*sup_msg_fn)(void *arg, const struct proto_msg *msg);
 
 /*
  * sup_call_start() - send request @msg (its id is assigned here) and route
- * what answers it to @fn. -EAGAIN when the instance is not ready (booting,
- * stopping, gone), -EPIPE when the channel is broken.
+ * what answers it to @fn. A call not done within @timeout_ms gets an `error`
+ * with code timeout (the instance's, made up by us) and is forgotten. -EAGAIN
+ * when the instance is not ready (booting, stopping, gone), -EPIPE when the
+ * channel is broken.
  */
 int sup_call_start(struct sup_proc *p, struct proto_msg *msg, sup_msg_fn fn, void *arg,
-		   struct sup_call **call, struct shoal_error *err);
+		   unsigned int timeout_ms, struct sup_call **call, struct shoal_error *err);
 uint64_t sup_call_id(const struct sup_call *c);
 /* Send stream data of the call (file_chunk / file_end of an upload), queued in order. */
 int sup_call_send(struct sup_call *c, struct proto_msg *msg, struct shoal_error *err);

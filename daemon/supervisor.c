@@ -72,6 +72,7 @@ struct sup_call {
 	enum proto_type type; /* of the request */
 	uint64_t job; /* exec: the job its ok named; 0 before */
 	bool replied;
+	uint64_t deadline; /* uv_now() by which it must be done, or it times out */
 	sup_msg_fn fn; /* NULL once detached */
 	void *arg;
 };
@@ -85,6 +86,7 @@ struct sup_proc {
 	int adopt_fd; /* the listening socket for a later daemon, until configure took it */
 	uv_poll_t poll;
 	uv_timer_t timer;
+	uv_timer_t call_timer; /* runs while calls wait: each is bounded */
 	int sock;
 	bool poll_active;
 	int handles; /* handles still open */
@@ -179,8 +181,9 @@ static void sup_calls_fail(struct sup_proc *p)
 static void sup_close(struct sup_proc *p)
 {
 	p->phase = SUP_CLOSING;
-	p->handles = 2;
+	p->handles = 3;
 	uv_close((uv_handle_t *)&p->timer, sup_handle_closed_cb);
+	uv_close((uv_handle_t *)&p->call_timer, sup_handle_closed_cb);
 	if (p->adopted)
 		uv_close((uv_handle_t *)&p->pidpoll, sup_handle_closed_cb);
 	else
@@ -474,8 +477,48 @@ static bool sup_route(struct sup_proc *p, struct proto_msg *msg)
 	}
 }
 
+/*
+ * A call whose time is up is answered for the instance, with a timeout
+ * error, and forgotten: what the instance still sends for it is dropped, and
+ * a download that had started is cancelled.
+ */
+static void sup_call_timer_cb(uv_timer_t *t)
+{
+	struct sup_proc *p = t->data;
+	uint64_t now = uv_now(t->loop);
+	struct sup_call **pp = &p->calls, *c;
+	struct proto_msg msg;
+
+	while ((c = *pp)) {
+		if (now < c->deadline) {
+			pp = &c->next;
+			continue;
+		}
+		*pp = c->next;
+		shoal_log_warn("instance %s: no end of %s %llu in time", p->id,
+			       proto_type_name(c->type), (unsigned long long)c->id);
+		if (c->type == PROTO_FILE_GET && c->replied) {
+			proto_msg_init(&msg, PROTO_FILE_END, 0);
+			msg.file_end.stream = c->id;
+			msg.file_end.has_error = true;
+			msg.file_end.error.code = PROTO_ERR_CANCELLED;
+			msg.file_end.error.message = "the daemon's time for it is up";
+			sup_send(p, &msg);
+		}
+		if (c->fn) {
+			proto_msg_init(&msg, PROTO_ERROR, c->id);
+			msg.error.code = PROTO_ERR_TIMEOUT;
+			msg.error.message = "the instance did not finish in time";
+			c->fn(c->arg, &msg);
+		}
+		free(c);
+	}
+	if (!p->calls)
+		uv_timer_stop(t);
+}
+
 int sup_call_start(struct sup_proc *p, struct proto_msg *msg, sup_msg_fn fn, void *arg,
-		   struct sup_call **call, struct shoal_error *err)
+		   unsigned int timeout_ms, struct sup_call **call, struct shoal_error *err)
 {
 	struct sup_call *c;
 	int r;
@@ -496,8 +539,11 @@ int sup_call_start(struct sup_proc *p, struct proto_msg *msg, sup_msg_fn fn, voi
 		free(c);
 		return r;
 	}
+	c->deadline = uv_now(p->call_timer.loop) + timeout_ms;
 	c->next = p->calls;
 	p->calls = c;
+	if (!uv_is_active((uv_handle_t *)&p->call_timer))
+		uv_timer_start(&p->call_timer, sup_call_timer_cb, 1000, 1000);
 	*call = c;
 	return 0;
 }
@@ -804,6 +850,8 @@ struct sup_proc *sup_spawn(uv_loop_t *loop, const char *id, uint32_t memory_mib,
 	fcntl(p->sock, F_SETFL, fcntl(p->sock, F_GETFL) | O_NONBLOCK);
 	uv_timer_init(loop, &p->timer);
 	p->timer.data = p;
+	uv_timer_init(loop, &p->call_timer);
+	p->call_timer.data = p;
 	uv_poll_init(loop, &p->poll, p->sock);
 	p->poll.data = p;
 	p->poll_active = true;
@@ -845,6 +893,8 @@ struct sup_proc *sup_adopt(uv_loop_t *loop, const char *id, pid_t pid, int sock,
 	p->phase = SUP_READY;
 	uv_timer_init(loop, &p->timer);
 	p->timer.data = p;
+	uv_timer_init(loop, &p->call_timer);
+	p->call_timer.data = p;
 	uv_poll_init(loop, &p->pidpoll, pidfd);
 	p->pidpoll.data = p;
 	uv_poll_start(&p->pidpoll, UV_READABLE, sup_pidfd_cb);

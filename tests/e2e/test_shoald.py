@@ -1269,6 +1269,21 @@ def exec_in_instance(d):
         check(out == b"hi\n" and lines[-1].get("exit_code") == 0, "stream %r" % lines)
         rows = d.db("SELECT argv, exit_code, stdout_bytes, error FROM execs")
         check(len(rows) == 2 and rows[0][1] == 0 and rows[0][2] == 3, "records %r" % rows)
+        status, got = d.request("POST", path, {"argv": ["/bin/sh", "-c", "echo err >&2; exit 3"]})
+        check(status == 200 and got["exit_code"] == 3 and
+              base64.b64decode(got["stderr"]) == b"err\n", "exit 3: %r" % got)
+        data = os.urandom(1000)
+        status, got = d.request("POST", path, {"argv": ["/bin/cat"],
+                                               "stdin": base64.b64encode(data).decode()})
+        check(status == 200 and base64.b64decode(got["stdout"]) == data, "stdin to cat %r" %
+              {k: v for k, v in got.items() if k != "stdout"})
+        status, got = d.request("POST", path, {"argv": ["/bin/sleep", "5"], "timeout_ms": 300})
+        check(status == 200 and got["timed_out"] and got["signal"] == 9 and
+              got["exit_code"] is None, "timeout %r" % got)
+        status, got = d.request("POST", path, {"argv": ["/nonexistent/program"]})
+        check(status == 404 and got["error"]["code"] == "not_found", "no program %r" % got)
+        status, m = d.request("GET", "/metrics")
+        check(b"shoal_exec_latency_seconds_count 5" in m, "exec histogram:\n%s" % m.decode())
     else:
         check(status == 501 and got["error"]["code"] == "unsupported" and
               "shim" in got["error"]["message"], "without a job shim: %d %r" % (status, got))
