@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -54,6 +55,36 @@ static char netman_ns_path[PATH_MAX];
 static int netman_bridge_ifindex;
 static bool netman_made; /* we made the namespace (and may remove it on a failed start) */
 static bool netman_ready; /* init completed: at a clean stop the namespace goes */
+static int netman_lock_fd = -1;
+
+/*
+ * One daemon per namespace: a second one would take the first's veths for
+ * leftovers and remove them. The lock is an flock held for the daemon's life
+ * (the kernel drops it when the daemon dies, however it dies).
+ */
+static int netman_lock(const char *name, struct shoal_error *err)
+{
+	char path[PATH_MAX];
+
+	if (mkdir("/run/shoal", 0755) && errno != EEXIST)
+		return shoal_error_set(err, errno, "mkdir /run/shoal");
+	snprintf(path, sizeof(path), "/run/shoal/netns-%s.lock", name);
+	netman_lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (netman_lock_fd < 0)
+		return shoal_error_set(err, errno, "open %s", path);
+	if (flock(netman_lock_fd, LOCK_EX | LOCK_NB)) {
+		int e = errno;
+
+		close(netman_lock_fd);
+		netman_lock_fd = -1;
+		if (e == EWOULDBLOCK)
+			return shoal_error_set(err, EBUSY,
+					       "another shoald uses network namespace %s (%s)",
+					       name, path);
+		return shoal_error_set(err, e, "lock %s", path);
+	}
+	return 0;
+}
 
 /* libnl's errors to -errno, where they enter. */
 static int netman_errno(int nlerr)
@@ -98,6 +129,8 @@ static int netman_enter_ns(const char *name, struct shoal_error *err)
 	if (!*name || strchr(name, '/') || strlen(name) > 64 || !strcmp(name, ".") ||
 	    !strcmp(name, ".."))
 		return shoal_error_set(err, 0, "--netns '%s': not a namespace name", name);
+	if (netman_lock(name, err))
+		return -EBUSY;
 	snprintf(netman_ns_path, sizeof(netman_ns_path), NETNS_DIR "/%s", name);
 	if (mkdir(NETNS_DIR, 0755) && errno != EEXIST)
 		return shoal_error_set(err, errno, "mkdir " NETNS_DIR);
@@ -227,6 +260,11 @@ void netman_fini(void)
 			unlink(netman_ns_path);
 		else
 			shoal_log_warn("network: umount %s: %s", netman_ns_path, strerror(errno));
+	}
+	/* The lock file stays (removing it would race with a daemon taking it); the lock goes. */
+	if (netman_lock_fd >= 0) {
+		close(netman_lock_fd);
+		netman_lock_fd = -1;
 	}
 }
 

@@ -1035,6 +1035,27 @@ def bad_subnet():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+@case()
+@with_daemon()
+def netns_in_use(d):
+    """A second daemon on the network namespace of a running one refuses to
+    start (it would take the first's veths for leftovers)."""
+    inst = d.create(network=True)
+    tmp = tempfile.mkdtemp(prefix="shoal-e2e-")
+    try:
+        r = subprocess.run([SHOALD, "--socket", os.path.join(tmp, "s"), "--state-dir",
+                            os.path.join(tmp, "st"), "--instance-bin", INSTANCE,
+                            "--netns", d.netns], stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=10)
+        check(r.returncode == 1 and b"another shoald" in r.stderr, "%d %r" %
+              (r.returncode, r.stderr))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    check(inst["host_interface"] in d.links(), "the second daemon touched the first's veth")
+    check(ping(d, inst["address"]), "the first daemon's instance lost its network")
+    d.request("DELETE", "/v1/instances/" + inst["id"])
+
+
 @case(timeout=90)
 @with_daemon()
 def patch_ttl_and_labels(d):
