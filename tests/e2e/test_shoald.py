@@ -780,7 +780,9 @@ def concurrent_creates(d):
 @case(timeout=240)
 @with_daemon()
 def fifty_instances(d):
-    """50 instances alive at once, created and destroyed by 10 clients."""
+    """50 instances alive at once, created and destroyed by 10 clients; half
+    of them with networking (25 veths and leases, distinct addresses, all gone
+    after)."""
     import threading
 
     made, errors, lock = [], [], threading.Lock()
@@ -788,7 +790,8 @@ def fifty_instances(d):
     def worker(k):
         try:
             for _ in range(5):
-                inst = d.create(memory_mib=32, labels={"batch": "fifty", "worker": str(k)})
+                inst = d.create(memory_mib=32, labels={"batch": "fifty", "worker": str(k)},
+                                network=k % 2 == 0)
                 with lock:
                     made.append(inst)
         except Exception as e:  # noqa: BLE001 - reported below
@@ -805,6 +808,10 @@ def fifty_instances(d):
     check(len(alive) == 50, "%d of 50 processes alive" % len(alive))
     status, lst = d.request("GET", "/v1/instances?state=running&label=batch=fifty")
     check(len(lst["instances"]) == 50, "listed %d" % len(lst["instances"]))
+    addrs = [i["address"] for i in made if i["network"]]
+    check(len(addrs) == 25 and len(set(addrs)) == 25, "addresses %r" % addrs)
+    check(len([n for n in d.links() if n.startswith("sb")]) == 25, "veths %r" % d.links())
+    check(d.db("SELECT COUNT(*) FROM leases")[0][0] == 25, "leases")
     errors.clear()
 
     def destroy(part):
@@ -825,6 +832,8 @@ def fifty_instances(d):
     check(not left, "processes left: %r" % left)
     status, lst = d.request("GET", "/v1/instances?state=destroyed")
     check(len(lst["instances"]) == 50, "destroyed rows %d" % len(lst["instances"]))
+    check(d.links() == {"lo", "shoal0"}, "links left %r" % d.links())
+    check(d.db("SELECT COUNT(*) FROM leases")[0][0] == 0, "leases left")
 
 
 @case()
