@@ -45,7 +45,14 @@ static int adopt_path(const char *id, struct sockaddr_un *sa, struct shoal_error
 
 int adopt_init(struct shoal_error *err)
 {
+	struct sockaddr_un sa;
 	char dir[PATH_MAX];
+	int r;
+
+	/* Every id has the same length: a state dir too long for one is too long for all. */
+	r = adopt_path("i-0000000000000000", &sa, err);
+	if (r)
+		return r;
 
 	snprintf(dir, sizeof(dir), "%s/adopt", shoald_config.state_dir);
 	if (mkdir(dir, 0700) && errno != EEXIST)

@@ -11,6 +11,12 @@
  * connection: reading pauses while its handler works (a create waits for the
  * instance to boot) and resumes after the reply, so pipelined requests are
  * answered in order.
+ *
+ * An optional second listener is TCP on 127.0.0.1 only (made by main.c in the
+ * host's namespace, before the daemon leaves it). Anyone on the host can
+ * connect there, so every request on it must carry "Authorization: Bearer
+ * TOKEN" with the token from --token-file, compared in constant time, or it
+ * is answered 401 and the connection closed before its body is read.
  */
 #include <errno.h>
 #include <http_parser.h>
@@ -27,7 +33,13 @@
 #include "daemon/shoald.h"
 
 struct http_conn {
-	uv_pipe_t pipe; /* first: the handle's memory is the connection's */
+	union {
+		uv_pipe_t pipe; /* a client on the Unix socket */
+		uv_tcp_t tcp; /* or on the loopback TCP listener */
+	} h; /* first: the handle's memory is the connection's */
+	bool need_auth; /* TCP: every request must carry the bearer token */
+	char auth[HTTP_AUTH_MAX + 1]; /* the Authorization header's value, cut */
+	size_t auth_len;
 	uv_timer_t timer;
 	http_parser parser;
 	struct http_conn *next, *prev;
@@ -58,6 +70,9 @@ struct http_conn {
 
 static uv_pipe_t http_server;
 static bool http_server_open;
+static uv_tcp_t http_tcp_server;
+static bool http_tcp_open;
+static const char *http_token; /* what "Authorization: Bearer" must say on TCP */
 static struct http_conn *http_conns;
 static unsigned int http_nconns;
 static void (*http_stop_done)(void);
@@ -81,6 +96,8 @@ static const char *http_status_text(int status)
 		return "No Content";
 	case 400:
 		return "Bad Request";
+	case 401:
+		return "Unauthorized";
 	case 404:
 		return "Not Found";
 	case 405:
@@ -112,7 +129,7 @@ static const char *http_status_text(int status)
 
 static void http_check_stopped(void)
 {
-	if (!http_server_open && !http_conns && http_stop_done) {
+	if (!http_server_open && !http_tcp_open && !http_conns && http_stop_done) {
 		void (*done)(void) = http_stop_done;
 
 		http_stop_done = NULL;
@@ -155,7 +172,7 @@ static void http_conn_close(struct http_conn *c)
 	}
 	c->closing_handles = 2;
 	uv_close((uv_handle_t *)&c->timer, http_conn_handle_closed_cb);
-	uv_close((uv_handle_t *)&c->pipe, http_conn_handle_closed_cb);
+	uv_close((uv_handle_t *)&c->h, http_conn_handle_closed_cb);
 }
 
 struct http_write {
@@ -175,7 +192,7 @@ static void http_write_cb(uv_write_t *w, int status)
 	if ((status || hw_close_after) && !c->closing) {
 		http_conn_close(c);
 	} else if (c->backlogged && !c->closing &&
-		   uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) <=
+		   uv_stream_get_write_queue_size((uv_stream_t *)&c->h) <=
 			   HTTP_WRITE_QUEUE_MAX / 2) {
 		c->backlogged = false;
 		http_conn_resume(c);
@@ -202,7 +219,7 @@ static void http_conn_send(struct http_conn *c, const char *head, size_t head_le
 	if (body_len)
 		memcpy(hw->data + head_len, body, body_len);
 	buf = uv_buf_init(hw->data, head_len + body_len);
-	if (uv_write(&hw->w, (uv_stream_t *)&c->pipe, &buf, 1, http_write_cb)) {
+	if (uv_write(&hw->w, (uv_stream_t *)&c->h, &buf, 1, http_write_cb)) {
 		free(hw);
 		http_conn_close(c);
 	}
@@ -260,7 +277,7 @@ static void http_conn_fail(struct http_conn *c, int status, const char *code, co
 	if (c->failed)
 		return;
 	c->failed = true;
-	uv_read_stop((uv_stream_t *)&c->pipe);
+	uv_read_stop((uv_stream_t *)&c->h);
 	/* A client that does not read its answer is dropped all the same. */
 	uv_timer_start(&c->timer, http_timer_cb, 5000, 0);
 	http_conn_respond(c, status, http_error_body(code, message), true);
@@ -295,6 +312,8 @@ static void http_conn_reset_request(struct http_conn *c)
 	c->body_len = 0;
 	c->too_large = false;
 	c->body_max = HTTP_BODY_MAX;
+	c->auth_len = 0;
+	c->auth[0] = '\0';
 }
 
 static int http_on_message_begin(http_parser *p)
@@ -355,16 +374,41 @@ static int http_on_header_value(http_parser *p, const char *at, size_t len)
 	if (http_count_header(c, len))
 		return 1;
 	c->in_value = true;
+	if (c->need_auth && !strcasecmp(c->field, "authorization")) {
+		size_t n = len < HTTP_AUTH_MAX - c->auth_len ? len : HTTP_AUTH_MAX - c->auth_len;
+
+		memcpy(c->auth + c->auth_len, at, n);
+		c->auth_len += n;
+		c->auth[c->auth_len] = '\0';
+	}
 	/* curl sends Expect: 100-continue with larger bodies and waits a second for it. */
 	if (!strcasecmp(c->field, "expect") && len == 12 && !strncasecmp(at, "100-continue", 12))
 		c->expect_continue = true;
 	return 0;
 }
 
+/* Does the Authorization header say "Bearer <token>"? In constant time for a given length. */
+static bool http_authorized(const struct http_conn *c)
+{
+	size_t tlen = strlen(http_token), i;
+	unsigned char diff = 0;
+
+	if (c->auth_len != 7 + tlen || strncmp(c->auth, "Bearer ", 7))
+		return false;
+	for (i = 0; i < tlen; i++)
+		diff |= (unsigned char)(c->auth[7 + i] ^ http_token[i]);
+	return diff == 0;
+}
+
 static int http_on_headers_complete(http_parser *p)
 {
 	struct http_conn *c = p->data;
 
+	if (c->need_auth && !http_authorized(c)) {
+		http_conn_fail(c, 401, "unauthorized",
+			       "requests over TCP need \"Authorization: Bearer\" with the token");
+		return 3;
+	}
 	const char *q = memchr(c->url, '?', c->url_len);
 	size_t plen = q ? (size_t)(q - c->url) : c->url_len;
 
@@ -482,7 +526,7 @@ static int http_conn_restart(struct http_conn *c)
 	c->busy = false;
 	http_parser_pause(&c->parser, 0);
 	http_conn_reset_request(c);
-	if (uv_read_start((uv_stream_t *)&c->pipe, http_alloc_cb, http_read_cb)) {
+	if (uv_read_start((uv_stream_t *)&c->h, http_alloc_cb, http_read_cb)) {
 		http_conn_close(c);
 		return -1;
 	}
@@ -497,7 +541,7 @@ static int http_conn_restart(struct http_conn *c)
  */
 static bool http_conn_check_backlog(struct http_conn *c)
 {
-	if (uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) <= HTTP_WRITE_QUEUE_MAX)
+	if (uv_stream_get_write_queue_size((uv_stream_t *)&c->h) <= HTTP_WRITE_QUEUE_MAX)
 		return false;
 	shoal_log_debug("http: a client is not reading its answers; its requests wait");
 	c->backlogged = true;
@@ -533,7 +577,7 @@ static void http_conn_feed(struct http_conn *c, const char *data, size_t len)
 				memcpy(c->pending, data + used, len - used);
 				c->pending_len = len - used;
 			}
-			uv_read_stop((uv_stream_t *)&c->pipe);
+			uv_read_stop((uv_stream_t *)&c->h);
 			router_dispatch(c->req);
 			if (c->closing || c->busy || http_conn_check_backlog(c))
 				break; /* answered later, the connection ends, or backlog */
@@ -695,7 +739,7 @@ void http_stream_start(struct http_req *req, int status, const char *ctype)
 		     c->keep_alive && http_server_open ? "keep-alive" : "close");
 	http_conn_send(c, head, (size_t)n, NULL, 0, false);
 	/* Also from inside http_conn_feed(), which stopped reading and stays away while busy. */
-	uv_read_start((uv_stream_t *)&c->pipe, http_alloc_cb, http_stream_read_cb);
+	uv_read_start((uv_stream_t *)&c->h, http_alloc_cb, http_stream_read_cb);
 }
 
 int http_stream_write(struct http_req *req, const char *data, size_t len)
@@ -709,7 +753,7 @@ int http_stream_write(struct http_req *req, const char *data, size_t len)
 	if (!len)
 		return 0;
 	/* A client that does not take its stream is cut off rather than buffered for. */
-	if (uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) > HTTP_STREAM_QUEUE_MAX) {
+	if (uv_stream_get_write_queue_size((uv_stream_t *)&c->h) > HTTP_STREAM_QUEUE_MAX) {
 		shoal_log_info("http: a streaming client does not read; closing it");
 		http_conn_close(c);
 		return -EPIPE;
@@ -730,7 +774,7 @@ void http_stream_end(struct http_req *req)
 
 		c->req = NULL;
 		c->streaming = false;
-		uv_read_stop((uv_stream_t *)&c->pipe);
+		uv_read_stop((uv_stream_t *)&c->h);
 		http_conn_send(c, "0\r\n\r\n", 5, NULL, 0, close_after);
 		if (!close_after && c->feeding)
 			c->busy = false;
@@ -752,16 +796,21 @@ static void http_connection_cb(uv_stream_t *server, int status)
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return;
-	uv_pipe_init(server->loop, &c->pipe, 0);
+	if (server == (uv_stream_t *)&http_tcp_server) {
+		uv_tcp_init(server->loop, &c->h.tcp);
+		c->need_auth = true;
+	} else {
+		uv_pipe_init(server->loop, &c->h.pipe, 0);
+	}
 	uv_timer_init(server->loop, &c->timer);
-	c->pipe.data = c;
+	c->h.pipe.data = c; /* the union's members share the handle's data field */
 	c->timer.data = c;
 	c->next = http_conns;
 	if (http_conns)
 		http_conns->prev = c;
 	http_conns = c;
 	http_nconns++;
-	if (uv_accept(server, (uv_stream_t *)&c->pipe)) {
+	if (uv_accept(server, (uv_stream_t *)&c->h)) {
 		http_conn_close(c);
 		return;
 	}
@@ -774,16 +823,29 @@ static void http_connection_cb(uv_stream_t *server, int status)
 			true);
 		return;
 	}
-	if (uv_read_start((uv_stream_t *)&c->pipe, http_alloc_cb, http_read_cb)) {
+	if (uv_read_start((uv_stream_t *)&c->h, http_alloc_cb, http_read_cb)) {
 		http_conn_close(c);
 		return;
 	}
 	uv_timer_start(&c->timer, http_timer_cb, HTTP_IDLE_TIMEOUT_MS, 0);
 }
 
-int http_server_start(uv_loop_t *loop, const char *path, struct shoal_error *err)
+int http_server_start(uv_loop_t *loop, const char *path, int tcp_fd, const char *token,
+		      struct shoal_error *err)
 {
 	int r;
+
+	if (tcp_fd >= 0) {
+		/* Bound and listening already, on 127.0.0.1 in the host's namespace. */
+		uv_tcp_init(loop, &http_tcp_server);
+		http_tcp_open = true;
+		http_token = token;
+		r = uv_tcp_open(&http_tcp_server, tcp_fd);
+		if (!r)
+			r = uv_listen((uv_stream_t *)&http_tcp_server, 128, http_connection_cb);
+		if (r)
+			return shoal_error_set(err, -r, "TCP listener");
+	}
 
 	unlink(path);
 	r = uv_pipe_init(loop, &http_server, 0);
@@ -815,6 +877,10 @@ void http_server_stop(void (*done)(void))
 	if (http_server_open) {
 		http_server_open = false;
 		uv_close((uv_handle_t *)&http_server, http_server_closed_cb);
+	}
+	if (http_tcp_open) {
+		http_tcp_open = false;
+		uv_close((uv_handle_t *)&http_tcp_server, http_server_closed_cb);
 	}
 	for (c = http_conns; c; c = next) {
 		next = c->next;

@@ -15,6 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -48,7 +52,68 @@ static void main_usage(FILE *f)
 	fprintf(f, "usage: shoald [--socket PATH] [--state-dir DIR] [--subnet CIDR] [--netns NAME]\n"
 		   "              [--max-instances N] [--max-connections N]\n"
 		   "              [--log-format text|json] [--log-level error|warn|info|debug]\n"
-		   "              [--instance-bin PATH]\n");
+		   "              [--instance-bin PATH] [--tcp-port PORT --token-file PATH]\n");
+}
+
+#define MAIN_TOKEN_MIN 16
+#define MAIN_TOKEN_MAX 4096
+
+/*
+ * The bearer token of the TCP listener: the file's content without trailing
+ * white space, 16..4096 printable bytes, in a file that only its owner may
+ * read (a token others can read protects nothing).
+ */
+static int main_read_token(const char *path, char *token, size_t size, struct shoal_error *err)
+{
+	struct stat st;
+	ssize_t n;
+	size_t i;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return shoal_error_set(err, errno, "--token-file %s", path);
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (st.st_mode & 077)) {
+		close(fd);
+		return shoal_error_set(err, 0, "--token-file %s: not a regular file of mode 0600 or "
+					       "narrower", path);
+	}
+	n = read(fd, token, size - 1);
+	close(fd);
+	if (n < 0)
+		return shoal_error_set(err, errno, "read %s", path);
+	while (n > 0 && (token[n - 1] == '\n' || token[n - 1] == '\r' || token[n - 1] == ' '))
+		n--;
+	token[n] = '\0';
+	for (i = 0; i < (size_t)n; i++)
+		if (token[i] <= ' ' || token[i] > '~')
+			break;
+	if (n < MAIN_TOKEN_MIN || n > MAIN_TOKEN_MAX || i != (size_t)n)
+		return shoal_error_set(err, 0, "--token-file %s: the token must be %d..%d printable "
+					       "bytes without spaces", path, MAIN_TOKEN_MIN,
+				       MAIN_TOKEN_MAX);
+	return 0;
+}
+
+/* A listening TCP socket on 127.0.0.1:@port, made here, in the host's namespace. */
+static int main_tcp_listen(unsigned int port, int *fd, struct shoal_error *err)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int one = 1, s;
+
+	s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (s < 0)
+		return shoal_error_set(err, errno, "TCP socket");
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) || listen(s, 128)) {
+		int e = errno;
+
+		close(s);
+		return shoal_error_set(err, e, "listen on 127.0.0.1:%u", port);
+	}
+	*fd = s;
+	return 0;
 }
 
 /* mkdir -p for @path itself (@mode for what it makes). */
@@ -123,6 +188,8 @@ int main(int argc, char **argv)
 		{ "instance-bin", required_argument, NULL, 'i' },
 		{ "subnet", required_argument, NULL, 'n' },
 		{ "netns", required_argument, NULL, 'N' },
+		{ "tcp-port", required_argument, NULL, 'p' },
+		{ "token-file", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -130,6 +197,10 @@ int main(int argc, char **argv)
 	enum shoal_log_level level = SHOAL_LOG_INFO;
 	struct shoal_error err = { 0 };
 	char exe[PATH_MAX], bin[PATH_MAX + 64], db[PATH_MAX], sockdir[PATH_MAX];
+	static char token[MAIN_TOKEN_MAX + 2];
+	const char *token_file = NULL;
+	unsigned int tcp_port = 0;
+	int tcp_fd = -1;
 	ssize_t n;
 	int c;
 
@@ -182,6 +253,15 @@ int main(int argc, char **argv)
 		case 'N':
 			shoald_config.netns = optarg;
 			break;
+		case 'p':
+			if (!main_parse_uint(optarg, 1, 65535, &tcp_port)) {
+				fprintf(stderr, "shoald: --tcp-port %s: not in 1..65535\n", optarg);
+				return 2;
+			}
+			break;
+		case 't':
+			token_file = optarg;
+			break;
 		case 'h':
 			main_usage(stdout);
 			return 0;
@@ -192,6 +272,10 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc) {
 		main_usage(stderr);
+		return 2;
+	}
+	if (!tcp_port != !token_file) {
+		fprintf(stderr, "shoald: --tcp-port and --token-file go together\n");
 		return 2;
 	}
 	shoal_log_setup(2, level, format, "shoald");
@@ -229,6 +313,14 @@ int main(int argc, char **argv)
 		ipam_fini();
 		return 1;
 	}
+	/* The TCP listener lives in the host's namespace: made before we leave it. */
+	if (tcp_port && (main_read_token(token_file, token, sizeof(token), &err) ||
+			 main_tcp_listen(tcp_port, &tcp_fd, &err))) {
+		shoal_log_error("%s", err.msg);
+		ipam_fini();
+		store_close();
+		return 1;
+	}
 	/* Before the loop exists, so that no thread of it starts in the host's namespace. */
 	if (netman_init(shoald_config.netns, &err)) {
 		shoal_log_error("%s", err.msg);
@@ -239,7 +331,7 @@ int main(int argc, char **argv)
 	}
 	main_loop = uv_default_loop();
 	if (instances_init(main_loop, &err) ||
-	    http_server_start(main_loop, shoald_config.socket_path, &err)) {
+	    http_server_start(main_loop, shoald_config.socket_path, tcp_fd, token, &err)) {
 		shoal_log_error("%s", err.msg);
 		unlink(shoald_config.socket_path);
 		netman_fini();
@@ -257,6 +349,9 @@ int main(int argc, char **argv)
 		       shoald_config.subnet, shoald_config.max_instances,
 		       shoald_config.instance_bin);
 
+	if (tcp_fd >= 0)
+		shoal_log_info("also listening on 127.0.0.1:%u (bearer token from %s)", tcp_port,
+			       token_file);
 	uv_run(main_loop, UV_RUN_DEFAULT);
 	if (uv_loop_close(main_loop)) {
 		shoal_log_warn("the loop ended with handles still open");

@@ -48,6 +48,7 @@ int64_t shoald_now_ms(void);
 #define HTTP_IDLE_TIMEOUT_MS 60000 /* a kept-alive connection without a request */
 #define HTTP_WRITE_QUEUE_MAX (256 * 1024) /* answers queued to a client that does not read */
 #define HTTP_FILE_MAX (16 * 1024 * 1024) /* PUT .../files body, and GET .../files answer */
+#define HTTP_AUTH_MAX 4200 /* bytes of an Authorization header kept (the token is ≤ 4096) */
 #define HTTP_STREAM_QUEUE_MAX (4 * 1024 * 1024) /* a streamed answer not taken: cut off */
 
 struct http_conn;
@@ -70,7 +71,13 @@ struct http_req {
 	void *handler_data;
 };
 
-int http_server_start(uv_loop_t *loop, const char *path, struct shoal_error *err);
+/*
+ * http_server_start() - serve on the Unix socket @path (made, mode 0660) and,
+ * when @tcp_fd >= 0, on that listening TCP socket, where every request must
+ * carry "Authorization: Bearer @token" (borrowed for the server's life).
+ */
+int http_server_start(uv_loop_t *loop, const char *path, int tcp_fd, const char *token,
+		      struct shoal_error *err);
 /* Stop accepting, close every connection; @done runs once everything is closed. */
 void http_server_stop(void (*done)(void));
 

@@ -216,7 +216,7 @@ def validate(spec, schema, value, where="$"):
 
 
 # Answers the server gives before it knows the operation (connection level).
-CONNECTION_STATUSES = (400, 408, 413, 431, 503)
+CONNECTION_STATUSES = (400, 401, 408, 413, 431, 503)
 
 
 def _match_path(spec, path):

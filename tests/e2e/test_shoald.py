@@ -1065,6 +1065,90 @@ def netns_in_use(d):
     d.request("DELETE", "/v1/instances/" + inst["id"])
 
 
+def free_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def tcp_request(port, method, path, token=None, body=None):
+    """One request over the TCP listener; (status, parsed), checked against the spec."""
+    c = Conn.__new__(Conn)
+    c.sock = socket.create_connection(("127.0.0.1", port), timeout=20)
+    c.buf = b""
+    try:
+        headers = {"Authorization": "Bearer " + token} if token is not None else None
+        c.send_request(method, path, body, headers=headers)
+        status, hdrs, parsed = c.read_response()
+        check_spec(method, path, status, parsed, hdrs.get("content-type"))
+        return status, parsed
+    finally:
+        c.sock.close()
+
+
+@case(timeout=60)
+def tcp_listener_needs_token():
+    """--tcp-port listens on 127.0.0.1 only; every request there needs the
+    bearer token from --token-file (401 otherwise, before any body is read);
+    the Unix socket needs none; a token file others can read is refused."""
+    tmp = tempfile.mkdtemp(prefix="shoal-e2e-")
+    token = "t0k3n-" + os.urandom(12).hex()
+    tf = os.path.join(tmp, "token")
+    with open(tf, "w") as f:
+        f.write(token + "\n")
+    os.chmod(tf, 0o600)
+    port = free_port()
+    d = None
+    ok = False
+    try:
+        base = [SHOALD, "--socket", os.path.join(tmp, "s"), "--state-dir",
+                os.path.join(tmp, "st"), "--instance-bin", INSTANCE,
+                "--netns", "shoal-e2e-%d" % os.getpid()]
+        for extra, want in ((["--tcp-port", str(port)], 2), (["--token-file", tf], 2),
+                            (["--tcp-port", "0", "--token-file", tf], 2)):
+            r = subprocess.run(base + extra, stdin=subprocess.DEVNULL, capture_output=True,
+                               timeout=10)
+            check(r.returncode == want, "%r: %d %r" % (extra, r.returncode, r.stderr))
+        os.chmod(tf, 0o644)
+        r = subprocess.run(base + ["--tcp-port", str(port), "--token-file", tf],
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=10)
+        check(r.returncode == 1 and b"token-file" in r.stderr, "readable token: %d %r" %
+              (r.returncode, r.stderr))
+        os.chmod(tf, 0o600)
+        d = Daemon("--tcp-port", str(port), "--token-file", tf)
+        status, body = tcp_request(port, "GET", "/v1/health")
+        check(status == 401 and body["error"]["code"] == "unauthorized", "no token %r" % body)
+        status, body = tcp_request(port, "GET", "/v1/health", token="wrong" + token)
+        check(status == 401, "wrong token %d" % status)
+        status, body = tcp_request(port, "POST", "/v1/instances", token=token[:-1],
+                                   body={"network": False})
+        check(status == 401, "a prefix of the token %d" % status)
+        status, body = tcp_request(port, "GET", "/v1/health", token=token)
+        check(status == 200 and body == {"status": "ok"}, "with the token %d %r" % (status, body))
+        status, inst = tcp_request(port, "POST", "/v1/instances", token=token,
+                                   body={"network": False})
+        check(status == 201, "create over TCP %d %r" % (status, inst))
+        d.pids.add(inst["pid"])
+        status, body = d.request("GET", "/v1/instances/" + inst["id"])
+        check(status == 200, "the Unix socket needs no token")
+        with open("/proc/net/tcp") as f:
+            listen = [l.split()[1] for l in f.read().splitlines()[1:] if l.split()[3] == "0A"]
+        check("0100007F:%04X" % port in listen, "not listening on 127.0.0.1:%d: %r" %
+              (port, listen))
+        check("00000000:%04X" % port not in listen, "listening on every address")
+        tcp_request(port, "DELETE", "/v1/instances/" + inst["id"], token=token)
+        check(d.stop() == 0, "stop")
+        ok = True
+    finally:
+        if d:
+            if not ok:
+                sys.stdout.write("--- shoald log ---\n" + d.output())
+            d.cleanup()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 @case(timeout=90)
 @with_daemon()
 def patch_ttl_and_labels(d):
