@@ -12,12 +12,8 @@
  * instance/cgroup.c) is emptied and removed, since a monitor killed with
  * SIGKILL cannot remove it itself; only then does cb->exited run.
  *
- * Requests after ready (stats, files, exec) are calls (struct sup_call): the
- * reply is matched by id, and what streams after it (file chunks, job output)
- * by stream or job id. Messages to the instance go through a queue, since the
- * socket takes only a few packets at a time (net.unix.max_dgram_qlen) and the
- * loop must never wait for it: what does not fit now is sent when the poll
- * says the socket is writable again.
+ * Requests after ready (stats, files, exec) and the send queue are
+ * sup_calls.c's; both files share struct sup_proc through sup.h.
  *
  * Instances are configured to outlive the daemon (keep_on_supervisor_exit,
  * with an adoption socket from adopt.c). One taken back by a restarted daemon
@@ -41,75 +37,9 @@
 #include "api/channel.h"
 #include "api/log.h"
 #include "daemon/shoald.h"
+#include "daemon/sup.h"
 
-enum sup_phase {
-	SUP_HELLO, /* waiting for the instance's hello */
-	SUP_CONFIGURING, /* configure sent, waiting for ok */
-	SUP_BOOTING, /* waiting for ready */
-	SUP_READY,
-	SUP_STOPPING, /* shutdown sent or signal given, grace timer running */
-	SUP_CLEANUP, /* reaped; removing the cgroup */
-	SUP_CLOSING, /* handles closing */
-};
-
-#define SUP_CONFIGURE_ID 1
-#define SUP_SHUTDOWN_ID 2
-#define SUP_CGROUP_TRIES 100
-#define SUP_CGROUP_RETRY_MS 20
-#define SUP_DRAIN_MAX 64
-#define SUP_FIRST_CALL_ID 16
-
-struct sup_out {
-	struct sup_out *next;
-	size_t len;
-	char text[];
-};
-
-struct sup_call {
-	struct sup_proc *proc;
-	struct sup_call *next;
-	uint64_t id;
-	enum proto_type type; /* of the request */
-	uint64_t job; /* exec: the job its ok named; 0 before */
-	bool replied;
-	uint64_t deadline; /* uv_now() by which it must be done, or it times out */
-	sup_msg_fn fn; /* NULL once detached */
-	void *arg;
-};
-
-struct sup_proc {
-	uv_process_t proc; /* a child of ours */
-	uv_poll_t pidpoll; /* or an adopted process, watched through its pidfd */
-	bool adopted;
-	int pidfd;
-	pid_t pid;
-	int adopt_fd; /* the listening socket for a later daemon, until configure took it */
-	uv_poll_t poll;
-	uv_timer_t timer;
-	uv_timer_t call_timer; /* runs while calls wait: each is bounded */
-	int sock;
-	bool poll_active;
-	int handles; /* handles still open */
-	enum sup_phase phase;
-	bool exited;
-	int cgroup_tries;
-	char id[STORE_ID_MAX];
-	uint32_t memory_mib;
-	const struct sup_callbacks *cb;
-	void *arg;
-	char why[STORE_REASON_MAX]; /* first explanation of the end wins */
-	struct sup_net net; /* packet_fd -1 without network, or once sent */
-	bool has_net;
-	struct sup_call *calls;
-	uint64_t next_id;
-	struct sup_out *out_head, *out_tail; /* messages waiting for room in the socket */
-	bool want_write;
-	bool chan_down; /* end of file or an error read: the poll stays stopped */
-};
-
-static void sup_why(struct sup_proc *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void sup_why(struct sup_proc *p, const char *fmt, ...)
+void sup__why(struct sup_proc *p, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -163,19 +93,6 @@ static void sup_handle_closed_cb(uv_handle_t *h)
 	}
 	p->cb->exited(p->arg, p->why);
 	free(p);
-}
-
-/* The instance is gone: every call still waiting hears so, once. */
-static void sup_calls_fail(struct sup_proc *p)
-{
-	struct sup_call *c;
-
-	while ((c = p->calls)) {
-		p->calls = c->next;
-		if (c->fn)
-			c->fn(c->arg, NULL);
-		free(c);
-	}
 }
 
 static void sup_close(struct sup_proc *p)
@@ -237,95 +154,6 @@ static void sup_cleanup_cb(uv_timer_t *t)
 	}
 }
 
-static void sup_poll_cb(uv_poll_t *h, int status, int events);
-
-static void sup_poll_update(struct sup_proc *p)
-{
-	if (!p->poll_active || p->chan_down)
-		return;
-	uv_poll_start(&p->poll, UV_READABLE | UV_DISCONNECT | (p->want_write ? UV_WRITABLE : 0),
-		      sup_poll_cb);
-}
-
-/* Send what waits in the queue, as far as the socket takes it. */
-static int sup_flush(struct sup_proc *p)
-{
-	struct sup_out *o;
-	int r;
-
-	while ((o = p->out_head)) {
-		r = channel_send(p->sock, o->text, o->len, NULL, 0, NULL);
-		if (r == -EAGAIN)
-			break;
-		if (r)
-			return r;
-		p->out_head = o->next;
-		if (!p->out_head)
-			p->out_tail = NULL;
-		free(o);
-	}
-	if (p->want_write != (p->out_head != NULL)) {
-		p->want_write = p->out_head != NULL;
-		sup_poll_update(p);
-	}
-	return 0;
-}
-
-/* Encode @msg and send it after whatever is queued; @fds only go with an empty queue. */
-static int sup_send_fds(struct sup_proc *p, struct proto_msg *msg, const int *fds, size_t nfds,
-			struct shoal_error *err)
-{
-	char *text = NULL;
-	struct sup_out *o;
-	size_t len;
-	int r;
-
-	r = proto_encode(msg, &text, &len, err);
-	if (r)
-		return r;
-	if (!p->out_head) {
-		r = channel_send(p->sock, text, len, fds, nfds, err);
-		if (r != -EAGAIN) {
-			free(text);
-			return r;
-		}
-		if (nfds) {
-			free(text);
-			return shoal_error_set(err, EAGAIN, "instance %s: channel full", p->id);
-		}
-	}
-	o = malloc(sizeof(*o) + len);
-	if (!o) {
-		free(text);
-		return shoal_error_set(err, ENOMEM, "instance %s: send queue", p->id);
-	}
-	o->next = NULL;
-	o->len = len;
-	memcpy(o->text, text, len);
-	free(text);
-	if (p->out_tail)
-		p->out_tail->next = o;
-	else
-		p->out_head = o;
-	p->out_tail = o;
-	if (!p->want_write) {
-		p->want_write = true;
-		sup_poll_update(p);
-	}
-	return 0;
-}
-
-static int sup_send(struct sup_proc *p, struct proto_msg *msg)
-{
-	struct shoal_error err = { 0 };
-	int r = sup_send_fds(p, msg, NULL, 0, &err);
-
-	if (r)
-		shoal_log_warn("instance %s: send %s: %s", p->id, proto_type_name(msg->type),
-			       err.msg);
-	return r;
-}
-
 static int sup_configure(struct sup_proc *p)
 {
 	struct shoal_error err = { 0 };
@@ -337,7 +165,7 @@ static int sup_configure(struct sup_proc *p)
 	msg.hello.version = PROTO_VERSION;
 	msg.hello.role = PROTO_ROLE_DAEMON;
 	msg.hello.software = "shoald " SHOALD_VERSION;
-	if (sup_send(p, &msg))
+	if (sup__send(p, &msg))
 		return -EPIPE;
 	proto_msg_init(&msg, PROTO_CONFIGURE, SUP_CONFIGURE_ID);
 	msg.configure.instance_id = p->id;
@@ -362,7 +190,7 @@ static int sup_configure(struct sup_proc *p)
 		fds[nfds] = p->net.packet_fd;
 		n->fd = (int)nfds++;
 	}
-	if (sup_send_fds(p, &msg, fds, nfds, &err)) {
+	if (sup__send_fds(p, &msg, fds, nfds, &err)) {
 		shoal_log_warn("instance %s: send configure: %s", p->id, err.msg);
 		return -EPIPE;
 	}
@@ -376,201 +204,13 @@ static int sup_configure(struct sup_proc *p)
 	return 0;
 }
 
-static struct sup_call *sup_call_find(struct sup_proc *p, uint64_t id, struct sup_call ***link)
-{
-	struct sup_call **pp;
-
-	for (pp = &p->calls; *pp; pp = &(*pp)->next) {
-		if ((*pp)->id == id) {
-			if (link)
-				*link = pp;
-			return *pp;
-		}
-	}
-	return NULL;
-}
-
-static struct sup_call *sup_call_find_job(struct sup_proc *p, uint64_t job,
-					  struct sup_call ***link)
-{
-	struct sup_call **pp;
-
-	for (pp = &p->calls; *pp; pp = &(*pp)->next) {
-		if ((*pp)->type == PROTO_EXEC && (*pp)->job == job) {
-			*link = pp;
-			return *pp;
-		}
-	}
-	return NULL;
-}
-
-/* Hand @msg to the call at *@link; unlink and free it when it is done. */
-static void sup_call_deliver(struct sup_call **link, const struct proto_msg *msg)
-{
-	struct sup_call *c = *link;
-	bool keep;
-
-	if (c->fn) {
-		keep = c->fn(c->arg, msg);
-	} else {
-		/* Detached: a download that started is stopped; the rest is dropped. */
-		if (msg->type == PROTO_OK && c->type == PROTO_FILE_GET) {
-			struct proto_msg end;
-
-			proto_msg_init(&end, PROTO_FILE_END, 0);
-			end.file_end.stream = c->id;
-			end.file_end.has_error = true;
-			end.file_end.error.code = PROTO_ERR_CANCELLED;
-			end.file_end.error.message = "the client went away";
-			sup_send(c->proc, &end);
-		}
-		keep = false;
-	}
-	if (!keep) {
-		*link = c->next;
-		free(c);
-	}
-}
-
-/* A reply or stream message for a call; false when it breaks the protocol. */
-static bool sup_route(struct sup_proc *p, struct proto_msg *msg)
-{
-	struct sup_call **link, *c;
-
-	switch (msg->type) {
-	case PROTO_OK:
-	case PROTO_ERROR:
-		c = sup_call_find(p, msg->id, &link);
-		if (!c || c->replied)
-			return false;
-		if (msg->type == PROTO_OK && msg->ok.request != c->type) {
-			sup_why(p, "protocol violation: ok for %s answers a %s",
-				proto_type_name(msg->ok.request), proto_type_name(c->type));
-			return false;
-		}
-		c->replied = true;
-		if (msg->type == PROTO_OK && c->type == PROTO_EXEC)
-			c->job = msg->ok.exec.job;
-		sup_call_deliver(link, msg);
-		return true;
-	case PROTO_FILE_CHUNK:
-	case PROTO_FILE_END:
-		c = sup_call_find(p,
-				  msg->type == PROTO_FILE_CHUNK ? msg->file_chunk.stream
-								: msg->file_end.stream,
-				  &link);
-		/* A stream that ended (or was abandoned) may still have chunks in flight. */
-		if (c && c->type == PROTO_FILE_GET && c->replied)
-			sup_call_deliver(link, msg);
-		return true;
-	case PROTO_EXEC_OUTPUT:
-	case PROTO_EXEC_EXIT:
-		c = sup_call_find_job(p,
-				      msg->type == PROTO_EXEC_OUTPUT ? msg->exec_output.job
-								     : msg->exec_exit.job,
-				      &link);
-		if (c)
-			sup_call_deliver(link, msg);
-		return true;
-	default:
-		return false;
-	}
-}
-
-/*
- * A call whose time is up is answered for the instance, with a timeout
- * error, and forgotten: what the instance still sends for it is dropped, and
- * a download that had started is cancelled.
- */
-static void sup_call_timer_cb(uv_timer_t *t)
-{
-	struct sup_proc *p = t->data;
-	uint64_t now = uv_now(t->loop);
-	struct sup_call **pp = &p->calls, *c;
-	struct proto_msg msg;
-
-	while ((c = *pp)) {
-		if (now < c->deadline) {
-			pp = &c->next;
-			continue;
-		}
-		*pp = c->next;
-		shoal_log_warn("instance %s: no end of %s %llu in time", p->id,
-			       proto_type_name(c->type), (unsigned long long)c->id);
-		if (c->type == PROTO_FILE_GET && c->replied) {
-			proto_msg_init(&msg, PROTO_FILE_END, 0);
-			msg.file_end.stream = c->id;
-			msg.file_end.has_error = true;
-			msg.file_end.error.code = PROTO_ERR_CANCELLED;
-			msg.file_end.error.message = "the daemon's time for it is up";
-			sup_send(p, &msg);
-		}
-		if (c->fn) {
-			proto_msg_init(&msg, PROTO_ERROR, c->id);
-			msg.error.code = PROTO_ERR_TIMEOUT;
-			msg.error.message = "the instance did not finish in time";
-			c->fn(c->arg, &msg);
-		}
-		free(c);
-	}
-	if (!p->calls)
-		uv_timer_stop(t);
-}
-
-int sup_call_start(struct sup_proc *p, struct proto_msg *msg, sup_msg_fn fn, void *arg,
-		   unsigned int timeout_ms, struct sup_call **call, struct shoal_error *err)
-{
-	struct sup_call *c;
-	int r;
-
-	if (p->phase != SUP_READY || p->exited || p->chan_down)
-		return shoal_error_set(err, EAGAIN, "instance %s is not ready", p->id);
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return shoal_error_set(err, ENOMEM, "instance %s: call", p->id);
-	c->proc = p;
-	c->id = p->next_id++;
-	c->type = msg->type;
-	c->fn = fn;
-	c->arg = arg;
-	msg->id = c->id;
-	r = sup_send_fds(p, msg, NULL, 0, err);
-	if (r) {
-		free(c);
-		return r;
-	}
-	c->deadline = uv_now(p->call_timer.loop) + timeout_ms;
-	c->next = p->calls;
-	p->calls = c;
-	if (!uv_is_active((uv_handle_t *)&p->call_timer))
-		uv_timer_start(&p->call_timer, sup_call_timer_cb, 1000, 1000);
-	*call = c;
-	return 0;
-}
-
-uint64_t sup_call_id(const struct sup_call *c)
-{
-	return c->id;
-}
-
-int sup_call_send(struct sup_call *c, struct proto_msg *msg, struct shoal_error *err)
-{
-	return sup_send_fds(c->proc, msg, NULL, 0, err);
-}
-
-void sup_call_detach(struct sup_call *c)
-{
-	c->fn = NULL;
-	c->arg = NULL;
-}
-
 /* One message from the instance; false when it must die for it. */
 static bool sup_handle(struct sup_proc *p, struct proto_msg *msg)
 {
 	struct shoal_error err = { 0 };
 
 	if (proto_check_peer(msg, PROTO_ROLE_INSTANCE, &err)) {
-		sup_why(p, "protocol violation: %s", err.msg);
+		sup__why(p, "protocol violation: %s", err.msg);
 		return false;
 	}
 	switch (msg->type) {
@@ -578,7 +218,7 @@ static bool sup_handle(struct sup_proc *p, struct proto_msg *msg)
 		if (p->phase != SUP_HELLO)
 			break;
 		if (sup_configure(p))
-			sup_why(p, "could not send configure");
+			sup__why(p, "could not send configure");
 		return true;
 	case PROTO_OK:
 		if (p->phase == SUP_CONFIGURING && msg->id == SUP_CONFIGURE_ID) {
@@ -587,7 +227,7 @@ static bool sup_handle(struct sup_proc *p, struct proto_msg *msg)
 		}
 		if (msg->id == SUP_SHUTDOWN_ID && p->phase == SUP_STOPPING)
 			return true;
-		if (sup_route(p, msg))
+		if (sup__route(p, msg))
 			return true;
 		break;
 	case PROTO_READY:
@@ -598,23 +238,23 @@ static bool sup_handle(struct sup_proc *p, struct proto_msg *msg)
 		p->cb->ready(p->arg, msg->ready.timings.total_us, msg->ready.kernel_release);
 		return true;
 	case PROTO_ERROR:
-		if (msg->id >= SUP_FIRST_CALL_ID && sup_route(p, msg))
+		if (msg->id >= SUP_FIRST_CALL_ID && sup__route(p, msg))
 			return true;
 		if (msg->id == SUP_SHUTDOWN_ID && p->phase == SUP_STOPPING)
 			return true;
-		sup_why(p, "instance answered error %s: %s", proto_error_code_name(msg->error.code),
+		sup__why(p, "instance answered error %s: %s", proto_error_code_name(msg->error.code),
 			msg->error.message);
 		return p->phase >= SUP_READY;
 	case PROTO_FILE_CHUNK:
 	case PROTO_FILE_END:
 	case PROTO_EXEC_OUTPUT:
 	case PROTO_EXEC_EXIT:
-		if (p->phase >= SUP_READY && sup_route(p, msg))
+		if (p->phase >= SUP_READY && sup__route(p, msg))
 			return true;
 		break;
 	case PROTO_FATAL:
 		if (msg->fatal.message)
-			sup_why(p, "fatal (%s): %s",
+			sup__why(p, "fatal (%s): %s",
 				msg->fatal.reason == PROTO_FATAL_PANIC	       ? "panic"
 				: msg->fatal.reason == PROTO_FATAL_SIGNAL      ? "signal"
 				: msg->fatal.reason == PROTO_FATAL_BOOT_FAILED ? "boot_failed"
@@ -624,7 +264,7 @@ static bool sup_handle(struct sup_proc *p, struct proto_msg *msg)
 	default:
 		break;
 	}
-	sup_why(p, "protocol violation: unexpected %s", proto_type_name(msg->type));
+	sup__why(p, "protocol violation: unexpected %s", proto_type_name(msg->type));
 	return false;
 }
 
@@ -652,10 +292,10 @@ static void sup_drain(struct sup_proc *p)
 			return;
 		if (r) {
 			if (r != -ECONNRESET) {
-				sup_why(p, "protocol violation: %s", err.msg);
+				sup__why(p, "protocol violation: %s", err.msg);
 				sup_kill(p);
 			} else if (p->phase < SUP_READY) {
-				sup_why(p, "control channel closed before ready");
+				sup__why(p, "control channel closed before ready");
 			}
 			if (!p->exited && p->phase < SUP_STOPPING) {
 				/* The process must follow its channel; make sure it does. */
@@ -679,7 +319,7 @@ static void sup_drain(struct sup_proc *p)
 	}
 }
 
-static void sup_poll_cb(uv_poll_t *h, int status, int events)
+void sup__poll_cb(uv_poll_t *h, int status, int events)
 {
 	struct sup_proc *p = h->data;
 
@@ -687,9 +327,9 @@ static void sup_poll_cb(uv_poll_t *h, int status, int events)
 		uv_poll_stop(h);
 		return;
 	}
-	if ((events & UV_WRITABLE) && sup_flush(p)) {
+	if ((events & UV_WRITABLE) && sup__flush(p)) {
 		/* The instance stopped reading for good; what it owes us will not come. */
-		sup_why(p, "control channel broken");
+		sup__why(p, "control channel broken");
 		sup_kill(p);
 		return;
 	}
@@ -706,11 +346,11 @@ static void sup_exit_cb(uv_process_t *proc, int64_t status, int term_signal)
 	p->exited = true;
 	sup_drain(p); /* a fatal message may still be waiting */
 	if (term_signal)
-		sup_why(p, "killed by signal %d", term_signal);
+		sup__why(p, "killed by signal %d", term_signal);
 	else if (status >= 128)
-		sup_why(p, "instance died of host signal %d", (int)(status - 128));
+		sup__why(p, "instance died of host signal %d", (int)(status - 128));
 	else
-		sup_why(p, "exited with status %d", (int)status);
+		sup__why(p, "exited with status %d", (int)status);
 	sup_ended(p);
 }
 
@@ -725,7 +365,7 @@ static void sup_pidfd_cb(uv_poll_t *h, int status, int events)
 		return;
 	p->exited = true;
 	sup_drain(p);
-	sup_why(p, "the process ended (adopted: its exit status went to its first daemon)");
+	sup__why(p, "the process ended (adopted: its exit status went to its first daemon)");
 	sup_ended(p);
 }
 
@@ -738,7 +378,7 @@ static void sup_ended(struct sup_proc *p)
 		uv_poll_stop(&p->poll);
 	p->phase = SUP_CLEANUP;
 	uv_timer_stop(&p->timer);
-	sup_calls_fail(p);
+	sup__calls_fail(p);
 	if (sup_cgroup_sweep(p))
 		sup_close(p);
 	else
@@ -750,9 +390,9 @@ static void sup_timeout_cb(uv_timer_t *t)
 	struct sup_proc *p = t->data;
 
 	if (p->phase < SUP_READY)
-		sup_why(p, "not ready in time");
+		sup__why(p, "not ready in time");
 	else
-		sup_why(p, "did not stop within its grace period");
+		sup__why(p, "did not stop within its grace period");
 	sup_kill(p);
 }
 
@@ -855,7 +495,7 @@ struct sup_proc *sup_spawn(uv_loop_t *loop, const char *id, uint32_t memory_mib,
 	uv_poll_init(loop, &p->poll, p->sock);
 	p->poll.data = p;
 	p->poll_active = true;
-	uv_poll_start(&p->poll, UV_READABLE | UV_DISCONNECT, sup_poll_cb);
+	uv_poll_start(&p->poll, UV_READABLE | UV_DISCONNECT, sup__poll_cb);
 	uv_timer_start(&p->timer, sup_timeout_cb, ready_timeout_ms, 0);
 	shoal_log_info("instance %s: spawned pid %d", id, p->proc.pid);
 	return p;
@@ -901,7 +541,7 @@ struct sup_proc *sup_adopt(uv_loop_t *loop, const char *id, pid_t pid, int sock,
 	uv_poll_init(loop, &p->poll, p->sock);
 	p->poll.data = p;
 	p->poll_active = true;
-	uv_poll_start(&p->poll, UV_READABLE | UV_DISCONNECT, sup_poll_cb);
+	uv_poll_start(&p->poll, UV_READABLE | UV_DISCONNECT, sup__poll_cb);
 	shoal_log_info("instance %s: adopted pid %d", id, (int)pid);
 	return p;
 }
@@ -915,7 +555,7 @@ void sup_stop(struct sup_proc *p, unsigned int grace_ms)
 	if (p->phase == SUP_READY) {
 		proto_msg_init(&msg, PROTO_SHUTDOWN, SUP_SHUTDOWN_ID);
 		msg.shutdown.timeout_ms = grace_ms / 2;
-		if (sup_send(p, &msg))
+		if (sup__send(p, &msg))
 			sup_signal(p, SIGTERM);
 	} else {
 		sup_signal(p, SIGTERM);
