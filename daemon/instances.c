@@ -41,6 +41,10 @@
 #define INST_GRACE_MS 5000
 #define INST_SHUTDOWN_GRACE_MS 3000
 #define INST_TTL_TICK_MS 1000
+/* Retention, applied at start and hourly: the store must not grow without bound. */
+#define INST_PRUNE_TICKS 3600
+#define INST_KEEP_EVENTS 100000
+#define INST_KEEP_ENDED_MS (7LL * 86400 * 1000)
 
 struct inst_waiter {
 	inst_done_fn fn;
@@ -366,12 +370,28 @@ void instances_destroy(const char *id, inst_done_fn done, void *arg)
 		done(arg, 200, NULL, NULL, &row);
 }
 
+/* Events beyond the newest 100000, and instances and exec records ended a week ago. */
+static void inst_prune(void)
+{
+	struct shoal_error err = { 0 };
+	int events = 0, rows = 0;
+
+	if (store_prune(INST_KEEP_EVENTS, shoald_now_ms() - INST_KEEP_ENDED_MS, &events, &rows,
+			&err))
+		shoal_log_error("%s", err.msg);
+	else if (events || rows)
+		shoal_log_info("store: pruned %d event(s) and %d ended instance(s)", events, rows);
+}
+
 static void inst_ttl_cb(uv_timer_t *t)
 {
+	static unsigned int ticks;
 	int64_t now = shoald_now_ms();
 	struct inst *in, *next;
 
 	(void)t;
+	if (++ticks % INST_PRUNE_TICKS == 0)
+		inst_prune();
 	for (in = inst_live; in; in = next) {
 		next = in->next;
 		if (in->row.expires_ms && now >= in->row.expires_ms && !in->stopping)
@@ -530,6 +550,7 @@ int instances_init(uv_loop_t *loop, struct shoal_error *err)
 		return r;
 	if (n)
 		shoal_log_warn("%d address lease(s) of an earlier daemon released", n);
+	inst_prune();
 	r = ipam_load(err);
 	if (r)
 		return r;

@@ -199,6 +199,13 @@ int store_list_events(int64_t after, unsigned int limit,
 int store_add_exec(const char *id, const char *argv_json, int64_t started_ms, int64_t *exec_id,
 		   struct shoal_error *err);
 int store_finish_exec(const struct store_exec *e, struct shoal_error *err);
+/*
+ * Retention: keep the newest @keep_events events; forget instances that ended
+ * and exec records that ended before @ended_before_ms. *@events and
+ * *@instances say how many went.
+ */
+int store_prune(int64_t keep_events, int64_t ended_before_ms, int *events, int *instances,
+		struct shoal_error *err);
 /* Rows per state, for metrics. */
 int store_count_states(void (*fn)(void *arg, const char *state, int64_t n), void *arg,
 		       struct shoal_error *err);

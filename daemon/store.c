@@ -82,6 +82,9 @@ enum {
 	STMT_EXEC_ADD,
 	STMT_EXEC_FINISH,
 	STMT_STATE_COUNTS,
+	STMT_PRUNE_EVENTS,
+	STMT_PRUNE_INSTANCES,
+	STMT_PRUNE_EXECS,
 	STMT_COUNT,
 };
 
@@ -108,6 +111,10 @@ static const char *const store_sql[STMT_COUNT] = {
 			     " signal = ?5, timed_out = ?6, duration_us = ?7, stdout_bytes = ?8,"
 			     " stderr_bytes = ?9, error = ?10 WHERE id = ?1",
 	[STMT_STATE_COUNTS] = "SELECT state, COUNT(*) FROM instances GROUP BY state",
+	[STMT_PRUNE_EVENTS] = "DELETE FROM events WHERE seq <= (SELECT MAX(seq) FROM events) - ?1",
+	[STMT_PRUNE_INSTANCES] = "DELETE FROM instances WHERE state IN ('destroyed', 'failed')"
+				 " AND ended_ms > 0 AND ended_ms < ?1",
+	[STMT_PRUNE_EXECS] = "DELETE FROM execs WHERE ended_ms > 0 AND ended_ms < ?1",
 };
 
 static sqlite3 *store_db;
@@ -479,4 +486,30 @@ int store_count_states(void (*fn)(void *arg, const char *state, int64_t n), void
 	if (rc != SQLITE_DONE)
 		return store_fail(err, "count instances");
 	return 0;
+}
+
+int store_prune(int64_t keep_events, int64_t ended_before_ms, int *events, int *instances,
+		struct shoal_error *err)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	st = store_stmts[STMT_PRUNE_EVENTS];
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, keep_events);
+	r = store_step_done(st, "prune events", err);
+	if (r)
+		return r;
+	*events = sqlite3_changes(store_db);
+	st = store_stmts[STMT_PRUNE_INSTANCES];
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, ended_before_ms);
+	r = store_step_done(st, "prune instances", err);
+	if (r)
+		return r;
+	*instances = sqlite3_changes(store_db);
+	st = store_stmts[STMT_PRUNE_EXECS];
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, ended_before_ms);
+	return store_step_done(st, "prune exec records", err);
 }

@@ -933,6 +933,36 @@ def restart_readopts():
         d.cleanup()
 
 
+@case(timeout=60)
+def retention_at_start():
+    """Instances that ended more than 7 days ago are forgotten at start;
+    recent ones are kept."""
+    d = Daemon()
+    ok = False
+    try:
+        old = d.create()
+        new = d.create()
+        for i in (old, new):
+            d.request("DELETE", "/v1/instances/" + i["id"])
+        check(d.stop() == 0, "stop")
+        db = sqlite3.connect(os.path.join(d.state, "shoald.db"), timeout=5)
+        db.execute("UPDATE instances SET ended_ms = ended_ms - 8 * 86400 * 1000 WHERE id = ?",
+                   (old["id"],))
+        db.commit()
+        db.close()
+        d.start()
+        status, _ = d.request("GET", "/v1/instances/" + old["id"])
+        check(status == 404, "an instance ended 8 days ago is still there: %d" % status)
+        status, got = d.request("GET", "/v1/instances/" + new["id"])
+        check(status == 200 and got["state"] == "destroyed", "a recent one went: %r" % got)
+        check(d.stop() == 0, "stop")
+        ok = True
+    finally:
+        if not ok:
+            sys.stdout.write("--- shoald log ---\n" + d.output())
+        d.cleanup()
+
+
 def ping(d, addr):
     r = d.ns("ping", "-c", "3", "-i", "0.2", "-W", "2", addr, check_rc=False)
     return r.returncode == 0
