@@ -69,10 +69,11 @@ void job_proc_release(struct job_server *s, struct job_proc *proc)
 		 * signal ends the whole thread group); it is sent through a
 		 * task we know is alive, never through a pid that could have
 		 * been reused. */
-		job_slot_release(slot, killed ? 0 : SKL_SIGKILL);
+		job_slot_release(slot, killed ? 0 : SKL_SIGKILL, true);
 		if (!__atomic_load_n(&slot->exited, __ATOMIC_ACQUIRE))
 			killed = true;
 	}
+	job_anchor_stop(&proc->anchor, true);
 }
 
 static int server_region(struct job_server *s, int *region_fd, struct shoal_error *err)
@@ -156,6 +157,16 @@ int job_server_create(struct instance *in, const char *cwd, int kfd_in, int kfd_
 		goto fail;
 	}
 	proc->kpid = tid;
+	/* The process's anchor (see job_server_internal.h): the job does not run
+	 * yet, so slot 0's serving thread is out of the kernel. */
+	tid = job_slot_hold(slot);
+	if (tid >= 0)
+		tid = job_anchor_start(s, &proc->anchor, slot->tid);
+	job_slot_unhold(slot);
+	if (tid < 0) {
+		r = shoal_error_set(err, (int)tid, "job: the first process's anchor task");
+		goto fail;
+	}
 	r = job_link_start(s, err);
 	if (r < 0)
 		goto fail;
@@ -217,6 +228,9 @@ void job_server_destroy(struct job_server *s)
 		if (slot->used && slot->thread_running)
 			job_slot_wait(slot, -1);
 	}
+	for (i = 0; i < JOB_PROCS_MAX; i++)
+		if (s->procs[i].used)
+			job_anchor_join(&s->procs[i].anchor);
 	job_slot_reap(s);
 	if (s->region)
 		munmap(s->region, SHOAL_REGION_SIZE);

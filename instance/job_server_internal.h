@@ -48,6 +48,27 @@ enum job_slot_op {
 	JOB_OP_EXEC, /* skl_task_exec() and the signal dispositions again */
 };
 
+/*
+ * A process's anchor: one more kernel thread of the process, driven by a host
+ * thread that never makes a call. New threads and forks of the process are
+ * cloned from it (skl_thread_new_task_from needs a parent whose driver stays
+ * out of the kernel, and a job thread may sit in a blocking call for as long
+ * as it likes, waiting for the very thread being made). Threads share the
+ * fd table and cwd, so any one of them is as good a parent as the caller.
+ */
+struct job_anchor {
+	struct job_server *s;
+	pthread_t thread;
+	bool running; /* a thread exists and is not joined */
+	long parent_tid; /* cloned from (a thread of the process) */
+	long tid;
+	uint32_t started; /* (atomic, futex) */
+	long start_ret;
+	uint32_t quit; /* (atomic, futex) end the task */
+	int close_fds; /* (atomic) close the fd table first: the process goes */
+	int exited; /* (atomic) */
+};
+
 /* One job process, as the server knows it: its link and its kernel process. */
 struct job_proc {
 	bool used;
@@ -55,6 +76,7 @@ struct job_proc {
 	pid_t pid; /* host pid from HELLO (for logs), 0 before */
 	long kpid; /* the kernel process (thread group) id */
 	int nslots; /* slots still held (not yet reaped) */
+	struct job_anchor anchor;
 	struct job_proc *parent; /* FORK: who asked; FORK_FAILED is only theirs */
 };
 
@@ -80,6 +102,7 @@ struct job_slot {
 	uint32_t hold; /* (atomic, futex) the link thread borrows the task: no call starts */
 	uint32_t in_call; /* (atomic) the serving thread is running a call */
 	int released; /* (atomic) the serving thread must end */
+	int close_fds; /* (atomic) ... after closing its task's fds: the process goes */
 	int exited; /* (atomic) its task ended: the thread may be joined */
 	uint32_t op; /* (atomic) enum job_slot_op posted by the link thread */
 	uint32_t op_done; /* (atomic, futex) 1 once op_ret is set */
@@ -114,10 +137,10 @@ struct job_slot *job_slot_alloc(struct job_server *s, struct job_proc *proc);
 long job_slot_start(struct job_slot *slot, enum job_task_how how, long parent_tid);
 /*
  * Close @slot: the serving thread ends after the call it is in, which
- * @signal interrupts if it blocks (0: none, the caller signalled the whole
- * process). Does not wait.
+ * @signal interrupts if it blocks (0: none). With @close_fds (the whole
+ * process goes) it closes its task's fds before its task ends. Does not wait.
  */
-void job_slot_release(struct job_slot *slot, int signal);
+void job_slot_release(struct job_slot *slot, int signal, bool close_fds);
 /* Wait up to @timeout_ms (-1: for ever) for a released slot's task to end,
  * interrupting it again now and then; 0 if it ended, -ETIMEDOUT, or
  * -ECANCELED when the server stops meanwhile (only with a timeout). */
@@ -136,6 +159,14 @@ long job_slot_run_op(struct job_slot *slot, enum job_slot_op op);
  */
 int job_slot_hold(struct job_slot *slot);
 void job_slot_unhold(struct job_slot *slot);
+
+/* Start @a, a thread of @from_tid's process (whose driver must stay out of the
+ * kernel meanwhile). Returns its tid or -errno. */
+long job_anchor_start(struct job_server *s, struct job_anchor *a, long from_tid);
+/* End @a's task (after closing its fds if @close_fds). Does not wait. */
+void job_anchor_stop(struct job_anchor *a, bool close_fds);
+/* Wait for @a's task to end, then join it. */
+void job_anchor_join(struct job_anchor *a);
 
 /* job_server.c */
 /* Release every slot of @proc, its tasks interrupted with SIGKILL. */

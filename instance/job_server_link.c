@@ -105,43 +105,55 @@ static void link_proc_gone(struct job_server *s, struct job_proc *proc)
 }
 
 /*
- * A new slot of @owner whose task is cloned from @caller's (@how), while
- * @caller's serving thread stays out of the kernel. Its tid, or -errno.
+ * A new slot of @owner whose task is cloned (@how) from @src's anchor, a
+ * thread of @src that is never in a call. Its tid, or -errno.
  */
-static long link_clone(struct job_server *s, struct job_slot *caller, struct job_proc *owner,
-		       enum job_task_how how, struct job_slot **out)
+static long link_new_slot(struct job_server *s, struct job_proc *src, struct job_proc *owner,
+			  enum job_task_how how, struct job_slot **out)
 {
-	long tid = job_slot_hold(caller);
-
-	if (tid < 0)
-		return tid;
+	if (!src->anchor.running)
+		return -ESRCH;
 	*out = job_slot_alloc(s, owner);
-	tid = *out ? job_slot_start(*out, how, caller->tid) : -ENOSPC;
-	job_slot_unhold(caller);
-	return tid;
+	if (!*out)
+		return -ENOSPC;
+	return job_slot_start(*out, how, src->anchor.tid);
 }
 
+/* @proc's anchor, cloned from @slot's task while its serving thread stays out. */
+static long link_anchor_from(struct job_server *s, struct job_proc *proc, struct job_slot *slot)
+{
+	long r = job_slot_hold(slot);
+
+	if (r < 0)
+		return r;
+	r = job_anchor_start(s, &proc->anchor, slot->tid);
+	job_slot_unhold(slot);
+	return r;
+}
+
+/*
+ * A new thread asks for its slot on its first forwarded call, naming a slot
+ * of its process that may be in a call (or gone): the task comes from the
+ * anchor, so the slot named only has to be in range.
+ */
 static void link_thread(struct job_server *s, struct job_proc *proc, const struct shoal_link_msg *m)
 {
-	struct job_slot *caller = link_own_slot(s, proc, m->slot), *slot = NULL;
-	long tid;
+	struct job_slot *slot = NULL;
+	long tid = -EINVAL;
 
-	if (!caller) {
-		link_reply(proc, -EINVAL, 0, proc->kpid, -1);
-		return;
-	}
-	tid = link_clone(s, caller, proc, JOB_TASK_THREAD, &slot);
+	if (m->slot < SHOAL_SLOTS_MAX)
+		tid = link_new_slot(s, proc, proc, JOB_TASK_THREAD, &slot);
 	link_reply(proc, tid < 0 ? (int32_t)tid : 0, tid < 0 ? 0 : slot->index, proc->kpid, -1);
 }
 
 static void link_fork(struct job_server *s, struct job_proc *proc, const struct shoal_link_msg *m)
 {
-	struct job_slot *caller = link_own_slot(s, proc, m->slot), *slot = NULL;
+	struct job_slot *slot = NULL;
 	struct job_proc *child = NULL;
 	int pair[2] = { -1, -1 };
 	long tid = -ENOSPC;
 
-	if (!caller) {
+	if (!link_own_slot(s, proc, m->slot)) {
 		link_reply(proc, -EINVAL, 0, proc->kpid, -1);
 		return;
 	}
@@ -149,23 +161,30 @@ static void link_fork(struct job_server *s, struct job_proc *proc, const struct 
 	if (child && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
 		tid = -errno;
 	else if (child)
-		tid = link_clone(s, caller, child, JOB_TASK_FORK, &slot);
+		tid = link_new_slot(s, proc, child, JOB_TASK_FORK, &slot);
+	if (tid >= 0) {
+		child->link = pair[0];
+		child->kpid = tid;
+		child->parent = proc;
+		/* The child's own anchor: its slot's job thread does not run yet. */
+		tid = link_anchor_from(s, child, slot);
+		if (tid < 0)
+			link_proc_gone(s, child); /* closes pair[0] */
+		pair[0] = -1;
+	}
 	if (tid < 0) {
-		if (pair[0] >= 0) {
+		if (pair[0] >= 0)
 			close(pair[0]);
+		if (pair[1] >= 0)
 			close(pair[1]);
-		}
-		if (child) {
+		if (child && child->link < 0 && child->nslots == 0) {
 			child->used = false;
 			__atomic_sub_fetch(&s->nprocs, 1, __ATOMIC_SEQ_CST);
 		}
 		link_reply(proc, (int32_t)tid, 0, proc->kpid, -1);
 		return;
 	}
-	child->link = pair[0];
-	child->kpid = tid;
-	child->parent = proc;
-	if (link_reply(proc, 0, slot->index, tid, pair[1]) < 0)
+	if (link_reply(proc, 0, slot->index, child->kpid, pair[1]) < 0)
 		link_proc_gone(s, child); /* the parent is going: nobody forks */
 	close(pair[1]);
 }
@@ -204,7 +223,7 @@ static void link_exec(struct job_server *s, struct job_proc *proc, const struct 
 		struct job_slot *slot = &s->slots[i];
 
 		if (slot != caller && slot->used && slot->proc == proc)
-			job_slot_release(slot, SKL_SIGUSR1);
+			job_slot_release(slot, SKL_SIGUSR1, false);
 	}
 	/* One deadline for them all: a job cannot hold its link thread long. */
 	for (i = 0; i < SHOAL_SLOTS_MAX; i++) {
@@ -225,6 +244,14 @@ static void link_exec(struct job_server *s, struct job_proc *proc, const struct 
 	}
 	job_slot_reap(s);
 	r = job_slot_run_op(caller, JOB_OP_EXEC);
+	if (r >= 0) {
+		/* The anchor still holds the fd table from before the exec,
+		 * which nobody else uses now: it goes (closing those fds), and
+		 * a new one is cloned from the caller. */
+		job_anchor_stop(&proc->anchor, true);
+		job_anchor_join(&proc->anchor);
+		r = link_anchor_from(s, proc, caller);
+	}
 	link_reply(proc, r < 0 ? (int32_t)r : 0, caller->index, proc->kpid, -1);
 }
 
@@ -234,7 +261,7 @@ static void link_thread_exit(struct job_server *s, struct job_proc *proc,
 	struct job_slot *slot = link_own_slot(s, proc, m->slot);
 
 	if (slot)
-		job_slot_release(slot, SKL_SIGUSR1);
+		job_slot_release(slot, SKL_SIGUSR1, false);
 }
 
 /* One record from @proc's link; false when the process is to be treated as gone. */

@@ -306,6 +306,17 @@ static void *slot_main(void *arg)
 		if (__atomic_load_n(&slot->op, __ATOMIC_ACQUIRE) != JOB_OP_NONE)
 			slot_run_op(slot);
 	}
+	/*
+	 * A process that goes closes its fds with a call of its own before its
+	 * tasks end, not in the exit: what the close wakes (a reader of its
+	 * pipe in another process) is then woken by an ordinary call. The
+	 * library kernel loses the CPU hand-off when a dying task's exit wakes
+	 * a task blocked in a call (kernel-lib issue, see the report of
+	 * tests/kernel/test_job_server exit_wakes_reader); for a dying process
+	 * the two are the same thing anyway.
+	 */
+	if (__atomic_load_n(&slot->close_fds, __ATOMIC_ACQUIRE))
+		slot_kcall(__skl__NR_close_range, 0, ~0U, 0);
 	skl_thread_exit_task();
 	__atomic_store_n(&slot->exited, 1, __ATOMIC_RELEASE);
 	/* The link thread joins us and frees the slot. */
@@ -355,7 +366,8 @@ static void slot_free(struct job_slot *slot)
 	slot->thread_running = false;
 }
 
-long job_slot_start(struct job_slot *slot, enum job_task_how how, long parent_tid)
+/* A host thread for the kernel: its stack size, host signals blocked. */
+static int slot_thread_create(pthread_t *thread, void *(*fn)(void *), void *arg)
 {
 	static const int faults[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGSYS, SIGABRT };
 	sigset_t mask, old;
@@ -363,8 +375,6 @@ long job_slot_start(struct job_slot *slot, enum job_task_how how, long parent_ti
 	size_t i;
 	int r;
 
-	slot->how = how;
-	slot->parent_tid = parent_tid;
 	/* Host signals are for the main thread; faults stay deliverable so
 	 * that fatal.c reports them (as on the kernel's own threads). */
 	sigfillset(&mask);
@@ -373,9 +383,19 @@ long job_slot_start(struct job_slot *slot, enum job_task_how how, long parent_ti
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, JOB_SLOT_STACK);
 	pthread_sigmask(SIG_SETMASK, &mask, &old);
-	r = pthread_create(&slot->thread, &attr, slot_main, slot);
+	r = pthread_create(thread, &attr, fn, arg);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&attr);
+	return r;
+}
+
+long job_slot_start(struct job_slot *slot, enum job_task_how how, long parent_tid)
+{
+	int r;
+
+	slot->how = how;
+	slot->parent_tid = parent_tid;
+	r = slot_thread_create(&slot->thread, slot_main, slot);
 	if (r) {
 		slot_free(slot);
 		return -r;
@@ -398,10 +418,12 @@ static void slot_interrupt(struct job_slot *slot, int signal)
 		slot_kcall(__skl__NR_tgkill, slot->proc->kpid, slot->tid, signal);
 }
 
-void job_slot_release(struct job_slot *slot, int signal)
+void job_slot_release(struct job_slot *slot, int signal, bool close_fds)
 {
 	struct shoal_slot *sh = slot->sh;
 
+	if (close_fds)
+		__atomic_store_n(&slot->close_fds, 1, __ATOMIC_RELEASE);
 	if (!slot->thread_running || __atomic_load_n(&slot->released, __ATOMIC_RELAXED))
 		return;
 	/* Flag first, then signal: a call that starts after the flag is set
@@ -450,7 +472,10 @@ void job_slot_reap(struct job_server *s)
 	for (i = 0; i < JOB_PROCS_MAX; i++) {
 		struct job_proc *proc = &s->procs[i];
 
-		if (proc->used && proc->link < 0 && proc->nslots == 0) {
+		if (proc->used && proc->anchor.running &&
+		    __atomic_load_n(&proc->anchor.exited, __ATOMIC_ACQUIRE))
+			job_anchor_join(&proc->anchor);
+		if (proc->used && proc->link < 0 && proc->nslots == 0 && !proc->anchor.running) {
 			proc->used = false;
 			__atomic_sub_fetch(&s->nprocs, 1, __ATOMIC_SEQ_CST);
 			changed = true;
@@ -478,4 +503,68 @@ long job_slot_run_op(struct job_slot *slot, enum job_slot_op op)
 		futex_op(&slot->op_done, FUTEX_WAIT_PRIVATE, 0, &tick);
 	}
 	return slot->op_ret;
+}
+
+static void *anchor_main(void *arg)
+{
+	struct job_anchor *a = arg;
+	uint64_t one = 1;
+	long tid = skl_thread_new_task_from(0, a->parent_tid);
+
+	a->start_ret = tid;
+	__atomic_store_n(&a->started, 1, __ATOMIC_RELEASE);
+	futex_op(&a->started, FUTEX_WAKE_PRIVATE, INT_MAX, NULL);
+	if (tid < 0)
+		return NULL;
+	while (!__atomic_load_n(&a->quit, __ATOMIC_ACQUIRE))
+		futex_op(&a->quit, FUTEX_WAIT_PRIVATE, 0, NULL);
+	/* As a serving thread of a process that goes (see slot_main). */
+	if (__atomic_load_n(&a->close_fds, __ATOMIC_ACQUIRE))
+		slot_kcall(__skl__NR_close_range, 0, ~0U, 0);
+	skl_thread_exit_task();
+	__atomic_store_n(&a->exited, 1, __ATOMIC_RELEASE);
+	if (write(a->s->wake_fd, &one, sizeof(one)) < 0) {
+		/* Full counter: readable anyway. */
+	}
+	return NULL;
+}
+
+long job_anchor_start(struct job_server *s, struct job_anchor *a, long from_tid)
+{
+	int r;
+
+	memset(a, 0, sizeof(*a));
+	a->s = s;
+	a->parent_tid = from_tid;
+	r = slot_thread_create(&a->thread, anchor_main, a);
+	if (r)
+		return -r;
+	while (!__atomic_load_n(&a->started, __ATOMIC_ACQUIRE))
+		futex_op(&a->started, FUTEX_WAIT_PRIVATE, 0, NULL);
+	if (a->start_ret < 0) {
+		pthread_join(a->thread, NULL);
+		return a->start_ret;
+	}
+	a->running = true;
+	a->tid = a->start_ret;
+	return a->tid;
+}
+
+void job_anchor_stop(struct job_anchor *a, bool close_fds)
+{
+	if (!a->running)
+		return;
+	if (close_fds)
+		__atomic_store_n(&a->close_fds, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&a->quit, 1, __ATOMIC_RELEASE);
+	futex_op(&a->quit, FUTEX_WAKE_PRIVATE, INT_MAX, NULL);
+}
+
+void job_anchor_join(struct job_anchor *a)
+{
+	if (!a->running)
+		return;
+	/* Its task ends at once: it is never in a call. */
+	pthread_join(a->thread, NULL);
+	a->running = false;
 }

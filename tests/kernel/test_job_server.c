@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -506,7 +507,7 @@ static void job_lifecycle(struct job *j)
 	/* Its window is its own slot's data area, not slot 0's. */
 	JOB_EXPECT(j, job_call(j, t, SYS_write, fd, job_iaddr(j, d0), 1, 0, 0) == -EFAULT);
 	/* A bad slot number in a message is refused. */
-	r = job_link(j, j->link, SHOAL_LINK_THREAD, 77, 0, NULL);
+	r = job_link(j, j->link, SHOAL_LINK_THREAD, 999, 0, NULL);
 	JOB_EXPECT(j, r.err == -EINVAL);
 
 	/* A thread blocked in a read of an empty pipe ends when it exits. */
@@ -519,9 +520,17 @@ static void job_lifecycle(struct job *j)
 	}
 	JOB_EXPECT(j,
 		   __atomic_load_n(&job_slot(j, t)->state, __ATOMIC_SEQ_CST) == SHOAL_SLOT_REQUEST);
-	/* Its task cannot be cloned while it is in a call. */
+	/* A new thread may name a slot that is in a call: its task is cloned
+	 * from the process's anchor, and shares the fd table all the same. */
 	r = job_link(j, j->link, SHOAL_LINK_THREAD, t, 0, NULL);
-	JOB_EXPECT(j, r.err == -EBUSY);
+	JOB_EXPECT(j, r.err == 0 && r.slot != t && r.slot != 0);
+	JOB_EXPECT(j, job_call(j, r.slot, SYS_write, pfd[1], job_str(j, r.slot, 0, "w"), 1, 0, 0) ==
+			      1);
+	JOB_EXPECT(j, job_wait(job_slot(j, t)) == 1); /* the blocked read got it */
+	JOB_EXPECT(j, job_call(j, r.slot, SYS_fcntl, fd, F_GETFD, 0, 0, 0) == 0);
+	job_link(j, j->link, SHOAL_LINK_THREAD_EXIT, r.slot, 0, NULL);
+	JOB_EXPECT(j, job_wait_closed(job_slot(j, r.slot)));
+	job_post(job_slot(j, t), SYS_read, pfd[0], job_iaddr(j, d), 1, 0, 0);
 	job_link(j, j->link, SHOAL_LINK_THREAD_EXIT, t, 0, NULL);
 	JOB_EXPECT(j, job_wait(job_slot(j, t)) == -1000000); /* closed */
 
@@ -787,4 +796,160 @@ TEST(create_fails_cleanly)
 	job_server_destroy(s);
 	close(region);
 	CHECK_EQ_INT(kernel_processes(), before);
+}
+
+/*
+ * The real shim (instance/jobshim/) in front of real programs, against this
+ * server and the real kernel: what a job is, short of the jail. The job's
+ * stdout and stderr are one kernel pipe, read here once the job ended.
+ */
+static int shim_run(const char *script, char *out, size_t size)
+{
+	const char *build = getenv("SHOAL_BUILD");
+	char shim[512], state[128];
+	struct shoal_error err = { 0 };
+	struct job_server *s;
+	int kout[2], link, region, self, status;
+	long n, total = 0;
+	pid_t job;
+
+	snprintf(shim, sizeof(shim), "%s/instance/jobshim/shoal-jobshim", build ? build : "build");
+	self = open(shim, O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		harness_skip(__FILE__, __LINE__, "%s not built (make %s)", shim, shim);
+	if (!skl_is_running())
+		kboot();
+	kmount_tmpfs("/tmp");
+	/* The shim's placeholders for host files are /dev/null in the kernel. */
+	n = skl_sys_mkdirat(SKL_AT_FDCWD, "/dev", 0755);
+	CHECK(n == 0 || n == -SKL_EEXIST);
+	SYS_OK(skl_sys_mount((char *)"devtmpfs", (char *)"/dev", (char *)"devtmpfs", 0, NULL));
+	SYS_OK(skl_sys_pipe2(kout, SKL_O_NONBLOCK));
+	if (job_server_create(NULL, "/tmp", -1, kout[1], kout[1], &s, &link, &region, &err) < 0)
+		harness_fail(__FILE__, __LINE__, "job_server_create: %s", err.msg);
+	job = fork();
+	CHECK(job >= 0);
+	if (job == 0) {
+		int null = open("/dev/null", O_RDWR);
+		char *argv[] = { (char *)SHOAL_SHIM_ARGV0,
+				 state,
+				 (char *)"/bin/sh",
+				 (char *)"sh",
+				 (char *)"-c",
+				 (char *)script,
+				 NULL };
+
+		/* As the jail leaves them: link, region and shim at known numbers. */
+		if (dup2(link, 100) < 0 || dup2(region, 101) < 0 || dup2(self, 102) < 0 ||
+		    null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0)
+			_exit(97);
+		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+		snprintf(state, sizeof(state), "link=100,region=101,self=102,slot=0,filtered=0");
+		syscall(SYS_execveat, 102, "", argv, environ, AT_EMPTY_PATH);
+		_exit(96);
+	}
+	close(link);
+	close(region);
+	close(self);
+	CHECK_EQ_INT(waitpid(job, &status, 0), job);
+	/* Every process of the job is gone: the server sees all links close. */
+	{
+		struct fixture f = { .s = s };
+
+		fixture_wait_gone(&f, 5000);
+	}
+	while (total < (long)size - 1 &&
+	       (n = skl_sys_read((unsigned int)kout[0], out + total, size - 1 - (size_t)total)) > 0)
+		total += n;
+	out[total] = '\0';
+	printf("job output (%ld bytes), %ld calls served:\n%s", total, (long)job_server_calls(s),
+	       out);
+	job_server_destroy(s);
+	skl_sys_close((unsigned int)kout[0]);
+	skl_sys_close((unsigned int)kout[1]);
+	CHECK(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+TEST_TIMEOUT(real_shim_runs_sh, 60)
+{
+	char out[8192];
+
+	CHECK_EQ_INT(shim_run("echo hello; echo data > /tmp/x; cat /tmp/x; pwd; "
+			      "ls /tmp | tr a-z A-Z; exit 3",
+			      out, sizeof(out)),
+		     3);
+	CHECK(strstr(out, "hello\ndata\n/tmp\nX\n") != NULL);
+}
+
+TEST_TIMEOUT(real_shim_runs_python_threads_sockets, 120)
+{
+	char out[8192];
+
+	CHECK_EQ_INT(shim_run("python3 -c '\n"
+			      "import os, socket, threading, select, subprocess\n"
+			      "a, b = socket.socketpair()\n"
+			      "def echo():\n"
+			      "    for _ in range(100):\n"
+			      "        b.sendall(b.recv(64))\n"
+			      "t = threading.Thread(target=echo); t.start()\n"
+			      "for i in range(100):\n"
+			      "    a.sendall(b\"%d\" % i)\n"
+			      "    select.select([a], [], [], 5)\n"
+			      "    assert a.recv(64) == b\"%d\" % i\n"
+			      "t.join()\n"
+			      "r, w = os.pipe()\n"
+			      "p = subprocess.run([\"sh\", \"-c\", \"echo child $$ > /tmp/c; cat "
+			      "/tmp/c\"],"
+			      " capture_output=True)\n"
+			      "print(\"threads ok\", p.stdout.decode().split()[0], os.getcwd())\n"
+			      "'",
+			      out, sizeof(out)),
+		     0);
+	CHECK(strstr(out, "threads ok child /tmp\n") != NULL);
+}
+
+/* A process that goes away closes its fds: a reader blocked in another
+ * process of the job sees the end of its pipe. */
+static void job_exit_wakes_reader(struct job *j)
+{
+	char *d = job_data(j, 0);
+	int *pfd = (int *)(void *)(d + 512), child_link = -1, round;
+	struct shoal_link_reply r;
+
+	for (round = 0; round < 50; round++) {
+		struct pollfd *p = (struct pollfd *)(void *)(d + 600);
+
+		JOB_EXPECT(j,
+			   job_call(j, 0, SYS_pipe2, job_iaddr(j, pfd), O_CLOEXEC, 0, 0, 0) == 0);
+		r = job_link(j, j->link, SHOAL_LINK_FORK, 0, 0, &child_link);
+		JOB_EXPECT(j, r.err == 0 && child_link >= 0);
+		job_link(j, child_link, SHOAL_LINK_HELLO, r.slot, 0, NULL);
+		/* The child writes, execs (its fds are close-on-exec: the pipe
+		 * must stay open, so it dups it first), then goes. */
+		JOB_EXPECT(j, job_call(j, r.slot, SYS_dup2, pfd[1], 1, 0, 0, 0) == 1);
+		JOB_EXPECT(j, job_link(j, child_link, SHOAL_LINK_EXEC, r.slot, 0, NULL).err == 0);
+		JOB_EXPECT(j, job_call(j, r.slot, SYS_write, 1, job_str(j, r.slot, 0, "z"), 1, 0,
+				       0) == 1);
+		JOB_EXPECT(j, job_call(j, 0, SYS_close, pfd[1], 0, 0, 0, 0) == 0);
+		JOB_EXPECT(j, job_call(j, 0, SYS_read, pfd[0], job_iaddr(j, d), 1, 0, 0) == 1);
+		*p = (struct pollfd){ .fd = pfd[0], .events = POLLIN };
+		job_post(job_slot(j, 0), SYS_poll, job_iaddr(j, p), 1, -1, 0, 0);
+		close(child_link);
+		JOB_EXPECT(j, job_wait(job_slot(j, 0)) == 1);
+		JOB_EXPECT(j, p->revents & POLLHUP);
+		JOB_EXPECT(j, job_call(j, 0, SYS_close, pfd[0], 0, 0, 0, 0) == 0);
+		if (j->failures)
+			break;
+	}
+}
+
+TEST_TIMEOUT(exit_wakes_reader, 60)
+{
+	struct fixture f;
+
+	fixture_start(&f, job_exit_wakes_reader);
+	fixture_child_done(&f);
+	fixture_wait_gone(&f, 5000);
+	job_server_destroy(f.s);
 }
