@@ -12,9 +12,12 @@
  * for the calls it rewrites (poll, select, utime*, the stat family), so a
  * poll's fds or a select's sets must lie before them; the job's kernel tasks
  * ignore every signal the kernel raises (a write to a broken pipe answers
- * -EPIPE, and raising SIGPIPE in the program is the shim's business); a
- * link message naming a slot of another process, or a slot in a call, is
- * refused (-EINVAL, -EBUSY); HELLO, FORK_FAILED and THREAD_EXIT get no reply.
+ * -EPIPE, and raising SIGPIPE in the program is the shim's business); THREAD
+ * may name any slot of the process, even one in a call or gone (the task is
+ * cloned from the process's anchor, an idle kernel thread of it), while
+ * FORK and EXEC must name the caller's own live slot (-EINVAL otherwise);
+ * HELLO, FORK_FAILED and THREAD_EXIT get no reply. Each job process costs
+ * one host thread per slot plus one (its anchor).
  *
  * Thread affinity: create, destroy and the accessors are called from one
  * instance thread bound to the kernel's process 1 (host0), e.g. the control
