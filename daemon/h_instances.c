@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/proto.h"
 #include "daemon/handlers.h"
 
 #define LABELS_MAX 16
@@ -70,6 +71,77 @@ static int labels_check(json_t *labels, char *msg, size_t size)
 	return 0;
 }
 
+/*
+ * disks: at most PROTO_DISKS_MAX objects of image (a file name in the image
+ * directory), mount_point (canonical, absolute, not "/", distinct), read_only
+ * (default false) and fstype ([a-z0-9]{1,15}, default ext4); nothing else.
+ */
+static int disks_check(json_t *disks, const char **code, char *msg, size_t size)
+{
+	struct shoal_error err = { 0 };
+	json_t *d, *v;
+	const char *key;
+	size_t i, j;
+
+	*code = "invalid_value";
+	if (!json_is_array(disks) || json_array_size(disks) > PROTO_DISKS_MAX) {
+		snprintf(msg, size, "disks must be an array of at most %d objects", PROTO_DISKS_MAX);
+		return -EINVAL;
+	}
+	json_array_foreach(disks, i, d)
+	{
+		const char *image = json_string_value(json_object_get(d, "image"));
+		const char *mp = json_string_value(json_object_get(d, "mount_point"));
+		const char *fs;
+
+		if (!json_is_object(d)) {
+			snprintf(msg, size, "disks[%zu] must be an object", i);
+			return -EINVAL;
+		}
+		json_object_foreach(d, key, v)
+		{
+			if (strcmp(key, "image") && strcmp(key, "mount_point") &&
+			    strcmp(key, "read_only") && strcmp(key, "fstype")) {
+				*code = "unknown_field";
+				snprintf(msg, size, "disks[%zu]: unknown field \"%.64s\"", i, key);
+				return -EINVAL;
+			}
+		}
+		if (!image || !images_name_valid(image)) {
+			snprintf(msg, size,
+				 "disks[%zu].image: the file name of an image (1..%d bytes of "
+				 "[A-Za-z0-9._-], not starting with '.' or '-')",
+				 i, IMAGES_NAME_MAX);
+			return -EINVAL;
+		}
+		if (!mp || !strcmp(mp, "/") || proto_check_instance_path(mp, &err)) {
+			snprintf(msg, size, "disks[%zu].mount_point: a canonical absolute path, not /%s%.160s",
+				 i, err.msg[0] ? ": " : "", err.msg);
+			return -EINVAL;
+		}
+		for (j = 0; j < i; j++) {
+			if (!strcmp(mp, json_string_value(json_object_get(json_array_get(disks, j),
+									  "mount_point")))) {
+				snprintf(msg, size, "disks[%zu].mount_point: %s is used twice", i, mp);
+				return -EINVAL;
+			}
+		}
+		v = json_object_get(d, "read_only");
+		if (v && !json_is_boolean(v)) {
+			snprintf(msg, size, "disks[%zu].read_only must be a boolean", i);
+			return -EINVAL;
+		}
+		v = json_object_get(d, "fstype");
+		fs = json_string_value(v);
+		if (v && (!fs || !*fs || strlen(fs) > 15 ||
+			  strspn(fs, "abcdefghijklmnopqrstuvwxyz0123456789") != strlen(fs))) {
+			snprintf(msg, size, "disks[%zu].fstype: 1..15 bytes of [a-z0-9]", i);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 static void instance_done(void *arg, int status, const char *code, const char *message,
 			  const struct store_instance *row)
 {
@@ -83,7 +155,9 @@ static void instance_done(void *arg, int status, const char *code, const char *m
 
 void handle_instance_create(struct http_req *req, const char *param)
 {
-	static const char *const allowed[] = { "memory_mib", "labels", "ttl_s", "network", NULL };
+	static const char *const allowed[] = { "memory_mib", "labels", "ttl_s", "network", "disks",
+					       NULL };
+	const char *code;
 	struct inst_spec spec = { .memory_mib = 64 };
 	char msg[256];
 	json_t *body, *v;
@@ -128,6 +202,13 @@ void handle_instance_create(struct http_req *req, const char *param)
 		return;
 	}
 	spec.network = json_is_true(v);
+	v = json_object_get(body, "disks");
+	if (v && disks_check(v, &code, msg, sizeof(msg))) {
+		json_decref(body);
+		http_reply_error(req, 400, code, "%s", msg);
+		return;
+	}
+	spec.disks = v;
 	instances_create(&spec, instance_done, req);
 	json_decref(body);
 }

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "api/log.h"
+#include "api/proto.h"
 #include "daemon/shoald.h"
 
 #define INST_READY_TIMEOUT_MS 20000
@@ -55,6 +56,8 @@ struct inst_waiter {
 struct inst {
 	struct store_instance row;
 	uint64_t create_start_ms; /* uv_now() at the request, for the latency histogram */
+	int disk_fds[PROTO_DISKS_MAX]; /* its images, open and locked for its life */
+	size_t ndisks;
 	struct sup_proc *proc;
 	inst_done_fn create_done; /* the POST waiting for ready, if any */
 	void *create_arg;
@@ -101,6 +104,11 @@ json_t *instances_to_json(const struct store_instance *row)
 	json_object_set_new(o, "gateway", OPT_STR(gw));
 	json_object_set_new(o, "mac", OPT_STR(row->mac));
 	json_object_set_new(o, "host_interface", OPT_STR(row->veth));
+	{
+		json_t *disks = json_loads(row->disks[0] ? row->disks : "[]", 0, NULL);
+
+		json_object_set_new(o, "disks", disks ? disks : json_array());
+	}
 #undef OPT_STR
 	return o;
 }
@@ -112,6 +120,41 @@ static void inst_event(struct inst *in, const char *type)
 }
 
 /* Give back the veth and the address of an instance that is gone. */
+static void inst_close_disks(struct inst *in)
+{
+	while (in->ndisks)
+		close(in->disk_fds[--in->ndisks]);
+}
+
+/*
+ * Open (and lock) the images of @disks for @in; on failure nothing stays open
+ * and @status/@code/@msg say why, for the API.
+ */
+static int inst_open_disks(struct inst *in, json_t *disks, int *status, const char **code,
+			   char *msg, size_t size)
+{
+	struct shoal_error err = { 0 };
+	json_t *d;
+	size_t i;
+	int r;
+
+	json_array_foreach(disks, i, d)
+	{
+		r = images_open(json_string_value(json_object_get(d, "image")),
+				json_is_true(json_object_get(d, "read_only")), &in->disk_fds[i], &err);
+		if (r) {
+			inst_close_disks(in);
+			*status = r == -ENOENT ? 404 : r == -EBUSY ? 409 : r == -EINVAL ? 400 : 500;
+			*code = r == -ENOENT ? "not_found" : r == -EBUSY ? "image_busy"
+						 : r == -EINVAL ? "invalid_value" : "internal";
+			snprintf(msg, size, "%s", err.msg);
+			return r;
+		}
+		in->ndisks = i + 1;
+	}
+	return 0;
+}
+
 static void inst_release_network(struct store_instance *row)
 {
 	struct shoal_error err = { 0 };
@@ -181,6 +224,7 @@ static void inst_exited(void *arg, const char *why)
 		snprintf(in->row.reason, sizeof(in->row.reason), "%s", why);
 	}
 	inst_release_network(&in->row);
+	inst_close_disks(in);
 	inst_save(in);
 	inst_unlink(in);
 	if (in->create_done)
@@ -269,6 +313,28 @@ void instances_create(const struct inst_spec *spec, inst_done_fn done, void *arg
 	in->row.memory_mib = spec->memory_mib;
 	strcpy(in->row.labels, labels);
 	free(labels);
+	if (spec->disks && json_array_size(spec->disks)) {
+		char *text = json_dumps(spec->disks, JSON_COMPACT);
+		const char *code = "internal";
+		char msg[SHOAL_ERROR_MSG_MAX];
+		int status = 500;
+
+		if (!text || strlen(text) >= sizeof(in->row.disks)) {
+			free(text);
+			free(in);
+			done(arg, 400, "invalid_value", "the disks are too long to keep", NULL);
+			return;
+		}
+		strcpy(in->row.disks, text);
+		free(text);
+		if (inst_open_disks(in, spec->disks, &status, &code, msg, sizeof(msg))) {
+			free(in);
+			done(arg, status, code, msg, NULL);
+			return;
+		}
+	} else {
+		strcpy(in->row.disks, "[]");
+	}
 	in->row.ttl_s = spec->ttl_s;
 	in->row.created_ms = shoald_now_ms();
 	in->row.expires_ms = spec->ttl_s ? in->row.created_ms + spec->ttl_s * 1000 : 0;
@@ -278,6 +344,7 @@ void instances_create(const struct inst_spec *spec, inst_done_fn done, void *arg
 		/* Address first: a full pool is refused before anything is made. */
 		r = ipam_alloc(in->row.id, &addr, &err);
 		if (r) {
+			inst_close_disks(in);
 			free(in);
 			if (r == -ENOSPC)
 				done(arg, 503, "pool_exhausted", err.msg, NULL);
@@ -288,6 +355,7 @@ void instances_create(const struct inst_spec *spec, inst_done_fn done, void *arg
 		r = netman_veth_add(in->row.id, NETMAN_MTU, &net.packet_fd, &err);
 		if (r) {
 			ipam_release(addr);
+			inst_close_disks(in);
 			free(in);
 			done(arg, 500, "network_failed", err.msg, NULL);
 			return;
@@ -309,18 +377,21 @@ void instances_create(const struct inst_spec *spec, inst_done_fn done, void *arg
 			close(net.packet_fd);
 			inst_release_network(&in->row);
 		}
+		inst_close_disks(in);
 		free(in);
 		done(arg, 500, "internal", err.msg, NULL);
 		return;
 	}
 	inst_event(in, "instance.created");
 	in->proc = sup_spawn(inst_loop, in->row.id, in->row.memory_mib, netp,
-			     INST_READY_TIMEOUT_MS, &inst_callbacks, in, &err);
+			     in->ndisks ? spec->disks : NULL, in->disk_fds, INST_READY_TIMEOUT_MS,
+			     &inst_callbacks, in, &err);
 	if (!in->proc) {
 		snprintf(in->row.state, sizeof(in->row.state), "failed");
 		snprintf(in->row.reason, sizeof(in->row.reason), "%s", err.msg);
 		in->row.ended_ms = shoald_now_ms();
 		inst_release_network(&in->row);
+		inst_close_disks(in);
 		inst_save(in);
 		metrics_create(false, 0);
 		inst_event(in, "instance.failed");
@@ -480,6 +551,16 @@ static void inst_adopt(struct store_instance *row)
 				in->proc = sup_adopt(inst_loop, row->id, (pid_t)row->pid, sock,
 						     &inst_callbacks, in, &err);
 				if (in->proc) {
+					json_t *disks = json_loads(row->disks, 0, NULL);
+					const char *code;
+					char msg[SHOAL_ERROR_MSG_MAX];
+					int status;
+
+					/* The images' locks died with the first daemon: take them again. */
+					if (json_is_array(disks) &&
+					    inst_open_disks(in, disks, &status, &code, msg, sizeof(msg)))
+						shoal_log_warn("instance %s: %s", row->id, msg);
+					json_decref(disks);
 					in->next = inst_live;
 					inst_live = in;
 					inst_nlive++;

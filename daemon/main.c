@@ -52,7 +52,8 @@ static void main_usage(FILE *f)
 	fprintf(f, "usage: shoald [--socket PATH] [--state-dir DIR] [--subnet CIDR] [--netns NAME]\n"
 		   "              [--max-instances N] [--max-connections N]\n"
 		   "              [--log-format text|json] [--log-level error|warn|info|debug]\n"
-		   "              [--instance-bin PATH] [--tcp-port PORT --token-file PATH]\n");
+		   "              [--instance-bin PATH] [--image-dir DIR]\n"
+		   "              [--tcp-port PORT --token-file PATH]\n");
 }
 
 #define MAIN_TOKEN_MIN 16
@@ -142,6 +143,7 @@ static void main_closed(void)
 	unlink(shoald_config.socket_path);
 	netman_fini();
 	ipam_fini();
+	images_fini();
 	store_close();
 	uv_close((uv_handle_t *)&main_sigterm, NULL);
 	uv_close((uv_handle_t *)&main_sigint, NULL);
@@ -189,6 +191,7 @@ int main(int argc, char **argv)
 		{ "subnet", required_argument, NULL, 'n' },
 		{ "netns", required_argument, NULL, 'N' },
 		{ "tcp-port", required_argument, NULL, 'p' },
+		{ "image-dir", required_argument, NULL, 'I' },
 		{ "token-file", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -262,6 +265,9 @@ int main(int argc, char **argv)
 		case 't':
 			token_file = optarg;
 			break;
+		case 'I':
+			shoald_config.image_dir = optarg;
+			break;
 		case 'h':
 			main_usage(stdout);
 			return 0;
@@ -308,6 +314,16 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	snprintf(db, sizeof(db), "%s/shoald.db", shoald_config.state_dir);
+	if (!shoald_config.image_dir) {
+		static char images[PATH_MAX + 8];
+
+		snprintf(images, sizeof(images), "%s/images", shoald_config.state_dir);
+		shoald_config.image_dir = images;
+	}
+	if (images_init(&err)) {
+		shoal_log_error("%s", err.msg);
+		return 1;
+	}
 	if (store_open(db, &err)) {
 		shoal_log_error("%s", err.msg);
 		ipam_fini();

@@ -31,6 +31,7 @@ struct shoald_config {
 	const char *instance_bin;
 	const char *subnet; /* the address pool, "198.18.0.0/16" */
 	const char *netns; /* name of the daemon's network namespace under /run/netns */
+	const char *image_dir; /* disk images instances may mount, by file name */
 	unsigned int max_instances;
 	unsigned int max_connections;
 };
@@ -125,6 +126,7 @@ json_t *json_body_object(struct http_req *req, const char *const *allowed);
 #define STORE_STATE_MAX 16
 #define STORE_LABELS_MAX 4096 /* JSON text of the labels object */
 #define STORE_REASON_MAX 512
+#define STORE_DISKS_MAX 8192 /* JSON text of the disks array */
 
 /* One instance as the database keeps it. Times are ms since the epoch, 0: not yet. */
 struct store_instance {
@@ -145,6 +147,7 @@ struct store_instance {
 	char ipv4[16]; /* leased address, "" without network */
 	char mac[18];
 	char veth[16]; /* host end of its veth pair on the bridge, "" without */
+	char disks[STORE_DISKS_MAX]; /* JSON array of the disks asked for, "[]" */
 };
 
 /* One lifecycle event; @data is a JSON object's text, valid during the callback. */
@@ -227,6 +230,22 @@ void ipam_format(uint32_t addr, char *buf, size_t size);
 void ipam_mac(uint32_t addr, unsigned char mac[6]);
 void ipam_counts(uint32_t *used, uint32_t *total);
 
+/* ---- images.c: disk images, by name, from --image-dir */
+
+#define IMAGES_NAME_MAX 128
+
+int images_init(struct shoal_error *err);
+void images_fini(void);
+/* 1..128 bytes of [A-Za-z0-9._-], not starting with '.' or '-'. */
+bool images_name_valid(const char *name);
+/*
+ * images_open() - open image @name (no symlink, a regular file), read-only or
+ * read-write, and lock it for that use (shared / exclusive): -EBUSY when that
+ * use conflicts with an instance's, -ENOENT when there is no such image. The
+ * caller owns *@fd and holds the lock until it closes it.
+ */
+int images_open(const char *name, bool read_only, int *fd, struct shoal_error *err);
+
 /* ---- netman.c: the daemon's network namespace, bridge and veth pairs (netlink) */
 
 #define SHOALD_BRIDGE "shoal0"
@@ -282,15 +301,17 @@ struct sup_net {
 
 /*
  * sup_spawn() - start shoal-instance for @id with @memory_mib (and @net, or
- * NULL) on a fresh socketpair, speak hello and configure, and call cb->ready
+ * NULL; and @disks, a JSON array or NULL, whose images are open as @disk_fds,
+ * which stay the caller's) on a fresh socketpair, speak hello and configure, and call cb->ready
  * once it is ready, or kill it if it is not within @ready_timeout_ms.
  * cb->exited comes exactly once, after the process is reaped, whatever
  * happened before. Returns the process (its pid through sup_pid()) or NULL
  * with @err set.
  */
 struct sup_proc *sup_spawn(uv_loop_t *loop, const char *id, uint32_t memory_mib,
-			   struct sup_net *net, unsigned int ready_timeout_ms,
-			   const struct sup_callbacks *cb, void *arg, struct shoal_error *err);
+			   struct sup_net *net, json_t *disks, const int *disk_fds,
+			   unsigned int ready_timeout_ms, const struct sup_callbacks *cb, void *arg,
+			   struct shoal_error *err);
 pid_t sup_pid(const struct sup_proc *p);
 /* Ask for a shutdown, SIGKILL after @grace_ms; cb->exited follows. */
 void sup_stop(struct sup_proc *p, unsigned int grace_ms);
@@ -355,6 +376,7 @@ struct inst_spec {
 	json_t *labels; /* borrowed object of strings */
 	int64_t ttl_s; /* 0: none */
 	bool network; /* a veth, an address and a packet socket */
+	json_t *disks; /* borrowed, validated array of {image, mount_point, read_only, fstype}, or NULL */
 };
 
 /* PATCH: what changes. */

@@ -69,6 +69,8 @@ struct sup_proc {
 	void *arg;
 	char why[STORE_REASON_MAX]; /* first explanation of the end wins */
 	struct sup_net net; /* packet_fd -1 without network, or once sent */
+	json_t *disks; /* the disks asked for (a reference), NULL without */
+	int disk_fds[PROTO_DISKS_MAX]; /* their images, the caller's descriptors */
 	bool has_net;
 	struct sup_call *calls;
 	uint64_t next_id;

@@ -87,6 +87,7 @@ static void sup_handle_closed_cb(uv_handle_t *h)
 	if (p->pidfd >= 0)
 		close(p->pidfd);
 	adopt_unlink(p->id);
+	json_decref(p->disks);
 	while ((o = p->out_head)) {
 		p->out_head = o->next;
 		free(o);
@@ -159,7 +160,9 @@ static int sup_configure(struct sup_proc *p)
 	struct shoal_error err = { 0 };
 	struct proto_msg msg;
 	size_t nfds = 0;
-	int fds[2];
+	int fds[2 + PROTO_DISKS_MAX];
+	json_t *d;
+	size_t i;
 
 	proto_msg_init(&msg, PROTO_HELLO, 0);
 	msg.hello.version = PROTO_VERSION;
@@ -189,6 +192,19 @@ static int sup_configure(struct sup_proc *p)
 		n->mtu = p->net.mtu;
 		fds[nfds] = p->net.packet_fd;
 		n->fd = (int)nfds++;
+	}
+	/* Images the daemon opened (and keeps locked); the JSON was checked by the API. */
+	json_array_foreach(p->disks, i, d)
+	{
+		struct proto_disk *pd = &msg.configure.disks[i];
+
+		pd->fd = (int)nfds;
+		fds[nfds++] = p->disk_fds[i];
+		pd->read_only = json_is_true(json_object_get(d, "read_only"));
+		pd->mount_point = json_string_value(json_object_get(d, "mount_point"));
+		if (json_object_get(d, "fstype"))
+			pd->fstype = json_string_value(json_object_get(d, "fstype"));
+		msg.configure.ndisks = i + 1;
 	}
 	if (sup__send_fds(p, &msg, fds, nfds, &err)) {
 		shoal_log_warn("instance %s: send configure: %s", p->id, err.msg);
@@ -404,12 +420,14 @@ static void sup_free_cb(uv_handle_t *h)
 		close(p->net.packet_fd);
 	close(p->adopt_fd);
 	adopt_unlink(p->id);
+	json_decref(p->disks);
 	free(p);
 }
 
 struct sup_proc *sup_spawn(uv_loop_t *loop, const char *id, uint32_t memory_mib,
-			   struct sup_net *net, unsigned int ready_timeout_ms,
-			   const struct sup_callbacks *cb, void *arg, struct shoal_error *err)
+			   struct sup_net *net, json_t *disks, const int *disk_fds,
+			   unsigned int ready_timeout_ms, const struct sup_callbacks *cb, void *arg,
+			   struct shoal_error *err)
 {
 	char *args[] = { (char *)shoald_config.instance_bin, "--control-fd", "3", NULL };
 	uv_stdio_container_t stdio[4];
@@ -459,6 +477,10 @@ struct sup_proc *sup_spawn(uv_loop_t *loop, const char *id, uint32_t memory_mib,
 		adopt_unlink(id);
 		free(p);
 		return NULL;
+	}
+	if (disks && json_array_size(disks)) {
+		p->disks = json_incref(disks);
+		memcpy(p->disk_fds, disk_fds, json_array_size(disks) * sizeof(int));
 	}
 	memset(&opt, 0, sizeof(opt));
 	stdio[0].flags = UV_IGNORE;

@@ -963,6 +963,83 @@ def retention_at_start():
         d.cleanup()
 
 
+def make_image(path, files, size_mib=8):
+    """An ext4 image at @path holding @files {name: bytes}, made by mkfs.ext4 -d."""
+    src = path + ".d"
+    os.mkdir(src)
+    for name, data in files.items():
+        with open(os.path.join(src, name), "wb") as f:
+            f.write(data)
+    r = subprocess.run(["mkfs.ext4", "-q", "-F", "-d", src, path, "%dM" % size_mib],
+                       stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+    shutil.rmtree(src)
+    check(r.returncode == 0, "mkfs.ext4: %r" % r.stderr)
+
+
+@case(timeout=120)
+@with_daemon()
+def disks_from_image_dir(d):
+    """Images of the image directory, by name, mounted in instances: read
+    through the files API; written inside and found by the host's debugfs
+    after the instance is gone; many readers or one writer (409 image_busy
+    otherwise); names that are not plain file names are refused."""
+    images = os.path.join(d.state, "images")
+    check(os.path.isdir(images), "no image directory")
+    make_image(os.path.join(images, "ro.ext4"), {"hello.txt": b"hello from an image\n"})
+    make_image(os.path.join(images, "rw.ext4"), {})
+    disk_ro = {"image": "ro.ext4", "mount_point": "/data", "read_only": True}
+    a = d.create(disks=[disk_ro])
+    check(a["disks"] == [disk_ro], "disks in the row %r" % a["disks"])
+    status, data = d.request("GET", "/v1/instances/%s/files?path=/data/hello.txt" % a["id"])
+    check(status == 200 and data == b"hello from an image\n", "read %d %r" % (status, data))
+    status, body = d.request("PUT", "/v1/instances/%s/files?path=/data/x" % a["id"],
+                             raw_body=b"x", content_type="application/octet-stream")
+    check(status == 403 and body["error"]["code"] == "permission", "read-only %d %r" %
+          (status, body))
+    b = d.create(disks=[disk_ro])  # a second reader
+    status, body = d.request("POST", "/v1/instances",
+                             {"disks": [{"image": "ro.ext4", "mount_point": "/w"}]})
+    check(status == 409 and body["error"]["code"] == "image_busy", "writer of a read image %r"
+          % body)
+    w = d.create(disks=[{"image": "rw.ext4", "mount_point": "/mnt/rw", "fstype": "ext4"}])
+    status, body = d.request("PUT", "/v1/instances/%s/files?path=/mnt/rw/new.txt" % w["id"],
+                             raw_body=b"written inside\n",
+                             content_type="application/octet-stream")
+    check(status == 200, "write to the image %d %r" % (status, body))
+    status, body = d.request("POST", "/v1/instances",
+                             {"disks": [{"image": "rw.ext4", "mount_point": "/r",
+                                         "read_only": True}]})
+    check(status == 409 and body["error"]["code"] == "image_busy", "reader of a written image")
+    for bad, code, want in (
+            ({"image": "../etc/passwd", "mount_point": "/d"}, "invalid_value", 400),
+            ({"image": ".hidden", "mount_point": "/d"}, "invalid_value", 400),
+            ({"image": "none.ext4", "mount_point": "/d"}, "not_found", 404),
+            ({"image": "ro.ext4", "mount_point": "/"}, "invalid_value", 400),
+            ({"image": "ro.ext4", "mount_point": "d"}, "invalid_value", 400),
+            ({"image": "ro.ext4", "mount_point": "/d", "size": 1}, "unknown_field", 400),
+            ({"image": "ro.ext4", "mount_point": "/d", "read_only": 1}, "invalid_value", 400),
+            ({"image": "ro.ext4", "mount_point": "/d", "fstype": "EXT4"}, "invalid_value", 400)):
+        status, body = d.request("POST", "/v1/instances", {"disks": [bad]})
+        check(status == want and body["error"]["code"] == code, "%r: %d %r" % (bad, status, body))
+    status, body = d.request("POST", "/v1/instances", {"disks": [disk_ro, disk_ro]})
+    check(status == 400, "one mount point twice %r" % body)
+    status, body = d.request("POST", "/v1/instances", {"disks": [disk_ro] * 9})
+    check(status == 400, "nine disks %r" % body)
+    status, lst = d.request("GET", "/v1/instances")
+    check(len(lst["instances"]) == 3, "refused creates left rows %r" % len(lst["instances"]))
+    for i in (a, b, w):
+        d.request("DELETE", "/v1/instances/" + i["id"])
+    r = subprocess.run(["debugfs", "-R", "cat /new.txt", os.path.join(images, "rw.ext4")],
+                       capture_output=True, timeout=30)
+    check(r.stdout == b"written inside\n", "the host does not see the write: %r" % r.stdout)
+    r = subprocess.run(["e2fsck", "-fn", os.path.join(images, "rw.ext4")],
+                       capture_output=True, timeout=60)
+    check(r.returncode == 0, "image not clean after the instance: %r" % r.stdout[-300:])
+    # Released: a writer may have the read image now.
+    w2 = d.create(disks=[{"image": "ro.ext4", "mount_point": "/w"}])
+    d.request("DELETE", "/v1/instances/" + w2["id"])
+
+
 def ping(d, addr):
     r = d.ns("ping", "-c", "3", "-i", "0.2", "-W", "2", addr, check_rc=False)
     return r.returncode == 0
