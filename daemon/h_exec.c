@@ -7,6 +7,11 @@
  * default 60000). The instance enforces the timeout; the daemon holds the
  * answer until the job's exec_exit, or until the instance is gone.
  *
+ * A job's environment is layered: the instance's defaults (PATH, HOME=/root,
+ * LANG=C.UTF-8, as api/PROTOCOL.md states them), then the env given when the
+ * instance was created, then the exec's env; a later NAME replaces an earlier
+ * one.
+ *
  * Two shapes of answer. Buffered (default): one JSON object when the job has
  * ended, with its exit code or signal and its output, base64, kept up to 1 MiB
  * per stream (the rest is counted and flagged truncated). Streamed
@@ -29,6 +34,30 @@
 
 #define EXEC_BUFFER_CAP (1024 * 1024) /* per stream, in the buffered answer */
 
+/* The instance's own defaults (api/PROTOCOL.md, exec.env), the first layer. */
+static const char *const exec_default_env[] = {
+	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+	"HOME=/root",
+	"LANG=C.UTF-8",
+};
+
+/* Put "NAME=value" @e into @env (replacing the same NAME); false when full. */
+static bool exec_env_set(const char **env, size_t *n, const char *e)
+{
+	size_t len = strcspn(e, "="), i;
+
+	for (i = 0; i < *n; i++) {
+		if (!strncmp(env[i], e, len) && env[i][len] == '=') {
+			env[i] = e;
+			return true;
+		}
+	}
+	if (*n == PROTO_ENV_MAX)
+		return false;
+	env[(*n)++] = e;
+	return true;
+}
+
 struct exec_state {
 	struct http_req *req; /* NULL once answered or the client left */
 	char id[STORE_ID_MAX];
@@ -36,6 +65,7 @@ struct exec_state {
 	bool started; /* the instance said ok */
 	uint64_t start_ms; /* uv_now() */
 	struct store_exec rec;
+	struct store_instance *row; /* read for the instance's env, freed with the state */
 	char *out[2]; /* buffered: stdout, stderr */
 	size_t out_len[2];
 	unsigned char *stdin_buf;
@@ -43,6 +73,7 @@ struct exec_state {
 
 static void exec_free(struct exec_state *st)
 {
+	free(st->row);
 	free(st->out[0]);
 	free(st->out[1]);
 	free(st->stdin_buf);
@@ -278,12 +309,14 @@ void handle_exec(struct http_req *req, const char *param)
 	struct shoal_error err = { 0 };
 	char key[16], val[16], *argv_text;
 	const char *cursor = req->query;
+	const char *layer[PROTO_ENV_MAX];
 	struct exec_state *st;
 	struct sup_call *call;
 	struct proto_msg msg;
 	struct sup_proc *p;
 	bool stream = false;
-	json_t *body, *v;
+	json_t *body, *v, *inst_env = NULL;
+	size_t nlayer = 0, i;
 	long n;
 	int r;
 
@@ -332,7 +365,7 @@ void handle_exec(struct http_req *req, const char *param)
 					 PROTO_ENV_MAX);
 			goto out;
 		}
-		for (size_t i = 0; i < msg.exec.nenv; i++) {
+		for (i = 0; i < msg.exec.nenv; i++) {
 			const char *eq = strchr(msg.exec.env[i], '=');
 
 			if (!eq || eq == msg.exec.env[i]) {
@@ -342,6 +375,26 @@ void handle_exec(struct http_req *req, const char *param)
 				goto out;
 			}
 		}
+		msg.exec.has_env = true;
+	}
+	/* Layers: defaults, the instance's env, the exec's env. */
+	st->row = malloc(sizeof(*st->row));
+	if (st->row && !store_get_instance(param, st->row, NULL))
+		inst_env = json_loads(st->row->env, 0, NULL);
+	if (json_array_size(inst_env)) {
+		for (i = 0; i < sizeof(exec_default_env) / sizeof(exec_default_env[0]); i++)
+			exec_env_set(layer, &nlayer, exec_default_env[i]);
+		json_array_foreach(inst_env, i, v)
+			exec_env_set(layer, &nlayer, json_string_value(v));
+		for (i = 0; i < msg.exec.nenv; i++) {
+			if (!exec_env_set(layer, &nlayer, msg.exec.env[i])) {
+				http_reply_error(req, 400, "invalid_value",
+						 "more than %d environment entries", PROTO_ENV_MAX);
+				goto out;
+			}
+		}
+		memcpy(msg.exec.env, layer, nlayer * sizeof(layer[0]));
+		msg.exec.nenv = nlayer;
 		msg.exec.has_env = true;
 	}
 	v = json_object_get(body, "cwd");
@@ -397,6 +450,8 @@ void handle_exec(struct http_req *req, const char *param)
 	}
 	r = sup_call_start(p, &msg, exec_cb, st, msg.exec.timeout_ms + SUP_EXEC_GRACE_MS, &call,
 			   &err);
+	json_decref(inst_env); /* the message is encoded and sent (or queued) */
+	inst_env = NULL;
 	if (r) {
 		exec_record(st, err.msg);
 		/* The encoder refuses what the instance would (an env entry without '=', ...). */
@@ -411,6 +466,7 @@ void handle_exec(struct http_req *req, const char *param)
 	json_decref(body);
 	return;
 out:
+	json_decref(inst_env);
 	json_decref(body);
 	exec_free(st);
 }

@@ -142,6 +142,36 @@ static int disks_check(json_t *disks, const char **code, char *msg, size_t size)
 	return 0;
 }
 
+/* env: at most INST_ENV_MAX "NAME=value" strings (NAME not empty, no '='), 16 KiB together. */
+static int env_check(json_t *env, char *msg, size_t size)
+{
+	size_t i, total = 0;
+	json_t *v;
+
+	if (!json_is_array(env) || json_array_size(env) > INST_ENV_MAX) {
+		snprintf(msg, size, "env must be an array of at most %d \"NAME=value\" strings",
+			 INST_ENV_MAX);
+		return -EINVAL;
+	}
+	json_array_foreach(env, i, v)
+	{
+		const char *e = json_string_value(v);
+		const char *eq = e ? strchr(e, '=') : NULL;
+
+		if (!e || strlen(e) != json_string_length(v) || !eq || eq == e ||
+		    strlen(e) > PROTO_ARG_MAX) {
+			snprintf(msg, size, "env[%zu] must be a \"NAME=value\" string", i);
+			return -EINVAL;
+		}
+		total += strlen(e) + 1;
+	}
+	if (total > INST_ENV_BYTES) {
+		snprintf(msg, size, "env holds more than %d bytes", INST_ENV_BYTES);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static void instance_done(void *arg, int status, const char *code, const char *message,
 			  const struct store_instance *row)
 {
@@ -156,7 +186,7 @@ static void instance_done(void *arg, int status, const char *code, const char *m
 void handle_instance_create(struct http_req *req, const char *param)
 {
 	static const char *const allowed[] = { "memory_mib", "labels", "ttl_s", "network", "disks",
-					       NULL };
+					       "env", NULL };
 	const char *code;
 	struct inst_spec spec = { .memory_mib = 64 };
 	char msg[256];
@@ -209,6 +239,13 @@ void handle_instance_create(struct http_req *req, const char *param)
 		return;
 	}
 	spec.disks = v;
+	v = json_object_get(body, "env");
+	if (v && env_check(v, msg, sizeof(msg))) {
+		json_decref(body);
+		http_reply_error(req, 400, "invalid_value", "%s", msg);
+		return;
+	}
+	spec.env = v;
 	instances_create(&spec, instance_done, req);
 	json_decref(body);
 }

@@ -109,6 +109,11 @@ json_t *instances_to_json(const struct store_instance *row)
 
 		json_object_set_new(o, "disks", disks ? disks : json_array());
 	}
+	{
+		json_t *env = json_loads(row->env[0] ? row->env : "[]", 0, NULL);
+
+		json_object_set_new(o, "env", env ? env : json_array());
+	}
 #undef OPT_STR
 	return o;
 }
@@ -334,6 +339,21 @@ void instances_create(const struct inst_spec *spec, inst_done_fn done, void *arg
 		}
 	} else {
 		strcpy(in->row.disks, "[]");
+	}
+	if (spec->env) {
+		char *text = json_dumps(spec->env, JSON_COMPACT);
+
+		if (!text || strlen(text) >= sizeof(in->row.env)) {
+			free(text);
+			inst_close_disks(in);
+			free(in);
+			done(arg, 400, "invalid_value", "env is too long to keep", NULL);
+			return;
+		}
+		strcpy(in->row.env, text);
+		free(text);
+	} else {
+		strcpy(in->row.env, "[]");
 	}
 	in->row.ttl_s = spec->ttl_s;
 	in->row.created_ms = shoald_now_ms();

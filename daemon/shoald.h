@@ -127,6 +127,9 @@ json_t *json_body_object(struct http_req *req, const char *const *allowed);
 #define STORE_LABELS_MAX 4096 /* JSON text of the labels object */
 #define STORE_REASON_MAX 512
 #define STORE_DISKS_MAX 8192 /* JSON text of the disks array */
+#define STORE_ENV_MAX 20480 /* JSON text of the env array (16 KiB of strings, escaped) */
+#define INST_ENV_MAX 64 /* entries of an instance's env */
+#define INST_ENV_BYTES (16 * 1024) /* bytes of its strings together */
 
 /* One instance as the database keeps it. Times are ms since the epoch, 0: not yet. */
 struct store_instance {
@@ -148,6 +151,7 @@ struct store_instance {
 	char mac[18];
 	char veth[16]; /* host end of its veth pair on the bridge, "" without */
 	char disks[STORE_DISKS_MAX]; /* JSON array of the disks asked for, "[]" */
+	char env[STORE_ENV_MAX]; /* JSON array of "NAME=value" for its jobs, "[]" */
 };
 
 /* One lifecycle event; @data is a JSON object's text, valid during the callback. */
@@ -377,6 +381,7 @@ struct inst_spec {
 	int64_t ttl_s; /* 0: none */
 	bool network; /* a veth, an address and a packet socket */
 	json_t *disks; /* borrowed, validated array of {image, mount_point, read_only, fstype}, or NULL */
+	json_t *env; /* borrowed, validated array of "NAME=value" for every job, or NULL */
 };
 
 /* PATCH: what changes. */

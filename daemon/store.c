@@ -64,11 +64,13 @@ static const char *const store_migrations[] = {
 	"CREATE INDEX execs_instance ON execs(instance_id, id);",
 	/* 4: disk images */
 	"ALTER TABLE instances ADD COLUMN disks TEXT NOT NULL DEFAULT '[]';",
+	/* 5: an environment for the instance's jobs */
+	"ALTER TABLE instances ADD COLUMN env TEXT NOT NULL DEFAULT '[]';",
 };
 
 #define STORE_COLUMNS                                                                            \
 	"id, state, pid, memory_mib, network, labels, ttl_s, created_ms, ready_ms, expires_ms, " \
-	"ended_ms, boot_us, kernel_release, reason, ipv4, mac, veth, disks"
+	"ended_ms, boot_us, kernel_release, reason, ipv4, mac, veth, disks, env"
 
 enum {
 	STMT_PUT,
@@ -93,7 +95,7 @@ enum {
 static const char *const store_sql[STMT_COUNT] = {
 	[STMT_PUT] = "INSERT OR REPLACE INTO instances (" STORE_COLUMNS
 		     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
-		     " ?15, ?16, ?17, ?18)",
+		     " ?15, ?16, ?17, ?18, ?19)",
 	[STMT_GET] = "SELECT " STORE_COLUMNS " FROM instances WHERE id = ?1",
 	[STMT_LIST] = "SELECT " STORE_COLUMNS " FROM instances WHERE ?1 IS NULL OR state = ?1"
 		      " ORDER BY created_ms, id",
@@ -236,6 +238,7 @@ static void store_read_row(sqlite3_stmt *st, struct store_instance *row)
 	store_text(st, 15, row->mac, sizeof(row->mac));
 	store_text(st, 16, row->veth, sizeof(row->veth));
 	store_text(st, 17, row->disks, sizeof(row->disks));
+	store_text(st, 18, row->env, sizeof(row->env));
 }
 
 int store_put_instance(const struct store_instance *row, struct shoal_error *err)
@@ -262,6 +265,7 @@ int store_put_instance(const struct store_instance *row, struct shoal_error *err
 	sqlite3_bind_text(st, 16, row->mac, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 17, row->veth, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 18, row->disks[0] ? row->disks : "[]", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 19, row->env[0] ? row->env : "[]", -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);

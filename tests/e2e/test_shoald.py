@@ -568,6 +568,11 @@ ERROR_TABLE = [
     ("POST", "/v1/instances", b"{\"ttl_s\":-5}", 400, "invalid_value"),
     ("POST", "/v1/instances", b"{\"network\":\"no\"}", 400, "invalid_value"),
     ("POST", "/v1/instances", b"{\"labels\":[]}", 400, "invalid_value"),
+    ("POST", "/v1/instances", b"{\"env\":\"A=1\"}", 400, "invalid_value"),
+    ("POST", "/v1/instances", b"{\"env\":[\"NOEQUALS\"]}", 400, "invalid_value"),
+    ("POST", "/v1/instances", b"{\"env\":[\"=x\"]}", 400, "invalid_value"),
+    ("POST", "/v1/instances", b"{\"env\":[1]}", 400, "invalid_value"),
+    ("POST", "/v1/instances", b"{\"disks\":{}}", 400, "invalid_value"),
     ("POST", "/v1/instances", b"{\"labels\":{\"a\":1}}", 400, "invalid_value"),
     ("POST", "/v1/instances", b"{\"labels\":{\"\":\"x\"}}", 400, "invalid_value"),
     ("POST", "/v1/instances", b"{\"labels\":{\"a\":\"\\\"quote\"}}", 400, "invalid_value"),
@@ -1503,8 +1508,21 @@ def exec_in_instance(d):
               got["exit_code"] is None, "timeout %r" % got)
         status, got = d.request("POST", path, {"argv": ["/nonexistent/program"]})
         check(status == 404 and got["error"]["code"] == "not_found", "no program %r" % got)
+        # The environment in layers: defaults, the instance's, the exec's.
+        e = d.create(env=["FOO=bar", "HOME=/tmp"])
+        check(e["env"] == ["FOO=bar", "HOME=/tmp"], "env in the row %r" % e["env"])
+        epath = "/v1/instances/%s/exec" % e["id"]
+        script = ["/bin/sh", "-c", "echo $FOO $HOME $LANG $PATH"]
+        status, got = d.request("POST", epath, {"argv": script})
+        check(base64.b64decode(got["stdout"]) ==
+              b"bar /tmp C.UTF-8 /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n",
+              "instance env %r" % base64.b64decode(got["stdout"]))
+        status, got = d.request("POST", epath, {"argv": script, "env": ["FOO=baz", "PATH=/bin"]})
+        check(base64.b64decode(got["stdout"]) == b"baz /tmp C.UTF-8 /bin\n",
+              "exec env on top %r" % base64.b64decode(got["stdout"]))
+        d.request("DELETE", "/v1/instances/" + e["id"])
         status, m = d.request("GET", "/metrics")
-        check(b"shoal_exec_latency_seconds_count 5" in m, "exec histogram:\n%s" % m.decode())
+        check(b"shoal_exec_latency_seconds_count 7" in m, "exec histogram:\n%s" % m.decode())
     else:
         check(status == 501 and got["error"]["code"] == "unsupported" and
               "shim" in got["error"]["message"], "without a job shim: %d %r" % (status, got))
