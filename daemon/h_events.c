@@ -4,7 +4,10 @@
  * line, application/x-ndjson), streamed. The events stored after ?after=SEQ
  * (default 0: all) come first, in order, then new ones as they happen, until
  * the client leaves or the daemon stops; with ?follow=false the answer ends
- * after the stored ones. Replay and subscription happen in the same loop turn,
+ * after the stored ones. The replay goes a page at a time, the next page when
+ * the client has taken most of the last (http.c's on_drain), so a long
+ * history neither fills the daemon's memory nor trips the cut-off for slow
+ * streams. The last page and the subscription happen in the same loop turn,
  * so no event falls between them.
  */
 #include <errno.h>
@@ -13,12 +16,14 @@
 
 #include "daemon/handlers.h"
 
-#define EVENTS_PAGE 1000
+#define EVENTS_PAGE 500
 
 struct events_stream {
 	struct http_req *req;
 	struct events_sub *sub;
 	int64_t last; /* seq of the last event written */
+	unsigned int page_count; /* events of the page being replayed */
+	bool follow;
 	bool failed;
 };
 
@@ -45,7 +50,11 @@ static void events_replay_cb(void *arg, const struct store_event *ev)
 	json_t *obj = events_to_json(ev);
 
 	st->last = ev->seq;
-	/* on_gone is not set yet during the replay: a failure only marks the stream. */
+	st->page_count++;
+	/*
+	 * A failed write closes the connection, whose on_gone ends the stream; it is
+	 * held off during a page (see events_replay) and seen from st->failed.
+	 */
 	if (obj && !st->failed && events_write(st->req, obj))
 		st->failed = true;
 	json_decref(obj);
@@ -72,15 +81,44 @@ static void events_gone(struct http_req *req)
 	events_end(req->handler_data);
 }
 
+static void events_drain(struct http_req *req);
+
+/* One page of stored events; then the next page later, or live events, or the end. */
+static void events_replay(struct events_stream *st)
+{
+	struct shoal_error err = { 0 };
+	struct http_req *req = st->req;
+
+	st->page_count = 0;
+	req->on_gone = NULL; /* a write that fails inside the page must not free @st under us */
+	if (store_list_events(st->last, EVENTS_PAGE, events_replay_cb, st, &err))
+		st->failed = true;
+	if (st->failed || !req->conn || (!st->follow && st->page_count < EVENTS_PAGE)) {
+		events_end(st);
+		return;
+	}
+	req->on_gone = events_gone;
+	if (st->page_count == EVENTS_PAGE) {
+		req->on_drain = events_drain;
+		return;
+	}
+	st->sub = events_subscribe(events_live_cb, st);
+	if (!st->sub)
+		events_end(st);
+}
+
+static void events_drain(struct http_req *req)
+{
+	events_replay(req->handler_data);
+}
+
 void handle_events(struct http_req *req, const char *param)
 {
 	char key[16], val[32], *end;
 	const char *cursor = req->query;
-	struct shoal_error err = { 0 };
 	struct events_stream *st;
 	int64_t after = 0;
 	bool follow = true;
-	int64_t before;
 	int r;
 
 	(void)param;
@@ -117,23 +155,8 @@ void handle_events(struct http_req *req, const char *param)
 	}
 	st->req = req;
 	st->last = after;
-	http_stream_start(req, 200, "application/x-ndjson");
-	do {
-		before = st->last;
-		if (store_list_events(st->last, EVENTS_PAGE, events_replay_cb, st, &err)) {
-			st->failed = true;
-			break;
-		}
-	} while (st->last != before && !st->failed);
-	if (!follow || st->failed || !req->conn) {
-		events_end(st);
-		return;
-	}
-	st->sub = events_subscribe(events_live_cb, st);
-	if (!st->sub) {
-		events_end(st);
-		return;
-	}
+	st->follow = follow;
 	req->handler_data = st;
-	req->on_gone = events_gone;
+	http_stream_start(req, 200, "application/x-ndjson");
+	events_replay(st);
 }

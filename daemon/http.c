@@ -196,6 +196,14 @@ static void http_write_cb(uv_write_t *w, int status)
 			   HTTP_WRITE_QUEUE_MAX / 2) {
 		c->backlogged = false;
 		http_conn_resume(c);
+	} else if (!c->closing && c->req && c->req->on_drain &&
+		   uv_stream_get_write_queue_size((uv_stream_t *)&c->h) <=
+			   HTTP_STREAM_QUEUE_MAX / 4) {
+		/* A streaming handler that paces itself: room for more. */
+		void (*fn)(struct http_req *) = c->req->on_drain;
+
+		c->req->on_drain = NULL;
+		fn(c->req);
 	}
 }
 

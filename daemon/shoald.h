@@ -69,6 +69,8 @@ struct http_req {
 	size_t body_len;
 	/* Set by a handler that answers later: called once if the client goes first. */
 	void (*on_gone)(struct http_req *req);
+	/* Set by a streaming handler: called once when most of what it wrote has gone out. */
+	void (*on_drain)(struct http_req *req);
 	void *handler_data;
 };
 

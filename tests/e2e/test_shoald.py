@@ -1045,6 +1045,66 @@ def disks_from_image_dir(d):
     d.request("DELETE", "/v1/instances/" + w2["id"])
 
 
+@case(timeout=120)
+def events_replay_large():
+    """A history far beyond what a stream may have queued (20000 events of
+    1 KiB) replays whole, in order, a page at a time; then live events follow."""
+    import threading
+
+    d = Daemon()
+    ok = False
+    try:
+        check(d.stop() == 0, "stop")
+        db = sqlite3.connect(os.path.join(d.state, "shoald.db"), timeout=5)
+        pad = "p" * 1000
+        db.executemany("INSERT INTO events (time_ms, type, instance_id, data) VALUES (?, ?, ?, ?)",
+                       [(i, "instance.updated", "i-%016x" % i, json.dumps({"pad": pad}))
+                        for i in range(20000)])
+        db.commit()
+        last = db.execute("SELECT MAX(seq) FROM events").fetchone()[0]
+        db.close()
+        d.start()
+        c = d.conn()
+        try:
+            c.send_request("GET", "/v1/events?follow=false")
+            status, headers = c.read_head()
+            seqs = [ev["seq"] for ev in c.read_lines()]
+        finally:
+            c.close()
+        check(status == 200 and seqs == list(range(1, last + 1)), "replayed %d of %d" %
+              (len(seqs), last))
+        c = Conn(d.sock, 30)
+        c.send_request("GET", "/v1/events?after=%d" % (last - 600))
+        check(c.read_head()[0] == 200, "follow")
+        got, errors = [], []
+
+        def follow():
+            try:
+                for ev in c.read_lines():
+                    got.append(ev)
+                    if ev["type"] == "instance.running":
+                        return
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(repr(e))
+
+        t = threading.Thread(target=follow)
+        t.start()
+        time.sleep(0.5)
+        inst = d.create()
+        t.join(20)
+        c.close()
+        check(not errors and [e["seq"] for e in got[:600]] == list(range(last - 599, last + 1)),
+              "replay then live: %r %r" % (errors, [e["seq"] for e in got][:5]))
+        check(got[-1]["instance_id"] == inst["id"], "live events after the replay %r" % got[-1])
+        d.request("DELETE", "/v1/instances/" + inst["id"])
+        check(d.stop() == 0, "stop")
+        ok = True
+    finally:
+        if not ok:
+            sys.stdout.write("--- shoald log ---\n" + d.output()[-5000:])
+        d.cleanup()
+
+
 def ping(d, addr):
     r = d.ns("ping", "-c", "3", "-i", "0.2", "-W", "2", addr, check_rc=False)
     return r.returncode == 0
