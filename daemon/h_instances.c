@@ -262,23 +262,59 @@ static bool labels_match(const struct store_instance *row, const char *key, cons
 
 #define LIST_LABELS_MAX 8
 
+struct list_ctx {
+	char keys[LIST_LABELS_MAX][LABEL_KEY_MAX + 1];
+	char vals[LIST_LABELS_MAX][LABEL_VALUE_MAX + 1];
+	size_t nlabels;
+	bool has_after;
+	int64_t after_ms; /* the ?after row's place in creation order */
+	char after_id[STORE_ID_MAX];
+	size_t limit, taken;
+	bool more;
+	char last[STORE_ID_MAX];
+	json_t *list;
+};
+
+/* One row of the list: past the cursor, matching every label, within the limit. */
+static bool list_row_cb(void *arg, const struct store_instance *row)
+{
+	struct list_ctx *lc = arg;
+	size_t l;
+
+	if (lc->has_after && (row->created_ms < lc->after_ms ||
+			      (row->created_ms == lc->after_ms && strcmp(row->id, lc->after_id) <= 0)))
+		return true;
+	for (l = 0; l < lc->nlabels; l++)
+		if (!labels_match(row, lc->keys[l], lc->vals[l]))
+			return true;
+	if (lc->limit && lc->taken == lc->limit) {
+		lc->more = true;
+		return false;
+	}
+	json_array_append_new(lc->list, instances_to_json(row));
+	snprintf(lc->last, sizeof(lc->last), "%s", row->id);
+	lc->taken++;
+	return true;
+}
+
 void handle_instance_list(struct http_req *req, const char *param)
 {
 	static const char *const states[] = { "starting",  "running", "stopping",
 					      "destroyed", "failed",  NULL };
-	char keys[LIST_LABELS_MAX][LABEL_KEY_MAX + 1], vals[LIST_LABELS_MAX][LABEL_VALUE_MAX + 1];
 	char key[32], val[LABEL_KEY_MAX + LABEL_VALUE_MAX + 2], state[16] = "", after[32] = "";
 	const char *cursor = req->query;
 	struct shoal_error err = { 0 };
-	struct store_instance *rows;
-	size_t n, i, nlabels = 0, l, limit = 0, taken = 0;
-	const char *last = NULL;
-	bool started, more = false;
-	json_t *list;
+	struct list_ctx *lc;
 	char *end;
+	size_t i;
 	int r;
 
 	(void)param;
+	lc = calloc(1, sizeof(*lc));
+	if (!lc) {
+		http_reply_error(req, 500, "internal", "out of memory");
+		return;
+	}
 	while ((r = http_query_next(&cursor, key, sizeof(key), val, sizeof(val))) > 0) {
 		if (!strcmp(key, "state")) {
 			for (i = 0; states[i] && strcmp(states[i], val); i++)
@@ -286,23 +322,23 @@ void handle_instance_list(struct http_req *req, const char *param)
 			if (!states[i]) {
 				http_reply_error(req, 400, "invalid_value",
 						 "unknown state \"%.32s\"", val);
-				return;
+				goto out;
 			}
 			strcpy(state, val);
 		} else if (!strcmp(key, "label")) {
 			char *eq = strchr(val, '=');
 
-			if (!eq || eq == val || nlabels == LIST_LABELS_MAX ||
+			if (!eq || eq == val || lc->nlabels == LIST_LABELS_MAX ||
 			    (size_t)(eq - val) > LABEL_KEY_MAX ||
 			    strlen(eq + 1) > LABEL_VALUE_MAX) {
 				http_reply_error(req, 400, "invalid_value",
 						 "label filters are key=value, at most %d",
 						 LIST_LABELS_MAX);
-				return;
+				goto out;
 			}
 			*eq = '\0';
-			strcpy(keys[nlabels], val);
-			strcpy(vals[nlabels++], eq + 1);
+			strcpy(lc->keys[lc->nlabels], val);
+			strcpy(lc->vals[lc->nlabels++], eq + 1);
 		} else if (!strcmp(key, "limit")) {
 			unsigned long v;
 
@@ -312,62 +348,58 @@ void handle_instance_list(struct http_req *req, const char *param)
 			    v > LIST_LIMIT_MAX) {
 				http_reply_error(req, 400, "invalid_value",
 						 "limit must be an integer 1..%d", LIST_LIMIT_MAX);
-				return;
+				goto out;
 			}
-			limit = v;
+			lc->limit = v;
 		} else if (!strcmp(key, "after")) {
 			if (!handler_id_valid(val)) {
 				http_reply_error(req, 400, "invalid_value",
 						 "after must be an instance id");
-				return;
+				goto out;
 			}
 			strcpy(after, val);
 		} else {
 			http_reply_error(req, 400, "unknown_field",
 					 "unknown query parameter \"%s\"", key);
-			return;
+			goto out;
 		}
 	}
 	if (r < 0) {
 		http_reply_error(req, 400, "invalid_value", "malformed query string");
-		return;
+		goto out;
 	}
-	if (store_list_instances(state[0] ? state : NULL, &rows, &n, &err)) {
+	if (after[0]) {
+		/* The cursor is a place in creation order, whatever the filters of this page. */
+		struct store_instance *row = malloc(sizeof(*row));
+
+		r = row ? store_get_instance(after, row, &err) : -ENOMEM;
+		if (!r) {
+			lc->has_after = true;
+			lc->after_ms = row->created_ms;
+			snprintf(lc->after_id, sizeof(lc->after_id), "%s", row->id);
+		}
+		free(row);
+		if (r == -ENOENT) {
+			http_reply_error(req, 400, "invalid_value", "after: no instance %s", after);
+			goto out;
+		} else if (r) {
+			http_reply_error(req, 500, "internal", "%s",
+					 err.msg[0] ? err.msg : "out of memory");
+			goto out;
+		}
+	}
+	lc->list = json_array();
+	if (store_each_instance(state[0] ? state : NULL, list_row_cb, lc, &err)) {
+		json_decref(lc->list);
 		http_reply_error(req, 500, "internal", "%s", err.msg);
-		return;
-	}
-	list = json_array();
-	/* Rows come in creation order; a page starts after the row named by ?after. */
-	started = !after[0];
-	for (i = 0; i < n; i++) {
-		if (!started) {
-			started = !strcmp(rows[i].id, after);
-			continue;
-		}
-		for (l = 0; l < nlabels; l++)
-			if (!labels_match(&rows[i], keys[l], vals[l]))
-				break;
-		if (l < nlabels)
-			continue;
-		if (limit && taken == limit) {
-			more = true;
-			break;
-		}
-		json_array_append_new(list, instances_to_json(&rows[i]));
-		last = rows[i].id;
-		taken++;
-	}
-	if (after[0] && !started) {
-		free(rows);
-		json_decref(list);
-		http_reply_error(req, 400, "invalid_value", "after: no instance %s", after);
-		return;
+		goto out;
 	}
 	/* The cursor of the next page is the last row of this one. */
 	http_reply(req, 200,
-		   json_pack("{s:o,s:o}", "instances", list, "next",
-			     more ? json_string(last) : json_null()));
-	free(rows);
+		   json_pack("{s:o,s:o}", "instances", lc->list, "next",
+			     lc->more ? json_string(lc->last) : json_null()));
+out:
+	free(lc);
 }
 
 void handle_instance_get(struct http_req *req, const char *param)

@@ -189,6 +189,13 @@ int store_get_instance(const char *id, struct store_instance *row, struct shoal_
  */
 int store_list_instances(const char *state, struct store_instance **rows, size_t *n,
 			 struct shoal_error *err);
+/*
+ * store_each_instance() - the same rows, one at a time through @fn (the row is
+ * valid during the call only), until @fn returns false: memory does not grow
+ * with the table. @fn must not write to the store.
+ */
+int store_each_instance(const char *state, bool (*fn)(void *arg, const struct store_instance *row),
+			void *arg, struct shoal_error *err);
 /* Exec records without an end (an earlier daemon's): close them with @reason. */
 int store_abandon_execs(const char *reason, int64_t now_ms, int *count, struct shoal_error *err);
 /* Address leases (ipam.c): one row per leased address, host byte order. */

@@ -330,6 +330,35 @@ int store_list_instances(const char *state, struct store_instance **rows, size_t
 	return 0;
 }
 
+int store_each_instance(const char *state, bool (*fn)(void *arg, const struct store_instance *row),
+			void *arg, struct shoal_error *err)
+{
+	sqlite3_stmt *st = store_stmts[STMT_LIST];
+	struct store_instance *row = malloc(sizeof(*row));
+	int rc;
+
+	if (!row)
+		return shoal_error_set(err, ENOMEM, "list instances");
+	sqlite3_reset(st);
+	if (state)
+		sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		store_read_row(st, row);
+		if (!fn(arg, row)) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	free(row);
+	if (rc != SQLITE_DONE)
+		return store_fail(err, "list instances");
+	return 0;
+}
+
 int store_abandon_execs(const char *reason, int64_t now_ms, int *count, struct shoal_error *err)
 {
 	sqlite3_stmt *st = store_stmts[STMT_EXEC_ABANDON];

@@ -1365,6 +1365,10 @@ def list_pagination(d):
     status, one = d.request("GET", "/v1/instances?limit=1&after=" + ids[2])
     check([i["id"] for i in one["instances"]] == [other["id"]] and one["next"] is None,
           "%r" % one)
+    # A cursor holds its place whatever the filters: here the row it names is not running.
+    d.request("DELETE", "/v1/instances/" + ids[0])
+    status, run = d.request("GET", "/v1/instances?state=running&after=" + ids[0])
+    check([i["id"] for i in run["instances"]] == ids[1:] + [other["id"]], "%r" % run)
     for i in made + [other]:
         d.request("DELETE", "/v1/instances/" + i["id"])
 
