@@ -38,8 +38,7 @@ struct sup_proc *handler_instance(struct http_req *req, const char *id)
 	return p;
 }
 
-void handler_reply_proto_error(struct http_req *req, const char *what,
-			       const struct proto_error *e)
+void handler_reply_proto_error(struct http_req *req, const char *what, const struct proto_error *e)
 {
 	static const struct {
 		enum proto_error_code proto;

@@ -139,8 +139,8 @@ void handle_events(struct http_req *req, const char *param)
 			}
 			follow = !strcmp(val, "true");
 		} else {
-			http_reply_error(req, 400, "unknown_field", "unknown query parameter \"%s\"",
-					 key);
+			http_reply_error(req, 400, "unknown_field",
+					 "unknown query parameter \"%s\"", key);
 			return;
 		}
 	}

@@ -116,10 +116,9 @@ static void exec_record(struct exec_state *st, const char *error)
 		shoal_log_error("exec %lld: %s", (long long)st->rec.id, err.msg);
 	metrics_exec(!error[0], (double)(uv_now(uv_default_loop()) - st->start_ms));
 	events_emit("exec.finished", st->id,
-		    json_pack("{s:I,s:I,s:i,s:i,s:b,s:s}", "exec_id", (json_int_t)st->rec.id,
-			      "job", (json_int_t)st->rec.job, "exit_code", st->rec.exit_code,
-			      "signal", st->rec.signal, "timed_out", st->rec.timed_out, "error",
-			      error));
+		    json_pack("{s:I,s:I,s:i,s:i,s:b,s:s}", "exec_id", (json_int_t)st->rec.id, "job",
+			      (json_int_t)st->rec.job, "exit_code", st->rec.exit_code, "signal",
+			      st->rec.signal, "timed_out", st->rec.timed_out, "error", error));
 }
 
 /* A streamed line; false when the client is gone (st->req is NULL then). */
@@ -167,7 +166,8 @@ static void exec_fail(struct exec_state *st, const char *code, const char *messa
 	if (!st->req)
 		return;
 	if (st->stream && st->started) {
-		exec_line(st, json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message));
+		exec_line(st,
+			  json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message));
 		exec_stream_end(st);
 	} else {
 		http_reply_error(st->req, strcmp(code, "timeout") ? 502 : 504, code, "%s", message);
@@ -225,10 +225,10 @@ static void exec_exit(struct exec_state *st, const struct proto_exec_exit *x)
 			json_object_set_new(obj, "stdout_truncated", json_true());
 		if (st->out_len[1] < x->stderr_bytes)
 			json_object_set_new(obj, "stderr_truncated", json_true());
-		json_object_set_new(obj, "stdout", exec_b64(st->out[0] ? st->out[0] : "",
-							    st->out_len[0]));
-		json_object_set_new(obj, "stderr", exec_b64(st->out[1] ? st->out[1] : "",
-							    st->out_len[1]));
+		json_object_set_new(obj, "stdout",
+				    exec_b64(st->out[0] ? st->out[0] : "", st->out_len[0]));
+		json_object_set_new(obj, "stderr",
+				    exec_b64(st->out[1] ? st->out[1] : "", st->out_len[1]));
 	}
 	http_reply(st->req, 200, obj);
 	st->req = NULL;
@@ -325,8 +325,8 @@ void handle_exec(struct http_req *req, const char *param)
 		return;
 	while ((r = http_query_next(&cursor, key, sizeof(key), val, sizeof(val))) > 0) {
 		if (strcmp(key, "stream")) {
-			http_reply_error(req, 400, "unknown_field", "unknown query parameter \"%s\"",
-					 key);
+			http_reply_error(req, 400, "unknown_field",
+					 "unknown query parameter \"%s\"", key);
 			return;
 		}
 		if (strcmp(val, "true") && strcmp(val, "false")) {
@@ -360,9 +360,10 @@ void handle_exec(struct http_req *req, const char *param)
 	v = json_object_get(body, "env");
 	if (v) {
 		if (!exec_strings(v, 0, PROTO_ENV_MAX, msg.exec.env, &msg.exec.nenv)) {
-			http_reply_error(req, 400, "invalid_value",
-					 "env must be an array of at most %d \"NAME=value\" strings",
-					 PROTO_ENV_MAX);
+			http_reply_error(
+				req, 400, "invalid_value",
+				"env must be an array of at most %d \"NAME=value\" strings",
+				PROTO_ENV_MAX);
 			goto out;
 		}
 		for (i = 0; i < msg.exec.nenv; i++) {
@@ -427,7 +428,8 @@ void handle_exec(struct http_req *req, const char *param)
 		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
 		    json_integer_value(v) > PROTO_TIMEOUT_MS_MAX) {
 			http_reply_error(req, 400, "invalid_value",
-					 "timeout_ms must be an integer 1..%d", PROTO_TIMEOUT_MS_MAX);
+					 "timeout_ms must be an integer 1..%d",
+					 PROTO_TIMEOUT_MS_MAX);
 			goto out;
 		}
 		msg.exec.timeout_ms = (uint32_t)json_integer_value(v);
@@ -445,7 +447,8 @@ void handle_exec(struct http_req *req, const char *param)
 		      : -ENOMEM;
 	free(argv_text);
 	if (r) {
-		http_reply_error(req, 500, "internal", "%s", err.msg[0] ? err.msg : "out of memory");
+		http_reply_error(req, 500, "internal", "%s",
+				 err.msg[0] ? err.msg : "out of memory");
 		goto out;
 	}
 	r = sup_call_start(p, &msg, exec_cb, st, msg.exec.timeout_ms + SUP_EXEC_GRACE_MS, &call,

@@ -69,8 +69,8 @@ static int files_query(struct http_req *req, bool put, char *path, size_t size, 
 			}
 			*parents = !strcmp(val, "true");
 		} else {
-			http_reply_error(req, 400, "unknown_field", "unknown query parameter \"%s\"",
-					 key);
+			http_reply_error(req, 400, "unknown_field",
+					 "unknown query parameter \"%s\"", key);
 			return -EINVAL;
 		}
 	}
@@ -96,7 +96,8 @@ static bool files_put_cb(void *arg, const struct proto_msg *msg)
 	struct http_req *req = fp->req;
 
 	if (!msg)
-		http_reply_error(req, 502, "instance_error", "the instance ended during the upload");
+		http_reply_error(req, 502, "instance_error",
+				 "the instance ended during the upload");
 	else if (msg->type == PROTO_ERROR)
 		handler_reply_proto_error(req, "file_put", &msg->error);
 	else if (msg->type == PROTO_OK)
@@ -173,7 +174,8 @@ static bool files_get_cb(void *arg, const struct proto_msg *msg)
 	struct http_req *req = g->req;
 
 	if (!msg) {
-		http_reply_error(req, 502, "instance_error", "the instance ended during the download");
+		http_reply_error(req, 502, "instance_error",
+				 "the instance ended during the download");
 		files_get_free(g);
 		return false;
 	}
@@ -191,7 +193,8 @@ static bool files_get_cb(void *arg, const struct proto_msg *msg)
 			end.file_end.error.code = PROTO_ERR_CANCELLED;
 			end.file_end.error.message = "larger than the daemon's cap";
 			sup_call_send(g->call, &end, NULL);
-			http_reply_error(req, 413, "too_large", "the file has %llu bytes; at most %d",
+			http_reply_error(req, 413, "too_large",
+					 "the file has %llu bytes; at most %d",
 					 (unsigned long long)msg->ok.file_get.size, HTTP_FILE_MAX);
 			break;
 		}

@@ -85,7 +85,8 @@ static int disks_check(json_t *disks, const char **code, char *msg, size_t size)
 
 	*code = "invalid_value";
 	if (!json_is_array(disks) || json_array_size(disks) > PROTO_DISKS_MAX) {
-		snprintf(msg, size, "disks must be an array of at most %d objects", PROTO_DISKS_MAX);
+		snprintf(msg, size, "disks must be an array of at most %d objects",
+			 PROTO_DISKS_MAX);
 		return -EINVAL;
 	}
 	json_array_foreach(disks, i, d)
@@ -115,14 +116,16 @@ static int disks_check(json_t *disks, const char **code, char *msg, size_t size)
 			return -EINVAL;
 		}
 		if (!mp || !strcmp(mp, "/") || proto_check_instance_path(mp, &err)) {
-			snprintf(msg, size, "disks[%zu].mount_point: a canonical absolute path, not /%s%.160s",
+			snprintf(msg, size,
+				 "disks[%zu].mount_point: a canonical absolute path, not /%s%.160s",
 				 i, err.msg[0] ? ": " : "", err.msg);
 			return -EINVAL;
 		}
 		for (j = 0; j < i; j++) {
 			if (!strcmp(mp, json_string_value(json_object_get(json_array_get(disks, j),
 									  "mount_point")))) {
-				snprintf(msg, size, "disks[%zu].mount_point: %s is used twice", i, mp);
+				snprintf(msg, size, "disks[%zu].mount_point: %s is used twice", i,
+					 mp);
 				return -EINVAL;
 			}
 		}
@@ -185,8 +188,8 @@ static void instance_done(void *arg, int status, const char *code, const char *m
 
 void handle_instance_create(struct http_req *req, const char *param)
 {
-	static const char *const allowed[] = { "memory_mib", "labels", "ttl_s", "network", "disks",
-					       "env", NULL };
+	static const char *const allowed[] = { "memory_mib", "labels", "ttl_s", "network",
+					       "disks",	     "env",    NULL };
 	const char *code;
 	struct inst_spec spec = { .memory_mib = 64 };
 	char msg[256];
@@ -281,8 +284,9 @@ static bool list_row_cb(void *arg, const struct store_instance *row)
 	struct list_ctx *lc = arg;
 	size_t l;
 
-	if (lc->has_after && (row->created_ms < lc->after_ms ||
-			      (row->created_ms == lc->after_ms && strcmp(row->id, lc->after_id) <= 0)))
+	if (lc->has_after &&
+	    (row->created_ms < lc->after_ms ||
+	     (row->created_ms == lc->after_ms && strcmp(row->id, lc->after_id) <= 0)))
 		return true;
 	for (l = 0; l < lc->nlabels; l++)
 		if (!labels_match(row, lc->keys[l], lc->vals[l]))
@@ -466,7 +470,8 @@ void handle_instance_patch(struct http_req *req, const char *param)
 	patch.labels = v;
 	if (!patch.set_ttl && !patch.labels) {
 		json_decref(body);
-		http_reply_error(req, 400, "invalid_value", "nothing to change: give ttl_s or labels");
+		http_reply_error(req, 400, "invalid_value",
+				 "nothing to change: give ttl_s or labels");
 		return;
 	}
 	instances_patch(param, &patch, instance_done, req);

@@ -35,8 +35,8 @@ static json_t *stats_to_json(const struct proto_stats_result *s)
 			 (json_int_t)s->uptime_us, "memory", "kernel_total_bytes",
 			 (json_int_t)s->memory.kernel_total_bytes, "kernel_free_bytes",
 			 (json_int_t)s->memory.kernel_free_bytes, "host_rss_bytes",
-			 (json_int_t)s->memory.host_rss_bytes, "interfaces", ifaces,
-			 "host_threads", (int)s->host_threads, "host_syscalls_allowed",
+			 (json_int_t)s->memory.host_rss_bytes, "interfaces", ifaces, "host_threads",
+			 (int)s->host_threads, "host_syscalls_allowed",
 			 (int)s->host_syscalls_allowed, "jobs_running", (int)s->jobs_running);
 }
 
@@ -45,7 +45,8 @@ static bool stats_reply_cb(void *arg, const struct proto_msg *msg)
 	struct http_req *req = arg;
 
 	if (!msg)
-		http_reply_error(req, 502, "instance_error", "the instance ended before it answered");
+		http_reply_error(req, 502, "instance_error",
+				 "the instance ended before it answered");
 	else if (msg->type == PROTO_ERROR)
 		handler_reply_proto_error(req, "stats", &msg->error);
 	else
@@ -76,7 +77,8 @@ static bool logs_reply_cb(void *arg, const struct proto_msg *msg)
 	struct http_req *req = arg;
 
 	if (!msg)
-		http_reply_error(req, 502, "instance_error", "the instance ended before it answered");
+		http_reply_error(req, 502, "instance_error",
+				 "the instance ended before it answered");
 	else if (msg->type == PROTO_ERROR)
 		handler_reply_proto_error(req, "console", &msg->error);
 	else
@@ -119,8 +121,8 @@ void handle_instance_logs(struct http_req *req, const char *param)
 		} else if (!strcmp(key, "max_bytes") && v >= 1 && v <= PROTO_CONSOLE_MAX) {
 			msg.console.max_bytes = (uint32_t)v;
 		} else if (strcmp(key, "cursor") && strcmp(key, "max_bytes")) {
-			http_reply_error(req, 400, "unknown_field", "unknown query parameter \"%s\"",
-					 key);
+			http_reply_error(req, 400, "unknown_field",
+					 "unknown query parameter \"%s\"", key);
 			return;
 		} else {
 			r = -EINVAL;

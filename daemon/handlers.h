@@ -35,7 +35,6 @@ bool handler_id_valid(const char *id);
  */
 struct sup_proc *handler_instance(struct http_req *req, const char *id);
 /* Answer @req with the HTTP form of an instance's `error` reply to @what. */
-void handler_reply_proto_error(struct http_req *req, const char *what,
-			       const struct proto_error *e);
+void handler_reply_proto_error(struct http_req *req, const char *what, const struct proto_error *e);
 
 #endif /* SHOAL_DAEMON_HANDLERS_H */

@@ -48,7 +48,8 @@ bool images_name_valid(const char *name)
 
 	if (n < 1 || n > IMAGES_NAME_MAX || name[0] == '.' || name[0] == '-')
 		return false;
-	return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
+	return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+	       n;
 }
 
 int images_open(const char *name, bool read_only, int *fd, struct shoal_error *err)
@@ -65,8 +66,7 @@ int images_open(const char *name, bool read_only, int *fd, struct shoal_error *e
 		return shoal_error_set(err, EINVAL, "image %s: not a regular file", name);
 	if (flock(f, (read_only ? LOCK_SH : LOCK_EX) | LOCK_NB)) {
 		if (errno == EWOULDBLOCK)
-			return shoal_error_set(err, EBUSY,
-					       "image %s is in use (%s)", name,
+			return shoal_error_set(err, EBUSY, "image %s is in use (%s)", name,
 					       read_only ? "an instance writes it"
 							 : "another instance has it");
 		return shoal_error_set(err, errno, "lock image %s", name);

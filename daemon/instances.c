@@ -84,15 +84,15 @@ json_t *instances_to_json(const struct store_instance *row)
 	if (!labels)
 		labels = json_object();
 	o = json_pack("{s:s,s:s,s:o,s:I,s:b,s:o,s:o,s:I,s:o,s:o,s:o,s:o,s:o,s:o}", "id", row->id,
-			 "state", row->state, "pid", OPT_INT(row->pid), "memory_mib",
-			 (json_int_t)row->memory_mib, "network", row->network, "labels", labels,
-			 "ttl_s", OPT_INT(row->ttl_s), "created_ms", (json_int_t)row->created_ms,
-			 "ready_ms", OPT_INT(row->ready_ms), "expires_ms", OPT_INT(row->expires_ms),
-			 "ended_ms", OPT_INT(row->ended_ms), "boot_ms",
-			 row->boot_us >= 0 ? json_real((double)row->boot_us / 1000.0) : json_null(),
-			 "kernel_release",
-			 row->kernel_release[0] ? json_string(row->kernel_release) : json_null(),
-			 "reason", row->reason[0] ? json_string(row->reason) : json_null());
+		      "state", row->state, "pid", OPT_INT(row->pid), "memory_mib",
+		      (json_int_t)row->memory_mib, "network", row->network, "labels", labels,
+		      "ttl_s", OPT_INT(row->ttl_s), "created_ms", (json_int_t)row->created_ms,
+		      "ready_ms", OPT_INT(row->ready_ms), "expires_ms", OPT_INT(row->expires_ms),
+		      "ended_ms", OPT_INT(row->ended_ms), "boot_ms",
+		      row->boot_us >= 0 ? json_real((double)row->boot_us / 1000.0) : json_null(),
+		      "kernel_release",
+		      row->kernel_release[0] ? json_string(row->kernel_release) : json_null(),
+		      "reason", row->reason[0] ? json_string(row->reason) : json_null());
 #undef OPT_INT
 #define OPT_STR(v) ((v)[0] ? json_string(v) : json_null())
 	if (row->ipv4[0])
@@ -146,12 +146,15 @@ static int inst_open_disks(struct inst *in, json_t *disks, int *status, const ch
 	json_array_foreach(disks, i, d)
 	{
 		r = images_open(json_string_value(json_object_get(d, "image")),
-				json_is_true(json_object_get(d, "read_only")), &in->disk_fds[i], &err);
+				json_is_true(json_object_get(d, "read_only")), &in->disk_fds[i],
+				&err);
 		if (r) {
 			inst_close_disks(in);
 			*status = r == -ENOENT ? 404 : r == -EBUSY ? 409 : r == -EINVAL ? 400 : 500;
-			*code = r == -ENOENT ? "not_found" : r == -EBUSY ? "image_busy"
-						 : r == -EINVAL ? "invalid_value" : "internal";
+			*code = r == -ENOENT   ? "not_found"
+				: r == -EBUSY  ? "image_busy"
+				: r == -EINVAL ? "invalid_value"
+					       : "internal";
 			snprintf(msg, size, "%s", err.msg);
 			return r;
 		}
@@ -576,19 +579,22 @@ static void inst_adopt(struct store_instance *row)
 					char msg[SHOAL_ERROR_MSG_MAX];
 					int status;
 
-					/* The images' locks died with the first daemon: take them again. */
+					/* The images' locks died with the first daemon: take them
+					 * again. */
 					if (json_is_array(disks) &&
-					    inst_open_disks(in, disks, &status, &code, msg, sizeof(msg)))
+					    inst_open_disks(in, disks, &status, &code, msg,
+							    sizeof(msg)))
 						shoal_log_warn("instance %s: %s", row->id, msg);
 					json_decref(disks);
 					in->next = inst_live;
 					inst_live = in;
 					inst_nlive++;
 					inst_save(in);
-					shoal_log_info("instance %s (pid %lld) adopted, up %.1f s, %zu "
-						       "job(s) running",
-						       row->id, (long long)row->pid,
-						       (double)res.uptime_us / 1e6, res.njobs);
+					shoal_log_info(
+						"instance %s (pid %lld) adopted, up %.1f s, %zu "
+						"job(s) running",
+						row->id, (long long)row->pid,
+						(double)res.uptime_us / 1e6, res.njobs);
 					inst_event(in, "instance.adopted");
 					if (was_stopping)
 						inst_stop(in, "stopped after the daemon restarted");
@@ -640,8 +646,9 @@ int instances_init(uv_loop_t *loop, struct shoal_error *err)
 	if (!r)
 		r = inst_adopt_all(err);
 	if (!r)
-		r = store_abandon_execs("the daemon restarted while the job ran; its end is not known",
-					shoald_now_ms(), &n, err);
+		r = store_abandon_execs(
+			"the daemon restarted while the job ran; its end is not known",
+			shoald_now_ms(), &n, err);
 	if (r)
 		return r;
 	if (n)
@@ -734,7 +741,8 @@ void instances_patch(const char *id, const struct inst_patch *patch, inst_done_f
 		else if (r)
 			done(arg, 500, "internal", err.msg, NULL);
 		else
-			done(arg, 409, "not_running", "the instance has ended; it cannot change", NULL);
+			done(arg, 409, "not_running", "the instance has ended; it cannot change",
+			     NULL);
 		return;
 	}
 	if (in->stopping) {

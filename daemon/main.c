@@ -2,10 +2,10 @@
 /*
  * shoald's entry point: parse the command line, open the store in the state
  * directory, move into the daemon's network namespace (netman.c), bind the API
- * socket, and run the one libuv loop until SIGTERM or SIGINT. Stopping is ordered so that nothing is left behind: instances are
- * stopped first (their rows end as destroyed), then the HTTP server closes its
- * connections, then the socket file is removed, the network namespace's name
- * removed and the store closed, and the loop ends with no handle open.
+ * socket, and run the one libuv loop until SIGTERM or SIGINT. Stopping is ordered so that nothing
+ * is left behind: instances are stopped first (their rows end as destroyed), then the HTTP server
+ * closes its connections, then the socket file is removed, the network namespace's name removed and
+ * the store closed, and the loop ends with no handle open.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -49,11 +49,12 @@ int64_t shoald_now_ms(void)
 
 static void main_usage(FILE *f)
 {
-	fprintf(f, "usage: shoald [--socket PATH] [--state-dir DIR] [--subnet CIDR] [--netns NAME]\n"
-		   "              [--max-instances N] [--max-connections N]\n"
-		   "              [--log-format text|json] [--log-level error|warn|info|debug]\n"
-		   "              [--instance-bin PATH] [--image-dir DIR]\n"
-		   "              [--tcp-port PORT --token-file PATH]\n");
+	fprintf(f,
+		"usage: shoald [--socket PATH] [--state-dir DIR] [--subnet CIDR] [--netns NAME]\n"
+		"              [--max-instances N] [--max-connections N]\n"
+		"              [--log-format text|json] [--log-level error|warn|info|debug]\n"
+		"              [--instance-bin PATH] [--image-dir DIR]\n"
+		"              [--tcp-port PORT --token-file PATH]\n");
 }
 
 #define MAIN_TOKEN_MIN 16
@@ -76,8 +77,10 @@ static int main_read_token(const char *path, char *token, size_t size, struct sh
 		return shoal_error_set(err, errno, "--token-file %s", path);
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (st.st_mode & 077)) {
 		close(fd);
-		return shoal_error_set(err, 0, "--token-file %s: not a regular file of mode 0600 or "
-					       "narrower", path);
+		return shoal_error_set(err, 0,
+				       "--token-file %s: not a regular file of mode 0600 or "
+				       "narrower",
+				       path);
 	}
 	n = read(fd, token, size - 1);
 	close(fd);
@@ -90,16 +93,18 @@ static int main_read_token(const char *path, char *token, size_t size, struct sh
 		if (token[i] <= ' ' || token[i] > '~')
 			break;
 	if (n < MAIN_TOKEN_MIN || n > MAIN_TOKEN_MAX || i != (size_t)n)
-		return shoal_error_set(err, 0, "--token-file %s: the token must be %d..%d printable "
-					       "bytes without spaces", path, MAIN_TOKEN_MIN,
-				       MAIN_TOKEN_MAX);
+		return shoal_error_set(err, 0,
+				       "--token-file %s: the token must be %d..%d printable "
+				       "bytes without spaces",
+				       path, MAIN_TOKEN_MIN, MAIN_TOKEN_MAX);
 	return 0;
 }
 
 /* A listening TCP socket on 127.0.0.1:@port, made here, in the host's namespace. */
 static int main_tcp_listen(unsigned int port, int *fd, struct shoal_error *err)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons((uint16_t)port),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	int one = 1, s;
 

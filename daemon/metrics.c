@@ -13,8 +13,8 @@
 
 #include "daemon/shoald.h"
 
-static const double metrics_bounds_ms[] = { 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000,
-					    10000, 30000 };
+static const double metrics_bounds_ms[] = { 5,	 10,   25,   50,   100,	  250,
+					    500, 1000, 2500, 5000, 10000, 30000 };
 #define METRICS_NBUCKETS (sizeof(metrics_bounds_ms) / sizeof(metrics_bounds_ms[0]))
 
 struct metrics_hist {
@@ -124,8 +124,7 @@ char *metrics_render(size_t *len)
 	metrics_counter(f, "shoal_instance_creates_total",
 			"Instance creates asked for since the daemon started.", metrics_creates);
 	metrics_counter(f, "shoal_instance_create_failures_total",
-			"Creates that did not end with a ready instance.",
-			metrics_create_failures);
+			"Creates that did not end with a ready instance.", metrics_create_failures);
 	metrics_counter(f, "shoal_instance_failures_total",
 			"Ready instances that died on their own.", metrics_failures);
 	metrics_counter(f, "shoal_execs_total", "Jobs asked for.", metrics_execs);
@@ -138,8 +137,8 @@ char *metrics_render(size_t *len)
 		"# HELP shoal_address_pool_size Addresses of the pool that can be leased.\n"
 		"# TYPE shoal_address_pool_size gauge\nshoal_address_pool_size %u\n",
 		used, total);
-	metrics_hist_write(f, "shoal_create_latency_seconds",
-			   "Create request to a ready instance.", &metrics_create_hist);
+	metrics_hist_write(f, "shoal_create_latency_seconds", "Create request to a ready instance.",
+			   &metrics_create_hist);
 	metrics_hist_write(f, "shoal_exec_latency_seconds", "Exec request to the job's exit.",
 			   &metrics_exec_hist);
 	if (fclose(f)) {

@@ -184,8 +184,7 @@ static int netman_link_up(const char *name, int *ifindex, struct shoal_error *er
 	return 0;
 }
 
-static int netman_add_addr(int ifindex, uint32_t addr, unsigned int prefix,
-			   struct shoal_error *err)
+static int netman_add_addr(int ifindex, uint32_t addr, unsigned int prefix, struct shoal_error *err)
 {
 	struct rtnl_addr *a = rtnl_addr_alloc();
 	uint32_t be = htonl(addr);
@@ -314,8 +313,7 @@ int netman_veth_add(const char *id, unsigned int mtu, int *packet_fd, struct sho
 	rtnl_link_put(veth);
 	if (r < 0)
 		return netman_fail(err, r, "create veth", host);
-	r = rtnl_link_enslave_ifindex(netman_sk, netman_bridge_ifindex,
-				      (int)if_nametoindex(host));
+	r = rtnl_link_enslave_ifindex(netman_sk, netman_bridge_ifindex, (int)if_nametoindex(host));
 	if (r < 0) {
 		netman_veth_del(host, NULL);
 		return netman_fail(err, r, "put on the bridge", host);

@@ -389,7 +389,8 @@ struct inst_spec {
 	json_t *labels; /* borrowed object of strings */
 	int64_t ttl_s; /* 0: none */
 	bool network; /* a veth, an address and a packet socket */
-	json_t *disks; /* borrowed, validated array of {image, mount_point, read_only, fstype}, or NULL */
+	json_t *disks; /* borrowed, validated array of {image, mount_point, read_only, fstype}, or
+			  NULL */
 	json_t *env; /* borrowed, validated array of "NAME=value" for every job, or NULL */
 };
 

@@ -66,7 +66,7 @@ int sup__flush(struct sup_proc *p)
 
 /* Encode @msg and send it after whatever is queued; @fds only go with an empty queue. */
 int sup__send_fds(struct sup_proc *p, struct proto_msg *msg, const int *fds, size_t nfds,
-			struct shoal_error *err)
+		  struct shoal_error *err)
 {
 	char *text = NULL;
 	struct sup_out *o;
@@ -133,8 +133,7 @@ static struct sup_call *sup_call_find(struct sup_proc *p, uint64_t id, struct su
 	return NULL;
 }
 
-static struct sup_call *sup_call_find_job(struct sup_proc *p, uint64_t job,
-					  struct sup_call ***link)
+static struct sup_call *sup_call_find_job(struct sup_proc *p, uint64_t job, struct sup_call ***link)
 {
 	struct sup_call **pp;
 
@@ -188,7 +187,7 @@ bool sup__route(struct sup_proc *p, struct proto_msg *msg)
 			return false;
 		if (msg->type == PROTO_OK && msg->ok.request != c->type) {
 			sup__why(p, "protocol violation: ok for %s answers a %s",
-				proto_type_name(msg->ok.request), proto_type_name(c->type));
+				 proto_type_name(msg->ok.request), proto_type_name(c->type));
 			return false;
 		}
 		c->replied = true;

@@ -258,8 +258,8 @@ static bool sup_handle(struct sup_proc *p, struct proto_msg *msg)
 			return true;
 		if (msg->id == SUP_SHUTDOWN_ID && p->phase == SUP_STOPPING)
 			return true;
-		sup__why(p, "instance answered error %s: %s", proto_error_code_name(msg->error.code),
-			msg->error.message);
+		sup__why(p, "instance answered error %s: %s",
+			 proto_error_code_name(msg->error.code), msg->error.message);
 		return p->phase >= SUP_READY;
 	case PROTO_FILE_CHUNK:
 	case PROTO_FILE_END:
@@ -271,11 +271,11 @@ static bool sup_handle(struct sup_proc *p, struct proto_msg *msg)
 	case PROTO_FATAL:
 		if (msg->fatal.message)
 			sup__why(p, "fatal (%s): %s",
-				msg->fatal.reason == PROTO_FATAL_PANIC	       ? "panic"
-				: msg->fatal.reason == PROTO_FATAL_SIGNAL      ? "signal"
-				: msg->fatal.reason == PROTO_FATAL_BOOT_FAILED ? "boot_failed"
-									       : "other",
-				msg->fatal.message);
+				 msg->fatal.reason == PROTO_FATAL_PANIC		? "panic"
+				 : msg->fatal.reason == PROTO_FATAL_SIGNAL	? "signal"
+				 : msg->fatal.reason == PROTO_FATAL_BOOT_FAILED ? "boot_failed"
+										: "other",
+				 msg->fatal.message);
 		return true; /* the instance exits by itself */
 	default:
 		break;
