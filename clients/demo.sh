@@ -35,6 +35,7 @@ tmp=$(mktemp -d /tmp/shoal-demo.XXXXXX) || die "mktemp failed"
 sock=$tmp/shoald.sock
 daemon=
 server=
+netns=()
 
 cleanup() {
 	trap - EXIT INT TERM
@@ -49,6 +50,9 @@ cleanup() {
 		kill -KILL "$daemon" 2>/dev/null
 		wait "$daemon" 2>/dev/null
 	fi
+	if [ ${#netns[@]} -gt 0 ] && [ -e "/run/netns/${netns[1]}" ]; then
+		ip netns del "${netns[1]}" 2>/dev/null
+	fi
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -56,8 +60,14 @@ trap 'exit 130' INT TERM
 
 shoal() { "$SHOAL" --socket "$sock" "$@"; }
 
+# A network namespace of its own, so the demo runs beside any other shoald.
+netns=()
+if "$SHOALD" --help 2>&1 | grep -q -- --netns; then
+	netns=(--netns "shoal-demo-$$")
+fi
+
 step "starting shoald on $sock"
-"$SHOALD" --socket "$sock" --state-dir "$tmp/state" --instance-bin "$INSTANCE" \
+"$SHOALD" --socket "$sock" --state-dir "$tmp/state" --instance-bin "$INSTANCE" "${netns[@]}" \
 	>"$tmp/shoald.log" 2>&1 </dev/null &
 daemon=$!
 for _ in $(seq 100); do
@@ -144,4 +154,5 @@ for p in $pids; do
 done
 [ -z "$left" ] || die "instance processes left:$left"
 [ ! -e "$sock" ] || die "socket left behind"
-echo "shoald exited with $rc; no instance process, socket or file left"
+[ ${#netns[@]} -eq 0 ] || [ ! -e "/run/netns/${netns[1]}" ] || die "network namespace left behind"
+echo "shoald exited with $rc; no instance process, socket, namespace or file left"

@@ -6,63 +6,115 @@
  * aligned line per event, scripts get the lines untouched with --json.
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "clients/cli/cli.h"
 
 static const char logs_help[] =
-	"ID\n"
+	"[OPTIONS] ID\n"
 	"\n"
-	"Print the kernel console of instance ID (a unique prefix is enough).\n"
+	"Print the kernel console of instance ID (a unique prefix is enough), from its boot\n"
+	"on, read in pieces of 32 KiB by cursor.\n"
 	"\n"
+	"  -f, --follow         keep printing new console text until interrupted\n"
 	"  -h, --help           this help\n";
+
+static volatile sig_atomic_t logs_stop;
+
+static void logs_on_signal(int sig)
+{
+	(void)sig;
+	logs_stop = 1;
+}
 
 int cli_logs(struct shoal_client *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "follow", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct shoal_error err = { 0 };
-	struct http_resp resp;
-	char id[19], path[64];
+	long long cursor = 0;
+	bool follow = false;
+	char id[19];
 	int opt, r;
 
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (opt == 'h')
+	while ((opt = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
+		if (opt == 'f')
+			follow = true;
+		else if (opt == 'h')
 			return cli_verb_help("logs", logs_help);
-		return cli_try_help("logs");
+		else
+			return cli_try_help("logs");
 	}
 	if (argc - optind != 1)
 		return cli_usage_err("logs", "want exactly one instance id");
 	r = cli_resolve_id(c, "logs", argv[optind], id);
 	if (r)
 		return r;
-	snprintf(path, sizeof(path), "/v1/instances/%s/logs", id);
-	r = http_request(c, "GET", path, NULL, NULL, &resp, &err);
-	if (r)
-		return cli_transport_err("logs", c, &err);
-	if (resp.status < 200 || resp.status >= 300) {
-		r = cli_api_err("logs", "logs (GET /v1/instances/ID/logs)", &resp);
-	} else if (strstr(resp.content_type, "json")) {
-		/* A JSON answer carries the console as "text" (or "console"). */
-		json_t *j = json_loadb(resp.body ? resp.body : "", resp.len, 0, NULL);
-		const char *text = json_string_value(json_object_get(j, "text"));
-
-		if (!text)
-			text = json_string_value(json_object_get(j, "console"));
-		if (text)
-			fputs(text, stdout);
-		else if (j)
-			cli_print_json(j);
-		json_decref(j);
-	} else if (resp.len) {
-		fwrite(resp.body, 1, resp.len, stdout);
+	if (follow) {
+		signal(SIGINT, logs_on_signal);
+		signal(SIGTERM, logs_on_signal);
 	}
-	http_resp_free(&resp);
-	return r;
+	/* Read until a piece comes back empty; following, poll for more after that. */
+	while (!logs_stop) {
+		struct shoal_error err = { 0 };
+		struct http_resp resp;
+		char path[96];
+		json_t *j;
+		const char *text;
+		long long next, lost;
+		bool empty;
+
+		snprintf(path, sizeof(path), "/v1/instances/%s/logs?cursor=%lld&max_bytes=32768",
+			 id, cursor);
+		r = http_request(c, "GET", path, NULL, NULL, &resp, &err);
+		if (r && logs_stop)
+			break;
+		if (r)
+			return cli_transport_err("logs", c, &err);
+		if (resp.status < 200 || resp.status >= 300) {
+			/* An instance that ended while followed: its console is gone, not an error.
+			 */
+			if (follow && cursor && resp.status == 409) {
+				http_resp_free(&resp);
+				break;
+			}
+			r = cli_api_err("logs", "logs (GET /v1/instances/ID/logs)", &resp);
+			http_resp_free(&resp);
+			return r;
+		}
+		j = json_loadb(resp.body ? resp.body : "", resp.len, 0, NULL);
+		http_resp_free(&resp);
+		text = json_string_value(json_object_get(j, "text"));
+		next = json_integer_value(json_object_get(j, "cursor"));
+		lost = json_integer_value(json_object_get(j, "lost"));
+		if (!text) {
+			json_decref(j);
+			cli_err("logs", "shoald's answer has no console text");
+			return CLI_EAPI;
+		}
+		if (lost > 0)
+			fprintf(stderr,
+				"shoal: logs: %lld bytes of console were overwritten before "
+				"they could be read\n",
+				lost);
+		fputs(text, stdout);
+		fflush(stdout);
+		empty = !*text;
+		json_decref(j);
+		if (empty && next == cursor) {
+			if (!follow)
+				break;
+			usleep(500000);
+		}
+		cursor = next;
+	}
+	return CLI_OK;
 }
 
 static const char events_help[] =

@@ -532,13 +532,18 @@ class Client:
         os.replace(tmp, host_path)
         return len(data)
 
+    def logs_page(self, iid, cursor=0, max_bytes=32768):
+        """One piece of the instance's kernel console: {"text", "cursor", "lost"};
+        pass the answer's cursor to read on."""
+        q = "/logs?" + urllib.parse.urlencode({"cursor": cursor, "max_bytes": max_bytes})
+        return self._json("GET", self._id_path(iid, q))
+
     def logs(self, iid):
-        """The instance's kernel console text."""
-        resp = self._send("GET", self._id_path(iid, "/logs"))
-        raw = resp.read()
-        if resp.will_close:
-            self.close()
-        if "json" in (resp.getheader("Content-Type") or ""):
-            j = json.loads(raw)
-            return j.get("text", j.get("console", "")) if isinstance(j, dict) else raw.decode()
-        return raw.decode("utf-8", "replace")
+        """The instance's kernel console since boot (as far as its ring still holds it)."""
+        parts, cursor = [], 0
+        while True:
+            page = self.logs_page(iid, cursor)
+            parts.append(page["text"])
+            if not page["text"] and page["cursor"] == cursor:
+                return "".join(parts)
+            cursor = page["cursor"]

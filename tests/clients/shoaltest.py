@@ -85,6 +85,15 @@ def pid_is_instance(pid):
     return state != "Z" and b"shoal-instance" in cmd
 
 
+def daemon_has(option):
+    """Whether this shoald's --help names @option (the daemon grows options)."""
+    try:
+        p = subprocess.run([SHOALD, "--help"], capture_output=True, timeout=10)
+    except OSError:
+        return False
+    return option.encode() in p.stdout + p.stderr
+
+
 class Daemon:
     """A real shoald on a temporary socket; stop() ends it by its pid."""
 
@@ -98,9 +107,13 @@ class Daemon:
         self.sock = os.path.join(self.dir, "shoald.sock")
         self.state = os.path.join(self.dir, "state")
         self.log = open(os.path.join(self.dir, "shoald.log"), "w+")
+        # A network namespace of our own, so this daemon never meets another
+        # one (a developer's, or another suite's) over the default "shoal".
+        self.netns = "shoal-cl-%d" % os.getpid() if daemon_has("--netns") else None
         self.proc = subprocess.Popen(
             [SHOALD, "--socket", self.sock, "--state-dir", self.state,
-             "--instance-bin", INSTANCE] + list(args),
+             "--instance-bin", INSTANCE] + (["--netns", self.netns] if self.netns else []) +
+            list(args),
             stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT)
         self.client = shoal.Client(self.sock, timeout=60)
         try:
@@ -188,6 +201,9 @@ class Daemon:
                     pass
         self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
+        if self.netns and os.path.exists("/run/netns/" + self.netns):
+            subprocess.run(["ip", "netns", "del", self.netns], stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=10)
 
 
 def with_daemon(*args):
@@ -203,6 +219,9 @@ def with_daemon(*args):
                 check(rc == 0, "shoald exited with %d" % rc)
                 for pid in pids:
                     check(not pid_is_instance(pid), "instance pid %d outlived the daemon" % pid)
+                if d.netns:
+                    check(not os.path.exists("/run/netns/" + d.netns),
+                          "network namespace %s left after a clean stop" % d.netns)
                 ok = True
             finally:
                 if not ok:

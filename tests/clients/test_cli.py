@@ -435,8 +435,20 @@ def logs_and_events(d):
     endpoints: one line each, exit 1."""
     iid = cli("create", sock=d.sock, want=0).out.strip()
     if d.supports("GET", "/v1/instances/i-0000000000000000/logs"):
-        r = cli("logs", iid, sock=d.sock, want=0)
-        check("Linux" in r.out or r.out, "console %r" % r.out[:200])
+        r = cli("logs", iid[2:10], sock=d.sock, want=0, timeout=20)
+        check(r.out.startswith("Linux version "), "console %r" % r.out[:200])
+        check(r.out == d.client.logs(iid), "the CLI and the Python client disagree")
+        # --follow prints what there is, then waits; SIGINT ends it with status 0.
+        import subprocess
+        import time
+        p = subprocess.Popen([CLI, "--socket", d.sock, "logs", "-f", iid],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(1)
+        p.send_signal(2)
+        out, err = p.communicate(timeout=10)
+        check(p.returncode == 0 and out.decode() == r.out and not err, "logs -f: %r %r %r" %
+              (p.returncode, out[:100], err))
+        r = cli("logs", "i-0000000000000000", sock=d.sock, want=1)
     else:
         unsupported(cli("logs", iid, sock=d.sock), "logs")
     if d.supports("GET", "/v1/events"):
@@ -570,7 +582,7 @@ def demo_script():
     check(p.returncode == 0, "demo exited %d\n%s\n%s" % (p.returncode, out,
                                                         p.stderr.decode("utf-8", "replace")))
     for want in ("hello from i-", "10000 /tmp/numbers", "copied back to the host: 10000 lines",
-                 "no instance process, socket or file left"):
+                 "no instance process, socket, namespace or file left"):
         check(want in out, "%r missing from the demo's output:\n%s" % (want, out))
     sums = re.findall(r"\b([0-9a-f]{64})\b", out)
     check(len(sums) == 2 and sums[0] == sums[1], "checksums inside and on the host: %r" % sums)

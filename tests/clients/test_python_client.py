@@ -275,6 +275,15 @@ def metrics_and_stats(d):
         check("# TYPE" in text or "# HELP" in text, "not Prometheus text: %r" % text[:200])
     iid = c.create()["id"]
     try:
+        text = c.logs(iid)
+        check(text.startswith("Linux version "), "%r" % text[:100])
+        page = c.logs_page(iid, 0, 100)
+        check(len(page["text"]) <= 100 and page["cursor"] == len(page["text"].encode()),
+              "%r" % page)
+        raises(shoal.InvalidRequest, c.logs_page, iid, 10 ** 9)
+    except shoal.Unsupported:
+        pass
+    try:
         st = c.stats(iid)
         check(isinstance(st, dict) and st, "%r" % st)
     except shoal.Unsupported:
