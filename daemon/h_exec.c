@@ -473,3 +473,57 @@ out:
 	json_decref(body);
 	exec_free(st);
 }
+
+static void execs_row_cb(void *arg, const struct store_exec *e, const char *argv_json,
+			 int64_t started_ms)
+{
+	json_t *argv = json_loads(argv_json ? argv_json : "[]", 0, NULL);
+	json_t *list = arg;
+
+	json_array_append_new(
+		list,
+		json_pack("{s:I,s:o,s:o,s:I,s:o,s:o,s:o,s:b,s:f,s:I,s:I,s:o}", "exec_id",
+			  (json_int_t)e->id, "job",
+			  e->job ? json_integer((json_int_t)e->job) : json_null(), "argv",
+			  argv ? argv : json_array(), "started_ms", (json_int_t)started_ms,
+			  "ended_ms", e->ended_ms ? json_integer(e->ended_ms) : json_null(),
+			  "exit_code", e->exit_code >= 0 ? json_integer(e->exit_code) : json_null(),
+			  "signal", e->signal > 0 ? json_integer(e->signal) : json_null(),
+			  "timed_out", e->timed_out, "duration_ms", (double)e->duration_us / 1000.0,
+			  "stdout_bytes", (json_int_t)e->stdout_bytes, "stderr_bytes",
+			  (json_int_t)e->stderr_bytes, "error",
+			  e->error[0] ? json_string(e->error) : json_null()));
+}
+
+/* GET /v1/instances/{id}/execs: the exec records of an instance, alive or ended, oldest first. */
+void handle_execs(struct http_req *req, const char *param)
+{
+	struct shoal_error err = { 0 };
+	struct store_instance *row;
+	json_t *list;
+	int r;
+
+	if (!handler_id_valid(param)) {
+		http_reply_error(req, 404, "not_found", "no instance %.40s", param);
+		return;
+	}
+	if (req->query) {
+		http_reply_error(req, 400, "unknown_field", "execs takes no query parameters");
+		return;
+	}
+	row = malloc(sizeof(*row));
+	r = row ? store_get_instance(param, row, &err) : -ENOMEM;
+	free(row);
+	if (r == -ENOENT) {
+		http_reply_error(req, 404, "not_found", "no instance %s", param);
+		return;
+	}
+	list = json_array();
+	if (r || store_each_exec(param, execs_row_cb, list, &err)) {
+		json_decref(list);
+		http_reply_error(req, 500, "internal", "%s",
+				 err.msg[0] ? err.msg : "out of memory");
+		return;
+	}
+	http_reply(req, 200, json_pack("{s:o}", "execs", list));
+}

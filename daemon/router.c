@@ -31,6 +31,7 @@ static const struct route routes[] = {
 	{ "PUT", "/v1/instances/{id}/files", handle_file_put },
 	{ "GET", "/v1/instances/{id}/files", handle_file_get },
 	{ "POST", "/v1/instances/{id}/exec", handle_exec },
+	{ "GET", "/v1/instances/{id}/execs", handle_execs },
 };
 
 #define ROUTER_PARAM_MAX 128

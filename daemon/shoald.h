@@ -215,6 +215,11 @@ int store_list_events(int64_t after, unsigned int limit,
 int store_add_exec(const char *id, const char *argv_json, int64_t started_ms, int64_t *exec_id,
 		   struct shoal_error *err);
 int store_finish_exec(const struct store_exec *e, struct shoal_error *err);
+/* Exec records of instance @id, oldest first; @argv_json is the argv array's text. */
+int store_each_exec(const char *id,
+		    void (*fn)(void *arg, const struct store_exec *e, const char *argv_json,
+			       int64_t started_ms),
+		    void *arg, struct shoal_error *err);
 /*
  * Retention: keep the newest @keep_events events; forget instances that ended
  * and exec records that ended before @ended_before_ms. *@events and

@@ -89,6 +89,7 @@ enum {
 	STMT_PRUNE_EVENTS,
 	STMT_PRUNE_INSTANCES,
 	STMT_PRUNE_EXECS,
+	STMT_EXEC_LIST,
 	STMT_COUNT,
 };
 
@@ -119,6 +120,10 @@ static const char *const store_sql[STMT_COUNT] = {
 	[STMT_PRUNE_INSTANCES] = "DELETE FROM instances WHERE state IN ('destroyed', 'failed')"
 				 " AND ended_ms > 0 AND ended_ms < ?1",
 	[STMT_PRUNE_EXECS] = "DELETE FROM execs WHERE ended_ms > 0 AND ended_ms < ?1",
+	[STMT_EXEC_LIST] =
+		"SELECT id, job, argv, started_ms, ended_ms, exit_code, signal, timed_out,"
+		" duration_us, stdout_bytes, stderr_bytes, error FROM execs"
+		" WHERE instance_id = ?1 ORDER BY id",
 };
 
 static sqlite3 *store_db;
@@ -549,4 +554,36 @@ int store_prune(int64_t keep_events, int64_t ended_before_ms, int *events, int *
 	sqlite3_reset(st);
 	sqlite3_bind_int64(st, 1, ended_before_ms);
 	return store_step_done(st, "prune exec records", err);
+}
+
+int store_each_exec(const char *id,
+		    void (*fn)(void *arg, const struct store_exec *e, const char *argv_json,
+			       int64_t started_ms),
+		    void *arg, struct shoal_error *err)
+{
+	sqlite3_stmt *st = store_stmts[STMT_EXEC_LIST];
+	struct store_exec e;
+	int rc;
+
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&e, 0, sizeof(e));
+		e.id = sqlite3_column_int64(st, 0);
+		e.job = (uint64_t)sqlite3_column_int64(st, 1);
+		e.ended_ms = sqlite3_column_int64(st, 4);
+		e.exit_code = sqlite3_column_int(st, 5);
+		e.signal = sqlite3_column_int(st, 6);
+		e.timed_out = sqlite3_column_int(st, 7) != 0;
+		e.duration_us = sqlite3_column_int64(st, 8);
+		e.stdout_bytes = sqlite3_column_int64(st, 9);
+		e.stderr_bytes = sqlite3_column_int64(st, 10);
+		store_text(st, 11, e.error, sizeof(e.error));
+		fn(arg, &e, (const char *)sqlite3_column_text(st, 2), sqlite3_column_int64(st, 3));
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE)
+		return store_fail(err, "list exec records");
+	return 0;
 }

@@ -1559,6 +1559,11 @@ def exec_in_instance(d):
         check(out == b"hi\n" and lines[-1].get("exit_code") == 0, "stream %r" % lines)
         rows = d.db("SELECT argv, exit_code, stdout_bytes, error FROM execs")
         check(len(rows) == 2 and rows[0][1] == 0 and rows[0][2] == 3, "records %r" % rows)
+        status, recs = d.request("GET", "/v1/instances/%s/execs" % inst["id"])
+        check(status == 200 and [r["argv"] for r in recs["execs"]] == [["/bin/echo", "hi"]] * 2
+              and recs["execs"][0]["exit_code"] == 0 and recs["execs"][0]["stdout_bytes"] == 3
+              and recs["execs"][0]["ended_ms"] and recs["execs"][0]["error"] is None,
+              "records through the API %r" % recs)
         status, got = d.request("POST", path, {"argv": ["/bin/sh", "-c", "echo err >&2; exit 3"]})
         check(status == 200 and got["exit_code"] == 3 and
               base64.b64decode(got["stderr"]) == b"err\n", "exit 3: %r" % got)
@@ -1602,6 +1607,10 @@ def exec_in_instance(d):
     d.request("DELETE", "/v1/instances/" + inst["id"])
     status, got = d.request("POST", path, {"argv": ["/bin/true"]})
     check(status == 409 and got["error"]["code"] == "not_running", "ended %r" % got)
+    status, recs = d.request("GET", "/v1/instances/%s/execs" % inst["id"])
+    check(status == 200 and recs["execs"], "records of an ended instance %r" % recs)
+    status, body = d.request("GET", "/v1/instances/i-0000000000000000/execs")
+    check(status == 404, "records of no instance %r" % body)
 
 
 @case(timeout=60)
