@@ -82,9 +82,6 @@ int cli_call(struct shoal_client *c, const char *verb, const char *method, const
 /* cli_print_json() - @j pretty-printed on stdout, keys in the daemon's order. */
 void cli_print_json(const json_t *j);
 
-/* cli_help_requested() - whether argv holds -h/--help before any "--". */
-bool cli_help_requested(int argc, char **argv);
-
 /* cli_verb_help() - print the help of @verb (usage line plus @body) on stdout; returns CLI_OK. */
 int cli_verb_help(const char *verb, const char *body);
 

@@ -136,17 +136,6 @@ void cli_print_json(const json_t *j)
 	fputc('\n', stdout);
 }
 
-bool cli_help_requested(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--"))
-			return false;
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
-			return true;
-	}
-	return false;
-}
-
 int cli_verb_help(const char *verb, const char *body)
 {
 	printf("usage: shoal [--socket PATH] %s %s", verb, body);

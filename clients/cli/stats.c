@@ -196,7 +196,7 @@ static void print_table(const struct sample *s, size_t n)
 		table_add(&t, row);
 	}
 	table_print(&t, stdout);
-	printf("%zu instances, %.1f%% CPU, %.1f MiB resident\n", n, cpu, rss);
+	printf("%zu instance%s, %.1f%% CPU, %.1f MiB resident\n", n, n == 1 ? "" : "s", cpu, rss);
 	table_free(&t);
 }
 

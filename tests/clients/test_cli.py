@@ -516,7 +516,7 @@ def stats_one_sample(d):
     lines = r.out.splitlines()
     check(lines[0].split()[:2] == ["ID", "PID"] and ids[0] in lines[1] and len(lines) == 3,
           "%r" % r)
-    check(lines[-1].startswith("1 instances"), "%r" % r)
+    check(lines[-1].startswith("1 instance,"), "%r" % r)
     check(("KiB" in lines[1] or "MiB" in lines[1].split("MiB", 1)[1]) if inside else True,
           "no kernel memory column: %r" % r)
     # Not a terminal: one sample and done, without --no-stream.
