@@ -59,6 +59,7 @@ static bool exec_env_set(const char **env, size_t *n, const char *e)
 }
 
 struct exec_state {
+	struct exec_state *next, *prev; /* exec_running: jobs that may be signalled */
 	struct http_req *req; /* NULL once answered or the client left */
 	char id[STORE_ID_MAX];
 	bool stream;
@@ -71,8 +72,17 @@ struct exec_state {
 	unsigned char *stdin_buf;
 };
 
+/* Execs whose job has not ended, for POST .../exec/signal. */
+static struct exec_state *exec_running;
+
 static void exec_free(struct exec_state *st)
 {
+	if (st->prev)
+		st->prev->next = st->next;
+	else if (exec_running == st)
+		exec_running = st->next;
+	if (st->next)
+		st->next->prev = st->prev;
 	free(st->row);
 	free(st->out[0]);
 	free(st->out[1]);
@@ -455,6 +465,12 @@ void handle_exec(struct http_req *req, const char *param)
 			   &err);
 	json_decref(inst_env); /* the message is encoded and sent (or queued) */
 	inst_env = NULL;
+	if (!r) {
+		st->next = exec_running;
+		if (exec_running)
+			exec_running->prev = st;
+		exec_running = st;
+	}
 	if (r) {
 		exec_record(st, err.msg);
 		/* The encoder refuses what the instance would (an env entry without '=', ...). */
@@ -526,4 +542,81 @@ void handle_execs(struct http_req *req, const char *param)
 		return;
 	}
 	http_reply(req, 200, json_pack("{s:o}", "execs", list));
+}
+
+static bool exec_signal_cb(void *arg, const struct proto_msg *msg)
+{
+	struct http_req *req = arg;
+
+	if (!msg)
+		http_reply_error(req, 502, "instance_error",
+				 "the instance ended before it answered");
+	else if (msg->type == PROTO_ERROR)
+		handler_reply_proto_error(req, "exec_signal", &msg->error);
+	else
+		http_reply(req, 200, json_object());
+	return false;
+}
+
+/*
+ * POST /v1/instances/{id}/exec/signal: send a signal ({"exec_id", "signal"
+ * (default 15), "group" (default true: the job's whole process group)}) to a
+ * job that is running. Its end is reported as usual, by its exec's answer.
+ */
+void handle_exec_signal(struct http_req *req, const char *param)
+{
+	static const char *const allowed[] = { "exec_id", "signal", "group", NULL };
+	struct shoal_error err = { 0 };
+	struct exec_state *st;
+	struct sup_call *call;
+	struct proto_msg msg;
+	struct sup_proc *p;
+	json_t *body, *v;
+	json_int_t id;
+
+	p = handler_instance(req, param);
+	if (!p)
+		return;
+	body = json_body_object(req, allowed);
+	if (!body)
+		return;
+	proto_msg_init(&msg, PROTO_EXEC_SIGNAL, 0);
+	v = json_object_get(body, "exec_id");
+	id = json_integer_value(v);
+	if (!json_is_integer(v) || id < 1) {
+		json_decref(body);
+		http_reply_error(req, 400, "invalid_value", "exec_id must be an exec's id");
+		return;
+	}
+	v = json_object_get(body, "signal");
+	if (v && (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		  json_integer_value(v) > PROTO_SIGNAL_MAX)) {
+		json_decref(body);
+		http_reply_error(req, 400, "invalid_value", "signal must be an integer 1..%d",
+				 PROTO_SIGNAL_MAX);
+		return;
+	}
+	if (v)
+		msg.exec_signal.signal = (int)json_integer_value(v);
+	v = json_object_get(body, "group");
+	if (v && !json_is_boolean(v)) {
+		json_decref(body);
+		http_reply_error(req, 400, "invalid_value", "group must be a boolean");
+		return;
+	}
+	if (v)
+		msg.exec_signal.group = json_is_true(v);
+	json_decref(body);
+	for (st = exec_running; st; st = st->next)
+		if (st->rec.id == id && !strcmp(st->id, param))
+			break;
+	if (!st || !st->started) {
+		http_reply_error(req, st ? 409 : 404, st ? "not_running" : "not_found",
+				 "exec %lld of %s is %s", (long long)id, param,
+				 st ? "not started yet" : "not running");
+		return;
+	}
+	msg.exec_signal.job = st->rec.job;
+	if (sup_call_start(p, &msg, exec_signal_cb, req, SUP_CALL_TIMEOUT_MS, &call, &err))
+		http_reply_error(req, 502, "instance_error", "%s", err.msg);
 }

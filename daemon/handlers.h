@@ -27,6 +27,7 @@ void handle_file_put(struct http_req *req, const char *param);
 void handle_file_get(struct http_req *req, const char *param);
 void handle_exec(struct http_req *req, const char *param);
 void handle_execs(struct http_req *req, const char *param);
+void handle_exec_signal(struct http_req *req, const char *param);
 
 /* Instance ids are "i-" and 16 hex digits; anything else cannot exist. */
 bool handler_id_valid(const char *id);

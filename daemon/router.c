@@ -32,6 +32,7 @@ static const struct route routes[] = {
 	{ "GET", "/v1/instances/{id}/files", handle_file_get },
 	{ "POST", "/v1/instances/{id}/exec", handle_exec },
 	{ "GET", "/v1/instances/{id}/execs", handle_execs },
+	{ "POST", "/v1/instances/{id}/exec/signal", handle_exec_signal },
 };
 
 #define ROUTER_PARAM_MAX 128

@@ -1577,6 +1577,26 @@ def exec_in_instance(d):
               got["exit_code"] is None, "timeout %r" % got)
         status, got = d.request("POST", path, {"argv": ["/nonexistent/program"]})
         check(status == 404 and got["error"]["code"] == "not_found", "no program %r" % got)
+        # A running job is signalled through the API; its stream reports the end.
+        c = d.conn()
+        try:
+            c.send_request("POST", path + "?stream=true", {"argv": ["/bin/sleep", "30"]})
+            status, headers = c.read_head()
+            lines = c.read_lines()
+            started = next(lines)
+            sig = path + "/signal"
+            for body, want in (({"exec_id": started["exec_id"], "signal": 0}, 400),
+                               ({"exec_id": started["exec_id"], "pid": 1}, 400),
+                               ({"exec_id": 999999}, 404)):
+                status, got = d.request("POST", sig, body)
+                check(status == want, "%r: %d %r" % (body, status, got))
+            status, got = d.request("POST", sig, {"exec_id": started["exec_id"], "signal": 9})
+            check(status == 200 and got == {}, "signal %d %r" % (status, got))
+            rest = list(lines)
+        finally:
+            c.close()
+        check(rest and rest[-1].get("signal") == 9 and not rest[-1]["timed_out"],
+              "the signalled job's end %r" % rest)
         # The environment in layers: defaults, the instance's, the exec's.
         e = d.create(env=["FOO=bar", "HOME=/tmp"])
         check(e["env"] == ["FOO=bar", "HOME=/tmp"], "env in the row %r" % e["env"])
@@ -1591,7 +1611,7 @@ def exec_in_instance(d):
               "exec env on top %r" % base64.b64decode(got["stdout"]))
         d.request("DELETE", "/v1/instances/" + e["id"])
         status, m = d.request("GET", "/metrics")
-        check(b"shoal_exec_latency_seconds_count 7" in m, "exec histogram:\n%s" % m.decode())
+        check(b"shoal_exec_latency_seconds_count 8" in m, "exec histogram:\n%s" % m.decode())
     else:
         check(status == 501 and got["error"]["code"] == "unsupported" and
               "shim" in got["error"]["message"], "without a job shim: %d %r" % (status, got))
