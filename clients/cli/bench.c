@@ -277,11 +277,14 @@ static void *destroy_worker(void *arg)
 
 static void progress(struct bench *b, const char *phase, bool last)
 {
+	static long shown = -1;
 	long done = atomic_load(&b->done), n = b->n;
 	int width = 30, fill = n ? (int)(width * done / n) : width;
 
-	if (!b->progress)
+	/* Redraw only when something moved: the poll is much faster than a terminal needs. */
+	if (!b->progress || (!last && done == shown))
 		return;
+	shown = last ? -1 : done;
 	fprintf(stderr, "\r%-8s [%.*s%*s] %ld/%ld  created %ld  destroyed %ld  failed %ld ", phase,
 		fill, "##############################", width - fill, "", done, n,
 		atomic_load(&b->created), atomic_load(&b->destroyed), atomic_load(&b->failed));
@@ -428,8 +431,8 @@ static void report_text(struct bench *b, json_t *r)
 	       b->keep ? "" : " (each followed by its destroy)");
 	if (b->keep)
 		printf(", %.1f destroys/s", json_real_value(json_object_get(r, "destroys_per_s")));
-	printf("\n\n%-9s %6s %9s %9s %9s %9s %9s\n", "latency", "n", "min", "p50", "p90", "p99",
-	       "max");
+	printf("\n\n%-9s %6s %11s %11s %11s %11s %11s\n", "latency", "n", "min", "p50", "p90",
+	       "p99", "max");
 	for (int op = 0; op < OP_COUNT; op++) {
 		json_t *l = json_object_get(lat, op_names[op]);
 
@@ -440,7 +443,7 @@ static void report_text(struct bench *b, json_t *r)
 		for (const char *const *k =
 			     (const char *const[]){ "min", "p50", "p90", "p99", "max", NULL };
 		     *k; k++)
-			printf(" %6.2f ms", json_real_value(json_object_get(l, *k)));
+			printf(" %8.2f ms", json_real_value(json_object_get(l, *k)));
 		putchar('\n');
 	}
 	if (json_is_integer(json_object_get(mem, "daemon_rss_kib")))
