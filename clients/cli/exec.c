@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -27,6 +28,10 @@
 
 struct exec_state {
 	const char *verb;
+	struct shoal_client *c;
+	const char *id;
+	json_int_t exec_id; /* from the started event; 0 until then */
+	bool forwarded; /* the first signal went to the job */
 	bool json;
 	bool done;
 	int status; /* the job's exit status once done */
@@ -88,6 +93,8 @@ static int event_cb(const char *line, size_t len, void *arg)
 		st->failed = true;
 		return 1;
 	}
+	if (!st->exec_id && json_is_integer(json_object_get(ev, "exec_id")))
+		st->exec_id = json_integer_value(json_object_get(ev, "exec_id"));
 	if (st->json) {
 		fwrite(line, 1, len, stdout);
 		fputc('\n', stdout);
@@ -124,6 +131,59 @@ static int event_cb(const char *line, size_t len, void *arg)
 			cli_err(st->verb, "the job timed out and was killed");
 	}
 	json_decref(ev);
+	return 0;
+}
+
+/*
+ * Signals while a job runs. The first SIGINT, SIGTERM or SIGHUP goes to the
+ * job (POST .../exec/signal, its whole process group), as if it ran here:
+ * it decides how to end, and we still relay its last output and exit with
+ * its status. A second signal, or one before the job started, stops waiting.
+ */
+static volatile sig_atomic_t exec_sig, exec_nsig;
+
+static void exec_on_signal(int sig)
+{
+	exec_sig = sig;
+	exec_nsig++;
+}
+
+static void exec_forward(struct exec_state *st)
+{
+	struct shoal_client sc;
+	struct shoal_error err = { 0 };
+	struct http_resp resp;
+	char path[96], body[96];
+	struct http_body b = { .data = body, .content_type = "application/json" };
+
+	/* Its own connection: the stream holds the other one. */
+	shoal_client_init(&sc, st->c->socket);
+	sc.timeout_s = 10;
+	snprintf(path, sizeof(path), "/v1/instances/%s/exec/signal", st->id);
+	b.len = (size_t)snprintf(body, sizeof(body), "{\"exec_id\":%lld,\"signal\":%d}",
+				 (long long)st->exec_id, (int)exec_sig);
+	if (http_request(&sc, "POST", path, &b, NULL, &resp, &err))
+		cli_err(st->verb, "could not pass signal %d to the job: %s", (int)exec_sig,
+			err.msg);
+	else if (resp.status != 200)
+		cli_api_err(st->verb, "signals (POST /v1/instances/ID/exec/signal)", &resp);
+	if (!err.err)
+		http_resp_free(&resp);
+	shoal_client_close(&sc);
+}
+
+static int exec_tick(void *arg)
+{
+	struct exec_state *st = arg;
+
+	if (!exec_nsig)
+		return 0;
+	if (exec_nsig > 1 || !st->exec_id)
+		return 1;
+	if (!st->forwarded) {
+		st->forwarded = true;
+		exec_forward(st);
+	}
 	return 0;
 }
 
@@ -181,8 +241,10 @@ static json_t *exec_body(const struct cli_exec_opts *o, const char *verb)
 int cli_exec_run(struct shoal_client *c, const char *verb, const char *id,
 		 const struct cli_exec_opts *o)
 {
-	struct exec_state st = { .verb = verb, .json = o->json };
+	struct exec_state st = { .verb = verb, .c = c, .id = id, .json = o->json };
 	struct http_sink sink = { .line_cb = event_cb, .arg = &st, .fd = -1 };
+	struct sigaction sa = { .sa_handler = exec_on_signal }, old[3];
+	static const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
 	struct shoal_error err = { 0 };
 	struct http_resp resp;
 	struct http_body b;
@@ -208,9 +270,21 @@ int cli_exec_run(struct shoal_client *c, const char *verb, const char *id,
 	 */
 	c->stream_timeout_s =
 		(o->timeout_s > 0 ? o->timeout_s : EXEC_DEFAULT_TIMEOUT_S) + EXEC_MARGIN_S;
+	exec_sig = exec_nsig = 0;
+	sigemptyset(&sa.sa_mask);
+	for (int i = 0; i < 3; i++)
+		sigaction(sigs[i], &sa, &old[i]);
+	c->tick = exec_tick;
+	c->tick_arg = &st;
 	r = http_request(c, "POST", path, &b, &sink, &resp, &err);
+	c->tick = NULL;
+	c->tick_arg = NULL;
+	for (int i = 0; i < 3; i++)
+		sigaction(sigs[i], &old[i], NULL);
 	c->stream_timeout_s = 0;
 	free(text);
+	if (r == -EINTR)
+		return 128 + exec_sig; /* gave up waiting after a second signal */
 	if (r)
 		return cli_transport_err(verb, c, &err);
 	if (resp.status < 200 || resp.status >= 300) {
@@ -247,6 +321,9 @@ static const char exec_help[] =
 	"                       waiting for the daemon 30 s after that\n"
 	"  -j, --json           print the daemon's NDJSON events instead of the output\n"
 	"  -h, --help           this help\n"
+	"\n"
+	"Ctrl-C (SIGINT), SIGTERM and SIGHUP are passed to the job, which decides how to end;\n"
+	"a second one stops waiting for it.\n"
 	"\n"
 	"Exit codes: the job's own; 1 if the daemon refused it, 2 bad usage, 3 no daemon.\n";
 

@@ -51,7 +51,8 @@ void shoal_client_init(struct shoal_client *c, const char *socket)
 	c->curl = NULL;
 	c->timeout_s = 120;
 	c->stream_timeout_s = 0;
-	c->interrupted = NULL;
+	c->tick = NULL;
+	c->tick_arg = NULL;
 }
 
 void shoal_client_close(struct shoal_client *c)
@@ -174,7 +175,7 @@ static int xferinfo_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off
 	(void)dlnow;
 	(void)ultotal;
 	(void)ulnow;
-	return c->interrupted && *c->interrupted;
+	return c->tick ? c->tick(c->tick_arg) : 0;
 }
 
 /* The socket path's own problem, told before curl's vaguer one. */
@@ -270,7 +271,7 @@ int http_request(struct shoal_client *c, const char *method, const char *path,
 		curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, (long)(c->stream_timeout_s * 1000));
 	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &x);
-	if (c->interrupted) {
+	if (c->tick) {
 		curl_easy_setopt(c->curl, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
 		curl_easy_setopt(c->curl, CURLOPT_XFERINFODATA, c);
 		curl_easy_setopt(c->curl, CURLOPT_NOPROGRESS, 0L);

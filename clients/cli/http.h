@@ -22,11 +22,13 @@ struct shoal_client {
 	double timeout_s; /* whole-request bound for buffered calls; 0: none */
 	double stream_timeout_s; /* the same for streamed answers; 0 (default): none */
 	/*
-	 * When set, a request ends (-EINTR) soon after *interrupted turns
-	 * non-zero (a signal handler sets it), so a verb can clean up after
-	 * Ctrl-C instead of dying mid-request.
+	 * When set, called about once a second and whenever data moves while a
+	 * request is in flight (on the calling thread); a non-zero return ends
+	 * the request (-EINTR). Verbs use it to act on signals: forward Ctrl-C to
+	 * a job, or stop and clean up instead of dying mid-request.
 	 */
-	volatile int *interrupted;
+	int (*tick)(void *arg);
+	void *tick_arg;
 };
 
 /* An answer: status and, unless streamed to a sink, the whole body. */
@@ -72,7 +74,7 @@ void shoal_client_close(struct shoal_client *c);
  * Returns 0 once an answer arrived, whatever its status; -errno when the
  * daemon could not be reached or the exchange broke (-ENOENT: no socket
  * file, -ECONNREFUSED: nobody listens, -ENOTSOCK, -EACCES, -ETIMEDOUT,
- * -EPROTO, -EINTR when c->interrupted was raised), with @err saying what
+ * -EPROTO, -EINTR when c->tick asked to stop), with @err saying what
  * happened.
  */
 int http_request(struct shoal_client *c, const char *method, const char *path,

@@ -26,7 +26,7 @@ static const char run_help[] =
 	"\n"
 	"Exit codes: the job's own; 1 if creating or running failed, 2 bad usage, 3 no daemon.\n";
 
-static volatile int interrupted;
+static volatile sig_atomic_t interrupted;
 
 static void on_signal(int sig)
 {
@@ -34,10 +34,12 @@ static void on_signal(int sig)
 }
 
 /*
- * With --rm, Ctrl-C (or SIGTERM, SIGHUP) must not leave the instance behind:
- * the signal only raises a flag, the request in flight ends at once (the
- * create is let finish, or its instance would be orphaned in the daemon), and
- * the instance is destroyed before we exit 128+N as if killed.
+ * With --rm, Ctrl-C (or SIGTERM, SIGHUP) must not leave the instance behind.
+ * While the instance is created the signal only raises a flag (the create is
+ * let finish, or its instance would be orphaned in the daemon); while the
+ * command runs, exec forwards the first signal to the job and gives up on a
+ * second; either way the instance is destroyed before we exit, 128+N when a
+ * signal N ended things.
  */
 static void catch_signals(void)
 {
@@ -114,15 +116,10 @@ int cli_run(struct shoal_client *c, int argc, char **argv)
 		fflush(stdout);
 		return cli_destroy(c, "run", id);
 	}
-	if (rm && !interrupted) {
-		c->interrupted = &interrupted;
-		status = cli_exec_run(c, "run", id, &eo);
-		c->interrupted = NULL;
-	} else {
-		status = interrupted ? CLI_EAPI : cli_exec_run(c, "run", id, &eo);
-	}
 	if (interrupted)
 		status = 128 + interrupted;
+	else
+		status = cli_exec_run(c, "run", id, &eo);
 	if (rm) {
 		r = cli_destroy(c, "run", id);
 		/* The job's status wins; a failed removal still gets a non-zero status. */

@@ -354,6 +354,23 @@ def exec_and_run(d):
     r = cli("run", "--rm", "-l", "via=run", "--", "sh", "-c", "echo ran; exit 3", sock=d.sock)
     check(r.rc == 3 and r.out == "ran\n", "%r" % r)
     check(d.client.list(labels={"via": "run"}, all=False) == [], "run --rm left an instance")
+    # Ctrl-C during exec goes to the job, which decides how to end; we relay
+    # its last words and exit with its status.
+    if d.supports("POST", "/v1/instances/i-0000000000000000/exec/signal"):
+        p = subprocess.Popen([CLI, "--socket", d.sock, "exec", iid, "--", "sh", "-c",
+                              'trap "echo got INT; exit 9" INT; echo ready; '
+                              'while true; do sleep 0.1; done'],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            check(p.stdout.readline() == b"ready\n", "the job did not start")
+            p.send_signal(2)
+            out, err = p.communicate(timeout=20)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        check(p.returncode == 9 and out == b"got INT\n", "forwarded SIGINT: %r %r %r" %
+              (p.returncode, out, err))
     # Ctrl-C during run --rm: the instance still goes, and the status says SIGINT.
     p = subprocess.Popen([CLI, "--socket", d.sock, "run", "--rm", "-l", "via=int", "--",
                           "sleep", "30"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
