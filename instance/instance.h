@@ -46,8 +46,13 @@ enum instance_exit {
 
 /* Seconds the boot (fork to `ready`) may take before the watchdog gives up. */
 #define INSTANCE_BOOT_TIMEOUT_S 20
-/* What the instance gives its host side on top of the kernel's RAM by default. */
-#define INSTANCE_HOST_OVERHEAD_MIB 64
+/*
+ * What the instance gives its host side on top of the kernel's RAM by default:
+ * 64 MiB for itself, 256 MiB for its jobs, whose programs run on the host in
+ * the instance's cgroup (with 64 MiB in all, a job writing a few MiB of output
+ * pushed the instance into reclaim, where it died of a forbidden openat).
+ */
+#define INSTANCE_HOST_OVERHEAD_MIB (64 + 256)
 /* Shutdown after the supervisor left without keep_on_supervisor_exit (section 8). */
 #define INSTANCE_ORPHAN_TIMEOUT_MS 2000
 /* Time an adoption connection gets to say hello and adopt. */
@@ -269,8 +274,8 @@ int job_io_start(struct job_io **out, int kin, int kout, int kerr, uint64_t cap,
 		 struct shoal_error *err);
 void job_io_input(struct job_io *io, const void *data, size_t len, bool eof);
 /* The next output chunk, if any: free its @data with job_io_chunk_free(). */
-bool job_io_next(struct job_io *io, enum proto_exec_stream *stream, uint64_t *offset,
-		 void **data, size_t *len);
+bool job_io_next(struct job_io *io, enum proto_exec_stream *stream, uint64_t *offset, void **data,
+		 size_t *len);
 void job_io_chunk_free(void *data);
 /* Some output chunk waits to be taken. */
 bool job_io_pending(struct job_io *io);

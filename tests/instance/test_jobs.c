@@ -429,11 +429,11 @@ TEST(max_jobs_is_a_limit)
 }
 
 /* The rest runs programs: it needs the shim. */
-#define REQUIRE_SHIM()                                                                         \
-	do {                                                                                   \
-		tinst_require_root();                                                          \
-		if (!tinst_have_jobshim())                                                     \
-			SKIP("the job shim is not built yet (instance/jobshim, issue 6)");     \
+#define REQUIRE_SHIM()                                                                     \
+	do {                                                                               \
+		tinst_require_root();                                                      \
+		if (!tinst_have_jobshim())                                                 \
+			SKIP("the job shim is not built yet (instance/jobshim, issue 6)"); \
 	} while (0)
 
 TEST(echo_to_a_file_is_seen_by_file_get_and_the_next_job_not_the_host)
@@ -492,16 +492,14 @@ TEST(pipeline_and_exit_codes_pass_through)
 
 TEST_TIMEOUT(python_files_and_modules, 120)
 {
-	const char *const py[] = {
-		"python3", "-c",
-		"import json, os, hashlib\n"
-		"os.makedirs('/tmp/py', exist_ok=True)\n"
-		"open('/tmp/py/a.json', 'w').write(json.dumps({'k': 1}))\n"
-		"print(sorted(os.listdir('/tmp/py')))\n"
-		"d = json.load(open('/tmp/py/a.json'))\n"
-		"print(d['k'], hashlib.sha256(b'shoal').hexdigest()[:8])\n",
-		NULL
-	};
+	const char *const py[] = { "python3", "-c",
+				   "import json, os, hashlib\n"
+				   "os.makedirs('/tmp/py', exist_ok=True)\n"
+				   "open('/tmp/py/a.json', 'w').write(json.dumps({'k': 1}))\n"
+				   "print(sorted(os.listdir('/tmp/py')))\n"
+				   "d = json.load(open('/tmp/py/a.json'))\n"
+				   "print(d['k'], hashlib.sha256(b'shoal').hexdigest()[:8])\n",
+				   NULL };
 	struct tinst_job res;
 	struct tinst t;
 
@@ -518,16 +516,14 @@ TEST(escape_attempts_fail_as_a_program_sees_them)
 {
 	const char *const shadow[] = { "cat", "/etc/shadow", NULL };
 	const char *const usr[] = { "sh", "-c", "echo x > /usr/shoal-escape", NULL };
-	const char *const py[] = {
-		"python3", "-c",
-		"import ctypes, os\n"
-		"libc = ctypes.CDLL(None, use_errno=True)\n"
-		"r = libc.ptrace(0, 0, 0, 0)\n"
-		"print('ptrace', r, os.strerror(ctypes.get_errno()))\n"
-		"r = libc.mount(b'none', b'/mnt', b'tmpfs', 0, None)\n"
-		"print('mount', r, os.strerror(ctypes.get_errno()))\n",
-		NULL
-	};
+	const char *const py[] = { "python3", "-c",
+				   "import ctypes, os\n"
+				   "libc = ctypes.CDLL(None, use_errno=True)\n"
+				   "r = libc.ptrace(0, 0, 0, 0)\n"
+				   "print('ptrace', r, os.strerror(ctypes.get_errno()))\n"
+				   "r = libc.mount(b'none', b'/mnt', b'tmpfs', 0, None)\n"
+				   "print('mount', r, os.strerror(ctypes.get_errno()))\n",
+				   NULL };
 	struct tinst_job res;
 	struct tinst t;
 
@@ -730,4 +726,80 @@ TEST(jobs_outlive_the_supervisor_and_are_adopted)
 	CHECK_EQ_INT(msg.exec_exit.exit_code, 7);
 	proto_msg_free(&msg);
 	tinst_shutdown_jobs(&t, 1);
+}
+
+TEST_TIMEOUT(stdin_stream_big_output_and_jobs_at_once, 120)
+{
+	const char *const cat[] = { "cat", NULL };
+	const char *const big[] = { "seq", "1", "1000000", NULL };
+	const char *const wc[] = { "sh", "-c", "seq 1 50000 | wc -l; echo done >&2", NULL };
+	struct tinst_job res, many[4];
+	struct proto_msg msg;
+	struct tinst t;
+	char expect[64];
+	int i, exited = 0;
+
+	REQUIRE_SHIM();
+	tinst_start(&t, NULL, NULL);
+
+	/* stdin fed by exec_input, ended by eof. */
+	tinst_exec_init(&msg, cat);
+	msg.exec.stdin_stream = true;
+	tinst_exec_send(&t, &msg, &res);
+	CHECK(res.job > 0);
+	for (i = 0; i < 3; i++) {
+		proto_msg_init(&msg, PROTO_EXEC_INPUT, 0);
+		msg.exec_input.job = res.job;
+		msg.exec_input.data.data = (const unsigned char *)"chunk\n";
+		msg.exec_input.data.len = 6;
+		msg.exec_input.eof = i == 2;
+		tinst_send(&t, &msg, NULL, 0);
+	}
+	tinst_exec_wait(&t, &res, 30000);
+	CHECK_EQ_INT(res.exit.exit_code, 0);
+	CHECK_EQ_STR((char *)res.out[0], "chunk\nchunk\nchunk\n");
+	tinst_job_free(&res);
+
+	/* 6.9 MB of output, in order, every byte. */
+	tinst_run(&t, big, NULL, 60000, &res);
+	CHECK_EQ_INT(res.exit.exit_code, 0);
+	CHECK_EQ_INT(res.len[0], 6888896);
+	CHECK(!memcmp(res.out[0] + res.len[0] - 8, "1000000\n", 8));
+	tinst_job_free(&res);
+
+	/* Four at once; their output and ends interleave, each is complete. */
+	for (i = 0; i < 4; i++) {
+		tinst_exec_init(&msg, wc);
+		tinst_exec_send(&t, &msg, &many[i]);
+		CHECK(many[i].job > 0);
+	}
+	while (exited < 4) {
+		CHECK(tinst_recv(&t, &msg, 30000) == 0);
+		for (i = 0; i < 4; i++) {
+			struct tinst_job *j = &many[i];
+			int s;
+
+			if (msg.type == PROTO_EXEC_OUTPUT && msg.exec_output.job == j->job) {
+				s = msg.exec_output.stream == PROTO_STREAM_STDERR;
+				CHECK_EQ_INT(msg.exec_output.offset, j->len[s]);
+				j->out[s] = realloc(j->out[s],
+						    j->len[s] + msg.exec_output.data.len + 1);
+				memcpy(j->out[s] + j->len[s], msg.exec_output.data.data,
+				       msg.exec_output.data.len);
+				j->len[s] += msg.exec_output.data.len;
+				j->out[s][j->len[s]] = 0;
+			} else if (msg.type == PROTO_EXEC_EXIT && msg.exec_exit.job == j->job) {
+				CHECK_EQ_INT(msg.exec_exit.exit_code, 0);
+				exited++;
+			}
+		}
+		proto_msg_free(&msg);
+	}
+	snprintf(expect, sizeof(expect), "50000\n");
+	for (i = 0; i < 4; i++) {
+		CHECK_EQ_STR((char *)many[i].out[0], expect);
+		CHECK_EQ_STR((char *)many[i].out[1], "done\n");
+		tinst_job_free(&many[i]);
+	}
+	tinst_shutdown(&t);
 }
