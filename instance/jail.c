@@ -77,8 +77,7 @@ int jail_start(struct instance *in, struct shoal_error *err)
 	return 0;
 }
 
-static int jail_send(struct instance *in, const void *buf, size_t len, const int *fds,
-		     size_t nfds)
+static int jail_send(struct instance *in, const void *buf, size_t len, const int *fds, size_t nfds)
 {
 	char cbuf[CMSG_SPACE(sizeof(int) * 2)];
 	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };

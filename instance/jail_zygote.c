@@ -176,8 +176,8 @@ static int zygote_lock_down(const struct proto_configure *cfg, struct shoal_erro
 }
 
 /* argv[0] as execvp would find it, but in the jail's read-only directories only. */
-static int zygote_resolve(const char *name, char *const *env, size_t envc, char *out,
-			  size_t size, char *why, size_t whysize)
+static int zygote_resolve(const char *name, char *const *env, size_t envc, char *out, size_t size,
+			  char *why, size_t whysize)
 {
 	const char *path = ZYGOTE_DEFAULT_PATH, *p, *end;
 	struct stat st;
@@ -261,8 +261,7 @@ static void zygote_spawn(struct jail_msg *m, char *blob, size_t len, int *fds, s
 		zygote_report(JAIL_SPAWN_FAILED, m->job, EAGAIN, "jail: too many jobs");
 		return;
 	}
-	e = -zygote_resolve(strs[0], strs + m->argc, m->envc, path, sizeof(path), why,
-			    sizeof(why));
+	e = -zygote_resolve(strs[0], strs + m->argc, m->envc, path, sizeof(path), why, sizeof(why));
 	if (e) {
 		zygote_report(JAIL_SPAWN_FAILED, m->job, e, why);
 		return;
@@ -274,8 +273,8 @@ static void zygote_spawn(struct jail_msg *m, char *blob, size_t len, int *fds, s
 		return;
 	}
 	/* job_abi.h: "shoal-jobshim", its state, the program's path, the program's argv. */
-	snprintf(state, sizeof(state), "link=%d,region=%d,self=%d,slot=0,filtered=0",
-		 JAIL_FD_LINK, JAIL_FD_REGION, JAIL_FD_SHIM);
+	snprintf(state, sizeof(state), "link=%d,region=%d,self=%d,slot=0,filtered=0", JAIL_FD_LINK,
+		 JAIL_FD_REGION, JAIL_FD_SHIM);
 	argv[0] = (char *)SHOAL_SHIM_ARGV0;
 	argv[1] = state;
 	argv[2] = path;
@@ -422,8 +421,9 @@ static void zygote_request(void)
 			c = zygote_find(m.job, 0);
 			/* The reaper forwards it to the first process (jail_reaper.c). */
 			if (c && m.sig > 0 && m.sig < 256)
-				sigqueue(c->pid, SIGRTMIN,
-					 (union sigval){ .sival_int = m.sig | (m.group ? 256 : 0) });
+				sigqueue(
+					c->pid, SIGRTMIN,
+					(union sigval){ .sival_int = m.sig | (m.group ? 256 : 0) });
 			break;
 		case JAIL_KILL:
 			c = zygote_find(m.job, 0);

@@ -450,7 +450,8 @@ void job_pump(struct instance *in)
 		void *data;
 		size_t len;
 
-		while (job->io && job->state != JOB_ABANDONED && control_queued(in) < JOB_PUMP_QUEUE &&
+		while (job->io && job->state != JOB_ABANDONED &&
+		       control_queued(in) < JOB_PUMP_QUEUE &&
 		       job_io_next(job->io, &stream, &offset, &data, &len)) {
 			struct proto_msg msg;
 
@@ -517,7 +518,8 @@ static void job_check(struct instance *in)
 			if (now < job->reaped_us + 2 * JOB_REAPED_GRACE_US)
 				continue;
 			shoal_log_warn("job %llu: no end of file on its output %d s after its end",
-				       (unsigned long long)job->id, 2 * JOB_REAPED_GRACE_US / 1000000);
+				       (unsigned long long)job->id,
+				       2 * JOB_REAPED_GRACE_US / 1000000);
 		} else if (job->io && !job_io_done(job->io)) {
 			continue; /* output still waits for the control queue */
 		}

@@ -231,7 +231,8 @@ int job_io_start(struct job_io **out, int kin, int kout, int kerr, uint64_t cap,
 	pthread_cond_init(&io->cond, NULL);
 	io->wake_fd = wake_fd;
 	io->cap = cap;
-	/* Non-blocking, on our ends only: O_NONBLOCK is per open file, the job's ends stay blocking. */
+	/* Non-blocking, on our ends only: O_NONBLOCK is per open file, the job's ends stay
+	 * blocking. */
 	skl_sys_fcntl((unsigned int)kin, SKL_F_SETFL, SKL_O_NONBLOCK);
 	skl_sys_fcntl((unsigned int)kout, SKL_F_SETFL, SKL_O_NONBLOCK);
 	skl_sys_fcntl((unsigned int)kerr, SKL_F_SETFL, SKL_O_NONBLOCK);
@@ -300,8 +301,8 @@ void job_io_input(struct job_io *io, const void *data, size_t len, bool eof)
 	pthread_mutex_unlock(&io->lock);
 }
 
-bool job_io_next(struct job_io *io, enum proto_exec_stream *stream, uint64_t *offset,
-		 void **data, size_t *len)
+bool job_io_next(struct job_io *io, enum proto_exec_stream *stream, uint64_t *offset, void **data,
+		 size_t *len)
 {
 	struct job_io_chunk *c = NULL;
 	int i;

@@ -214,8 +214,8 @@ static const char *const sandbox_job_denied[] = {
  */
 static int sandbox_deny_filter_load(bool zygote, struct shoal_error *err)
 {
-	static const unsigned long job_ns[] = { CLONE_NEWNS,  CLONE_NEWPID,  CLONE_NEWNET,
-						CLONE_NEWIPC, CLONE_NEWUTS,  CLONE_NEWUSER,
+	static const unsigned long job_ns[] = { CLONE_NEWNS,	CLONE_NEWPID, CLONE_NEWNET,
+						CLONE_NEWIPC,	CLONE_NEWUTS, CLONE_NEWUSER,
 						CLONE_NEWCGROUP };
 	static const unsigned long zygote_ns[] = { CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWCGROUP };
 	const unsigned long *ns = zygote ? zygote_ns : job_ns;
@@ -243,8 +243,7 @@ static int sandbox_deny_filter_load(bool zygote, struct shoal_error *err)
 		r = seccomp_load(ctx);
 	seccomp_release(ctx);
 	if (r < 0)
-		return shoal_error_set(err, -r, "%s filter: libseccomp",
-				       zygote ? "zygote" : "job");
+		return shoal_error_set(err, -r, "%s filter: libseccomp", zygote ? "zygote" : "job");
 	return 0;
 }
 
@@ -329,14 +328,15 @@ enum sandbox_arg_rule {
 	ARG_NO_PROT_EXEC, /* argument 2 (prot) without PROT_EXEC */
 	ARG_SOL_SOCKET, /* argument 1 (level) is SOL_SOCKET */
 	ARG_SO_SNDBUF, /* argument 1 is SOL_SOCKET and argument 2 is SO_SNDBUF */
-	ARG_CLONE_THREAD, /* argument 0 (flags) makes a thread: CLONE_VM | CLONE_THREAD, no namespace */
+	ARG_CLONE_THREAD, /* argument 0 (flags) makes a thread: CLONE_VM | CLONE_THREAD, no
+			     namespace */
 	ARG_F_ADD_SEALS, /* argument 1 (cmd) is F_ADD_SEALS */
 };
 
 /* clone flags a thread has, and those a new thread may not have (namespaces). */
 #define SANDBOX_CLONE_THREAD (CLONE_VM | CLONE_THREAD)
 #define SANDBOX_CLONE_MASK                                                                    \
-	(CLONE_VM | CLONE_THREAD | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC |  \
+	(CLONE_VM | CLONE_THREAD | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | \
 	 CLONE_NEWUTS | CLONE_NEWUSER | CLONE_NEWCGROUP)
 
 static const struct sandbox_syscall {
@@ -419,9 +419,9 @@ void sandbox_seccomp_print(void)
 
 	for (i = 0; i < SANDBOX_NALLOWED; i++)
 		printf("%-16s %-24s %s\n", sandbox_allowed[i].name,
-		       sandbox_allowed[i].rule == ARG_NO_PROT_EXEC ? "prot without PROT_EXEC"
-		       : sandbox_allowed[i].rule == ARG_SOL_SOCKET ? "level SOL_SOCKET"
-		       : sandbox_allowed[i].rule == ARG_SO_SNDBUF  ? "SOL_SOCKET/SO_SNDBUF"
+		       sandbox_allowed[i].rule == ARG_NO_PROT_EXEC   ? "prot without PROT_EXEC"
+		       : sandbox_allowed[i].rule == ARG_SOL_SOCKET   ? "level SOL_SOCKET"
+		       : sandbox_allowed[i].rule == ARG_SO_SNDBUF    ? "SOL_SOCKET/SO_SNDBUF"
 		       : sandbox_allowed[i].rule == ARG_CLONE_THREAD ? "threads, no namespace"
 		       : sandbox_allowed[i].rule == ARG_F_ADD_SEALS  ? "F_ADD_SEALS"
 								     : "",
@@ -469,9 +469,9 @@ static int sandbox_add_rule(scmp_filter_ctx ctx, const struct sandbox_syscall *s
 				     SCMP_A2(SCMP_CMP_EQ, SO_SNDBUF));
 		break;
 	case ARG_CLONE_THREAD:
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-				     SCMP_A0(SCMP_CMP_MASKED_EQ, SANDBOX_CLONE_MASK,
-					     SANDBOX_CLONE_THREAD));
+		r = seccomp_rule_add(
+			ctx, SCMP_ACT_ALLOW, nr, 1,
+			SCMP_A0(SCMP_CMP_MASKED_EQ, SANDBOX_CLONE_MASK, SANDBOX_CLONE_THREAD));
 		/* clone3's flags are behind a pointer: ENOSYS, and glibc uses clone. */
 		if (!r)
 			r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);

@@ -573,7 +573,8 @@ void tinst_exec_wait(struct tinst *t, struct tinst_job *res, int timeout_ms)
 		if (r == -ETIMEDOUT)
 			continue;
 		if (r)
-			FAIL("job %llu: end of file before exec_exit", (unsigned long long)res->job);
+			FAIL("job %llu: end of file before exec_exit",
+			     (unsigned long long)res->job);
 		if (msg.type == PROTO_EXEC_OUTPUT && msg.exec_output.job == res->job) {
 			int i = msg.exec_output.stream == PROTO_STREAM_STDERR;
 			size_t n = msg.exec_output.data.len;
@@ -597,7 +598,8 @@ void tinst_exec_wait(struct tinst *t, struct tinst_job *res, int timeout_ms)
 			       (unsigned long long)res->exit.duration_us);
 			break;
 		} else if (msg.type != PROTO_EXEC_OUTPUT && msg.type != PROTO_EXEC_EXIT) {
-			FAIL("job %llu: got %s", (unsigned long long)res->job, tinst_describe(&msg));
+			FAIL("job %llu: got %s", (unsigned long long)res->job,
+			     tinst_describe(&msg));
 		}
 		proto_msg_free(&msg);
 	}
