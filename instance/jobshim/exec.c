@@ -294,7 +294,7 @@ out:
 
 static void debug_report(void)
 {
-	char buf[96];
+	char buf[128];
 	size_t n = 0;
 
 	if (!shim_g.debug)
@@ -307,6 +307,9 @@ static void debug_report(void)
 	shim_memcpy(buf + n, " forwarded ", 11);
 	n += 11;
 	n += shim_format_ulong(buf + n, shim_g.forwarded);
+	shim_memcpy(buf + n, " placeholders ", 14);
+	n += 14;
+	n += shim_format_ulong(buf + n, fdtable_count());
 	buf[n++] = '\n';
 	/* Host fd 2: in passthrough it is the program's stderr; when
 	 * forwarding, whatever the jail left there. */

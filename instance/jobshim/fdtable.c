@@ -128,3 +128,13 @@ void fdtable_after_fork(void)
 {
 	shim_lock_reset(&fdt.lock);
 }
+
+unsigned int fdtable_count(void)
+{
+	unsigned int n = 0;
+	int vfd;
+
+	for (vfd = 0; vfd < FDTABLE_MAX; vfd++)
+		n += __atomic_load_n(&fdt.host1[vfd], __ATOMIC_RELAXED) != 0;
+	return n;
+}

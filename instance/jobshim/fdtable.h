@@ -39,6 +39,9 @@ int fdtable_for_exec(struct shim_state *st, int *drop, unsigned int *ndrop);
 /* Load the table from a parsed state (start-up). */
 void fdtable_load(const struct shim_state *st);
 
+/* How many placeholders there are (SHOAL_SHIM_DEBUG's leak check). */
+unsigned int fdtable_count(void);
+
 /* Forget everything (tests), and the lock after a fork. */
 void fdtable_reset(void);
 void fdtable_after_fork(void);

@@ -254,3 +254,28 @@ TEST(forward_instance_death_is_eio)
 	jobrun_check_exit(&r, 7);
 	CHECK_EQ_STR(r.out, "");
 }
+
+TEST(forward_placeholder_table_mirrors_the_kernel)
+{
+	const char *const env[] = { "SHOAL_SHIM_DEBUG=1", NULL };
+	const char *const args[] = {
+		"/usr/bin/python3", "python3", "-c",
+		"import os, fcntl\n"
+		"fds = [os.open('/usr/lib/os-release', os.O_RDONLY) for i in range(50)]\n"
+		"d = os.dup(fds[0]); os.dup2(fds[1], fds[2]); os.closerange(fds[3], fds[49] + 1)\n"
+		"e = os.open('/usr/lib/os-release', os.O_RDONLY | os.O_CLOEXEC); os.dup2(1, e)\n"
+		"f = fcntl.fcntl(fds[0], fcntl.F_DUPFD_CLOEXEC, 500)\n"
+		"print(os.read(f, 6), os.read(fds[2], 6), os.read(d, 3))\n"
+		"for x in fds[:3] + [d, e, f]: os.close(x)\n",
+		NULL
+	};
+	struct jobrun r;
+
+	/* dup, dup2, F_DUPFD_CLOEXEC of placeholders share the host file
+	 * (one offset, as dups do); closerange and dup2 over a placeholder
+	 * close the host fds: none is left at exit. */
+	run_fwd(&r, args, env, 30);
+	jobrun_check_exit(&r, 0);
+	CHECK_EQ_STR(r.out, "b'PRETTY' b'PRETTY' b'_NA'\n");
+	CHECK(strstr(r.err, " placeholders 0\n") != NULL);
+}
