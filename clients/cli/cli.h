@@ -107,22 +107,31 @@ struct cli_create_opts {
 	bool network;
 	const char *labels[CLI_LABELS_MAX]; /* "key=value" */
 	int nlabels;
+	const char *disks[8]; /* "image:/mount/point[:ro]" */
+	int ndisks;
+	const char *env[64]; /* "NAME=value" for every job (create -e) */
+	int nenv;
 };
-#define CLI_CREATE_LONGOPTS                                                                    \
-	{ "memory", required_argument, NULL, 'm' }, { "label", required_argument, NULL, 'l' }, \
-		{ "ttl", required_argument, NULL, 't' },                                       \
-	{                                                                                      \
-		"network", no_argument, NULL, 'N'                                              \
-	}
-#define CLI_CREATE_SHORTOPTS "m:l:t:N"
+/* clang-format off */
+#define CLI_CREATE_LONGOPTS                                                             \
+	{ "memory", required_argument, NULL, 'm' },                                     \
+	{ "label", required_argument, NULL, 'l' },                                      \
+	{ "ttl", required_argument, NULL, 't' },                                        \
+	{ "network", no_argument, NULL, 'N' },                                          \
+	{ "disk", required_argument, NULL, 'D' }
+/* clang-format on */
+#define CLI_CREATE_SHORTOPTS "m:l:t:ND:"
 #define CLI_CREATE_HELP                                                                           \
 	"  -m, --memory MIB     memory of the instance's kernel (16..65536; daemon default 64)\n" \
 	"  -l, --label K=V      a label (repeatable, at most 16)\n"                               \
 	"  -t, --ttl SECONDS    destroy it automatically after this long\n"                       \
-	"  -N, --network        give it a network interface and address\n"
+	"  -N, --network        give it a network interface and address\n"                        \
+	"  -D, --disk IMG:PATH[:ro]  mount image IMG of the daemon's image folder at PATH\n"      \
+	"                       (repeatable; :ro read-only)\n"
 
 /*
- * cli_create_opt() - take one getopt result of CLI_CREATE_SHORTOPTS into @o.
+ * cli_create_opt() - take one getopt result of CLI_CREATE_SHORTOPTS into @o
+ * ('E', the instance's environment, too: create maps -e to it).
  * Returns 1 if @opt was a create option, 0 if not, -1 after a usage error.
  */
 int cli_create_opt(struct cli_create_opts *o, int opt, const char *arg, const char *verb);

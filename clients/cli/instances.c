@@ -59,6 +59,24 @@ int cli_create_opt(struct cli_create_opts *o, int opt, const char *arg, const ch
 	case 'N':
 		o->network = true;
 		return 1;
+	case 'D': {
+		const char *colon = strchr(arg, ':');
+
+		if (!colon || colon == arg || colon[1] != '/')
+			return cli_usage_err(verb, "--disk wants IMAGE:/PATH[:ro], not '%s'", arg),
+			       -1;
+		if (o->ndisks == 8)
+			return cli_usage_err(verb, "at most 8 disks"), -1;
+		o->disks[o->ndisks++] = arg;
+		return 1;
+	}
+	case 'E':
+		if (!strchr(arg, '=') || arg[0] == '=')
+			return cli_usage_err(verb, "--env wants NAME=VALUE, not '%s'", arg), -1;
+		if (o->nenv == 64)
+			return cli_usage_err(verb, "at most 64 --env"), -1;
+		o->env[o->nenv++] = arg;
+		return 1;
 	default:
 		return 0;
 	}
@@ -89,6 +107,32 @@ json_t *cli_create_body(const struct cli_create_opts *o)
 		json_object_set_new(body, "ttl_s", json_integer(o->ttl_s));
 	json_object_set_new(body, "network", json_boolean(o->network));
 	json_decref(labels);
+	if (o->nenv) {
+		json_t *env = json_array();
+
+		for (int i = 0; i < o->nenv; i++)
+			json_array_append_new(env, json_string(o->env[i]));
+		json_object_set_new(body, "env", env);
+	}
+	if (o->ndisks) {
+		json_t *disks = json_array();
+
+		for (int i = 0; i < o->ndisks; i++) {
+			/* IMAGE:/mount/point, optionally followed by :ro */
+			const char *spec = o->disks[i], *colon = strchr(spec, ':');
+			const char *mount = colon + 1;
+			size_t mlen = strlen(mount);
+			bool ro = mlen > 3 && !strcmp(mount + mlen - 3, ":ro");
+			char image[256], point[4096];
+
+			snprintf(image, sizeof(image), "%.*s", (int)(colon - spec), spec);
+			snprintf(point, sizeof(point), "%.*s", (int)(ro ? mlen - 3 : mlen), mount);
+			json_array_append_new(disks,
+					      json_pack("{s:s,s:s,s:b}", "image", image,
+							"mount_point", point, "read_only", ro));
+		}
+		json_object_set_new(body, "disks", disks);
+	}
 	return body;
 }
 
@@ -195,13 +239,15 @@ static const char create_help[] =
 	"\n"
 	"Create an instance (its own library kernel in a sandboxed process), wait until it\n"
 	"is running, and print its id.\n"
-	"\n" CLI_CREATE_HELP "  -j, --json           print the whole instance as JSON\n"
+	"\n" CLI_CREATE_HELP "  -e, --env NAME=VAL   environment of every job in it (repeatable)\n"
+	"  -j, --json           print the whole instance as JSON\n"
 	"  -h, --help           this help\n";
 
 int cli_create(struct shoal_client *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		CLI_CREATE_LONGOPTS,
+		{ "env", required_argument, NULL, 'E' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -211,8 +257,8 @@ int cli_create(struct shoal_client *c, int argc, char **argv)
 	json_t *body, *inst = NULL;
 	int opt, r;
 
-	while ((opt = getopt_long(argc, argv, CLI_CREATE_SHORTOPTS "jh", opts, NULL)) != -1) {
-		r = cli_create_opt(&o, opt, optarg, "create");
+	while ((opt = getopt_long(argc, argv, CLI_CREATE_SHORTOPTS "e:jh", opts, NULL)) != -1) {
+		r = cli_create_opt(&o, opt == 'e' ? 'E' : opt, optarg, "create");
 		if (r < 0)
 			return CLI_EUSAGE;
 		if (r)

@@ -28,7 +28,7 @@ _shoal()
 	fi
 
 	local verbs="run create ls inspect exec cp rm update logs events stats bench version"
-	local create_opts="--memory --label --ttl --network"
+	local create_opts="--memory --label --ttl --network --disk"
 	local _shoal_socket="" verb="" i
 
 	# The verb is the first word after the global options.
@@ -84,7 +84,7 @@ _shoal()
 		;;
 	--workdir | -w | --memory | -m | --label | -l | --ttl | -t | --timeout | -T | --env | -e | \
 		--count | -n | --concurrency | -c | --interval | -I | --field | -f | --after | \
-		--unlabel | -u)
+		--unlabel | -u | --disk | -D)
 		return
 		;;
 	esac
@@ -92,7 +92,7 @@ _shoal()
 	local opts=""
 	case $verb in
 	run) opts="$create_opts --interactive --env --workdir --timeout --rm --help" ;;
-	create) opts="$create_opts --json --help" ;;
+	create) opts="$create_opts --env --json --help" ;;
 	ls) opts="--all --state --label --quiet --json --help" ;;
 	inspect) opts="--field --help" ;;
 	exec) opts="--interactive --env --workdir --timeout --json --help" ;;

@@ -30,8 +30,8 @@ import urllib.parse
 
 __all__ = [
     "Client", "ShoalError", "DaemonUnreachable", "ProtocolError", "ApiError", "InvalidRequest",
-    "NotFound", "PermissionDenied", "Conflict", "TooManyInstances", "Unsupported", "ServerError", "Unavailable", "ExecOutput",
-    "ExecExit", "ExecResult", "DEFAULT_SOCKET",
+    "NotFound", "PermissionDenied", "Conflict", "TooManyInstances", "Unsupported", "ServerError",
+    "Unavailable", "ExecStarted", "ExecOutput", "ExecExit", "ExecResult", "DEFAULT_SOCKET",
 ]
 
 DEFAULT_SOCKET = "/run/shoal/shoald.sock"
@@ -126,6 +126,18 @@ class ExecOutput:
 
     def __repr__(self):
         return "ExecOutput(stream=%r, data=%r)" % (self.stream, self.data)
+
+
+class ExecStarted:
+    """The job started: @exec_id (for exec_signal) and the instance's @job id."""
+    __slots__ = ("exec_id", "job")
+
+    def __init__(self, event):
+        self.exec_id = event.get("exec_id")
+        self.job = event.get("job")
+
+    def __repr__(self):
+        return "ExecStarted(exec_id=%r, job=%r)" % (self.exec_id, self.job)
 
 
 class ExecExit:
@@ -230,46 +242,59 @@ class Client:
         """Send one request and return the HTTPResponse with its status checked.
         A kept-alive connection the daemon closed is retried once on a new one,
         but only for requests that change nothing (GET), as a retried POST
-        could create twice."""
+        could create twice. A stream gets a connection of its own (closed when
+        the stream ends), so the Client stays usable meanwhile: exec_signal()
+        to a job whose output is being read, for one."""
         headers = {"Host": "shoald"}
         if body is not None:
             headers["Content-Type"] = content_type
         for attempt in (0, 1):
-            if self._conn is None:
-                self._conn = _UnixConnection(self.socket_path, self.timeout)
-            # Streams wait as long as they flow, unless the caller bounds the wait.
-            self._conn.timeout = timeout if stream else (timeout or self.timeout)
-            fresh = self._conn.sock is None
+            if stream:
+                # Streams wait as long as they flow, unless the caller bounds the wait.
+                conn = _UnixConnection(self.socket_path, timeout)
+            else:
+                if self._conn is None:
+                    self._conn = _UnixConnection(self.socket_path, self.timeout)
+                conn = self._conn
+                conn.timeout = timeout or self.timeout
+            fresh = conn.sock is None
             try:
                 if fresh:
-                    self._conn.connect()
+                    conn.connect()
                 else:
-                    self._conn.sock.settimeout(self._conn.timeout)
-                self._conn.request(method, path, body=body, headers=headers)
-                resp = self._conn.getresponse()
+                    conn.sock.settimeout(conn.timeout)
+                conn.request(method, path, body=body, headers=headers)
+                resp = conn.getresponse()
                 break
             except (FileNotFoundError, ConnectionRefusedError, NotADirectoryError) as e:
-                self.close()
+                self._drop(conn)
                 raise _unreachable(self.socket_path, e) from None
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as e:
-                self.close()
+                self._drop(conn)
                 if fresh or attempt or method != "GET":
                     raise ProtocolError("shoald closed the connection: %s" % e) from None
             except socket.timeout:
-                self.close()
+                self._drop(conn)
                 raise ShoalError("shoald at %s did not answer in time" % self.socket_path) \
                     from None
             except OSError as e:
-                self.close()
+                self._drop(conn)
                 if fresh:
                     raise _unreachable(self.socket_path, e) from None
                 raise
         if not 200 <= resp.status < 300:
             data = resp.read()
-            if resp.will_close:
-                self.close()
+            if resp.will_close or stream:
+                self._drop(conn)
             raise self._api_error(resp.status, data)
+        if stream:
+            resp.shoal_conn = conn  # closed by _lines when the stream ends
         return resp
+
+    def _drop(self, conn):
+        conn.close()
+        if conn is self._conn:
+            self._conn = None
 
     @staticmethod
     def _api_error(status, data):
@@ -313,11 +338,8 @@ class Client:
                 except ValueError as e:
                     raise ProtocolError("bad event line %r: %s" % (line[:100], e)) from None
         finally:
-            # A stream abandoned midway leaves the connection unusable: drop it.
-            if not resp.isclosed():
-                self.close()
-            elif resp.will_close:
-                self.close()
+            # The stream's own connection ends with it, read to the end or abandoned.
+            resp.shoal_conn.close()
 
     @staticmethod
     def _id_path(iid, suffix=""):
@@ -354,10 +376,17 @@ class Client:
 
     # ---- instances
 
-    def create(self, memory_mib=None, labels=None, ttl_s=None, network=False, **extra):
-        """Create an instance and wait until it runs; returns it (dict). Fields the
-        daemon gains later can be passed as keywords (e.g. env=...)."""
+    def create(self, memory_mib=None, labels=None, ttl_s=None, network=False, env=None,
+               disks=None, **extra):
+        """Create an instance and wait until it runs; returns it (dict). @env:
+        dict or "NAME=value" list for every job; @disks: [{"image", "mount_point",
+        "read_only"}]. Fields the daemon gains later can be passed as keywords."""
         body = {"network": bool(network)}
+        if env:
+            body["env"] = ["%s=%s" % kv for kv in env.items()] if isinstance(env, dict) \
+                else list(env)
+        if disks:
+            body["disks"] = list(disks)
         if memory_mib is not None:
             body["memory_mib"] = memory_mib
         if labels:
@@ -384,6 +413,21 @@ class Client:
         return got
 
     ls = list
+
+    def list_page(self, limit, after=None, state=None, labels=None):
+        """One page of the list: (instances, next), next being the @after of the
+        following page or None on the last."""
+        query = [("limit", str(int(limit)))]
+        if after:
+            query.append(("after", after))
+        if state:
+            query.append(("state", state))
+        if isinstance(labels, dict):
+            labels = ["%s=%s" % kv for kv in labels.items()]
+        for lab in labels or ():
+            query.append(("label", lab))
+        got = self._json("GET", "/v1/instances?" + urllib.parse.urlencode(query))
+        return got["instances"], got.get("next")
 
     def get(self, iid):
         """One instance, alive or ended (NotFound if the daemon never knew it)."""
@@ -449,8 +493,8 @@ class Client:
             return data.encode()
 
     def exec_stream(self, iid, argv, env=None, cwd=None, stdin=None, timeout_s=None):
-        """Run @argv in instance @iid; yields ExecOutput chunks as the job writes
-        them, then one ExecExit. @stdin: bytes handed to the job."""
+        """Run @argv in instance @iid; yields ExecStarted once it runs, ExecOutput
+        chunks as the job writes them, then one ExecExit. @stdin: bytes for the job."""
         body = json.dumps(self._exec_body(argv, env, cwd, stdin, timeout_s)).encode()
         # The instance kills the job at its timeout (default 60 s) and the daemon
         # then ends the stream: a silence much longer than that is a stuck daemon.
@@ -473,8 +517,20 @@ class Client:
             if "exit_code" in ev or "signal" in ev:
                 ended = True
                 yield ExecExit(ev)
+            elif "exec_id" in ev and stream is None and "stdout" not in ev:
+                yield ExecStarted(ev)
         if not ended:
             raise ProtocolError("the exec stream ended without the job's exit status")
+
+    def exec_signal(self, iid, exec_id, signal=15, group=True):
+        """Send @signal to a running job (the exec_id of its ExecStarted event,
+        or of exec_stream's .exec_id); its end is reported by its exec as always."""
+        return self._json("POST", self._id_path(iid, "/exec/signal"),
+                          {"exec_id": int(exec_id), "signal": int(signal), "group": bool(group)})
+
+    def execs(self, iid):
+        """The exec records of an instance (argv, exit, durations, byte counts), oldest first."""
+        return self._json("GET", self._id_path(iid, "/execs"))["execs"]
 
     def exec(self, iid, argv, env=None, cwd=None, stdin=None, timeout_s=None):
         """Run @argv in instance @iid to its end; returns an ExecResult."""
@@ -482,7 +538,7 @@ class Client:
         for ev in self.exec_stream(iid, argv, env, cwd, stdin, timeout_s):
             if isinstance(ev, ExecOutput):
                 (out if ev.stream == "stdout" else err).append(ev.data)
-            else:
+            elif isinstance(ev, ExecExit):
                 end = ev
         return ExecResult(b"".join(out), b"".join(err), end)
 

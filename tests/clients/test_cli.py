@@ -251,6 +251,60 @@ def network_instances(d):
     cli("rm", "--all", sock=d.sock, want=0)
 
 
+IMAGE_DIR = "/tmp/shoal-clients-images-%d" % os.getpid()
+
+
+def with_image_daemon(fn):
+    """Run @fn with a daemon serving IMAGE_DIR, which holds data.ext4 (16 MiB, empty)."""
+    import shutil
+    import subprocess
+
+    def run():
+        from shoaltest import daemon_has
+        if not daemon_has("--image-dir"):
+            print("this shoald has no --image-dir")
+            sys.exit(77)
+        os.makedirs(IMAGE_DIR)
+        try:
+            img = os.path.join(IMAGE_DIR, "data.ext4")
+            with open(img, "wb") as f:
+                f.truncate(16 << 20)
+            subprocess.run(["mkfs.ext4", "-q", "-F", img], check=True, timeout=30,
+                           capture_output=True)
+            with_daemon("--image-dir", IMAGE_DIR)(fn)()
+        finally:
+            shutil.rmtree(IMAGE_DIR, ignore_errors=True)
+    run.__name__ = fn.__name__
+    return run
+
+
+@case(timeout=90)
+@with_image_daemon
+def disks_and_env(d):
+    """create -D IMAGE:/PATH[:ro] mounts a disk image, -e sets the environment of
+    every job; what one instance wrote, the next reads; :ro refuses writes."""
+    iid = cli("create", "-e", "GREETING=hi", "-D", "data.ext4:/data", sock=d.sock,
+              want=0).out.strip()
+    got = d.client.get(iid)
+    check(got.get("disks") == [{"image": "data.ext4", "mount_point": "/data",
+                                "read_only": False}], "%r" % got.get("disks"))
+    r = cli("exec", iid, "--", "sh", "-c", "echo $GREETING; echo stored > /data/f", sock=d.sock)
+    if r.rc == 1 and "does not support" in r.err:
+        cli("rm", iid, sock=d.sock, want=0)
+        return
+    check(r.rc == 0 and r.out == "hi\n", "%r" % r)
+    cli("rm", iid, sock=d.sock, want=0)
+    iid = cli("create", "--disk", "data.ext4:/data:ro", sock=d.sock, want=0).out.strip()
+    r = cli("exec", iid, "--", "cat", "/data/f", sock=d.sock, want=0)
+    check(r.out == "stored\n", "%r" % r)
+    r = cli("exec", iid, "--", "sh", "-c", "echo x > /data/g", sock=d.sock)
+    check(r.rc != 0 and "Read-only" in r.err, "%r" % r)
+    r = cli("create", "-D", "nope.img:/x", sock=d.sock, want=1)
+    check("not_found" in r.err, "%r" % r)
+    cli("create", "-D", "nocolon", sock=d.sock, want=2)
+    cli("rm", "--all", sock=d.sock, want=0)
+
+
 @case(timeout=60)
 @with_daemon()
 def update_ttl_and_labels(d):

@@ -97,6 +97,14 @@ def instance_methods(d):
     ids = [c.create()["id"] for _ in range(3)]
     check(len(c.rm(*ids)) == 3, "rm several")
     check(len(c.rm(c.create()["id"], c.create()["id"])) == 2, "rm two")
+    # Pages: every row once, in order, following "next".
+    seen, after = [], None
+    while True:
+        page, after = c.list_page(2, after)
+        seen += [i["id"] for i in page]
+        if after is None:
+            break
+    check(seen == [i["id"] for i in c.list()], "pages %r" % seen)
     check(c.rm(all=True) == [], "nothing left")
     c.create()
     check(len(c.rm(all=True)) == 1, "rm all")
@@ -164,6 +172,8 @@ def exec_iterator_and_run(d):
     # Streaming: chunks arrive as the job writes them, before it ends.
     gen = c.exec_stream(iid, ["sh", "-c", "echo first; sleep 2; echo second >&2; exit 5"])
     t0 = time.monotonic()
+    started = next(gen)
+    check(isinstance(started, shoal.ExecStarted) and started.exec_id >= 1, "%r" % started)
     ev = next(gen)
     check(isinstance(ev, shoal.ExecOutput) and ev.stream == "stdout" and ev.data == b"first\n",
           "%r" % ev)
@@ -178,6 +188,23 @@ def exec_iterator_and_run(d):
     check(r.stdout == b"b\n/tmp\n", "%r" % r)
     r = c.exec(iid, ["sh", "-c", "kill -9 $$"])
     check(r.exit.signal == 9 and r.status == 137, "%r" % r)
+    # A signal to a running job through exec_signal; the job's exit tells.
+    gen = c.exec_stream(iid, ["sh", "-c", 'trap "echo term; exit 4" TERM; echo up; '
+                                          'while true; do sleep 0.1; done'])
+    started = next(gen)
+    check(next(gen).data == b"up\n", "the job did not start")
+    check(c.exec_signal(iid, started.exec_id) == {}, "exec_signal answer")
+    rest = list(gen)
+    check(rest[0].data == b"term\n" and rest[-1].exit_code == 4, "%r" % rest)
+    # The exec records: argv and exits of what ran.
+    recs = c.execs(iid)
+    conforms("ExecList", {"execs": recs})
+    check(recs[-1]["argv"][0] == "sh" and recs[-1]["exit_code"] == 4, "%r" % recs[-1])
+    # An instance environment for every job; create's env and an exec's env on top.
+    other = c.create(env={"WHO": "instance", "KEEP": "1"})["id"]
+    r = c.exec(other, ["sh", "-c", "echo $WHO $KEEP"], env={"WHO": "exec"})
+    check(r.stdout == b"exec 1\n", "%r" % r)
+    c.rm(other)
     inst, r = c.run(["sh", "-c", "echo ran"], rm=True, labels={"via": "run"})
     check(r.stdout == b"ran\n" and c.get(inst["id"])["state"] == "destroyed", "run %r" % r)
     c.rm(iid)
