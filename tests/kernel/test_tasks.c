@@ -350,3 +350,53 @@ TEST_TIMEOUT(sigkill_ends_a_blocked_task, 30)
 	CHECK_EQ_INT(skl_sys_kill((int)tid, 0), -SKL_ESRCH);
 	CHECK_EQ_INT(skl_halt(), 0);
 }
+
+static long pipe_step(struct driver *d)
+{
+	(void)d;
+	return skl_sys_pipe2(pipe_fds, 0);
+}
+
+static long close_write_end_and_poll(struct driver *d)
+{
+	struct skl_pollfd p = { .fd = pipe_fds[0], .events = SKL_POLLIN };
+
+	(void)d;
+	skl_sys_close((unsigned int)pipe_fds[1]);
+	return skl_sys_ppoll(&p, 1, NULL, NULL, 0);
+}
+
+/*
+ * A child's exit wakes its parent, blocked in a call (the child held the
+ * last write end of a pipe the parent polls); the parent then forks again.
+ */
+TEST_TIMEOUT(exit_that_wakes_a_task_then_fork_again, 30)
+{
+	struct driver a, b;
+	int round;
+
+	kboot_tmp();
+	driver_start(&a, SKL_TASK_NEW_PROCESS, 0);
+	for (round = 0; round < 3; round++) {
+		CHECK_EQ_INT(driver_do(&a, pipe_step), 0);
+		driver_start(&b, SKL_TASK_NEW_PROCESS, a.tid);
+		/* a waits for b's copy of the write end to go */
+		pthread_mutex_lock(&a.lock);
+		a.step = close_write_end_and_poll;
+		a.busy = true;
+		pthread_cond_broadcast(&a.cond);
+		pthread_mutex_unlock(&a.lock);
+		usleep(20 * 1000);
+		CHECK_EQ_INT(driver_do(&b, exit_step), 0);
+		driver_stop(&b);
+		pthread_mutex_lock(&a.lock);
+		while (a.busy)
+			pthread_cond_wait(&a.cond, &a.lock);
+		pthread_mutex_unlock(&a.lock);
+		CHECK_EQ_INT(a.result, 1);
+		a.fd = pipe_fds[0];
+		CHECK_EQ_INT(driver_do(&a, close_fd), 0);
+	}
+	driver_stop(&a);
+	CHECK_EQ_INT(skl_halt(), 0);
+}

@@ -304,7 +304,9 @@ static void exit_body(void *arg)
 	skl_task_enter(task, false, &call->abort);
 	skl_ops->tls_set(task_key, NULL);
 	put_task_struct(task);
-	task->thread.leave = &call->abort;
+	/* Not leave: do_exit may switch away and come back (a wake-up it
+	 * makes can reschedule) before its last switch, the dead one. */
+	task->thread.dead_leave = &call->abort;
 	do_exit(0);
 }
 

@@ -166,6 +166,9 @@ struct task_struct *__switch_to(struct task_struct *prev,
 			panic("skl: no semaphore for host0\n");
 		skl_ops->sem_up(boot_done);
 	}
+	/* A task's last switch returns its driver out of skl_thread_exit_task. */
+	if (unlikely(READ_ONCE(prev->__state) == TASK_DEAD) && pt->dead_leave)
+		leave = pt->dead_leave;
 	pt->leave = NULL;
 	pt->detached = 0;
 	skl_switch_last = prev;

@@ -30,6 +30,9 @@ struct thread_struct {
 	 * caller going back to the application, or a thread that borrowed the
 	 * CPU. */
 	struct skl_jmp_buf *leave;
+	/* The same for the task's last switch, once it is dead: its driver
+	 * returns from skl_thread_exit_task. */
+	struct skl_jmp_buf *dead_leave;
 	/* Kernel thread entry, run when its context is first switched in. */
 	int (*fn)(void *);
 	void *fn_arg;
