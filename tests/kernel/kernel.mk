@@ -16,3 +16,5 @@ $(KERNEL_TEST_OBJS): $(SKL_HDR_STAMP)
 $(KERNEL_TEST_BINS): $(BUILD)/tests/kernel/%: $(BUILD)/tests/kernel/%.o $(HARNESS_OBJ) $(SKL_LIB)
 	$(cmd-link)
 $(KERNEL_TEST_BINS): private LOCAL_LDLIBS += $(SKL_LDLIBS)
+# test_job_server runs real programs through the real shim.
+TEST_DEPS_kernel += $(JOBSHIM_BIN)

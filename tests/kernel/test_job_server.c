@@ -813,7 +813,7 @@ static int shim_run(const char *script, char *out, size_t size)
 	long n, total = 0;
 	pid_t job;
 
-	snprintf(shim, sizeof(shim), "%s/instance/jobshim/shoal-jobshim", build ? build : "build");
+	snprintf(shim, sizeof(shim), "%s/instance/shoal-jobshim", build ? build : "build");
 	self = open(shim, O_RDONLY | O_CLOEXEC);
 	if (self < 0)
 		harness_skip(__FILE__, __LINE__, "%s not built (make %s)", shim, shim);
