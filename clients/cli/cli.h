@@ -41,6 +41,7 @@ int cli_rm(struct shoal_client *c, int argc, char **argv);
 int cli_update(struct shoal_client *c, int argc, char **argv);
 int cli_run(struct shoal_client *c, int argc, char **argv);
 int cli_exec(struct shoal_client *c, int argc, char **argv);
+int cli_execs(struct shoal_client *c, int argc, char **argv);
 int cli_cp(struct shoal_client *c, int argc, char **argv);
 int cli_logs(struct shoal_client *c, int argc, char **argv);
 int cli_events(struct shoal_client *c, int argc, char **argv);

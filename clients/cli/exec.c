@@ -18,6 +18,7 @@
 
 #include "api/base64.h"
 #include "clients/cli/cli.h"
+#include "clients/cli/table.h"
 
 /* The daemon keeps stdin inline in the request; the control protocol's limit is 64 KiB. */
 #define STDIN_MAX (64u << 10)
@@ -404,4 +405,109 @@ int cli_exec(struct shoal_client *c, int argc, char **argv)
 	if (r)
 		return r;
 	return cli_exec_run(c, "exec", id, &o);
+}
+
+/* ---- execs: the exec records of an instance */
+
+static const char execs_help[] =
+	"[OPTIONS] ID\n"
+	"\n"
+	"The jobs run in instance ID, oldest first: when, how long, how they "
+	"ended, and what\n"
+	"they were. The daemon keeps them after the instance ended.\n"
+	"\n"
+	"  -j, --json           the daemon's JSON ({\"execs\": [...]})\n"
+	"  -h, --help           this help\n";
+
+static void exec_ended(const json_t *rec, char *buf, size_t size)
+{
+	const json_t *code = json_object_get(rec, "exit_code"),
+		     *sig = json_object_get(rec, "signal");
+	const char *error = json_string_value(json_object_get(rec, "error"));
+
+	if (json_is_integer(code))
+		snprintf(buf, size, "exit %lld", (long long)json_integer_value(code));
+	else if (json_is_integer(sig))
+		snprintf(buf, size, "signal %lld%s", (long long)json_integer_value(sig),
+			 json_is_true(json_object_get(rec, "timed_out")) ? " (timeout)" : "");
+	else if (error)
+		snprintf(buf, size, "error: %.60s", error);
+	else
+		snprintf(buf, size, "running");
+}
+
+int cli_execs(struct shoal_client *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	static const char *const head[] = { "EXEC", "STARTED", "DURATION", "ENDED",
+					    "OUT",  "ERR",     "COMMAND" };
+	bool json = false;
+	char id[19], path[64];
+	json_t *list = NULL, *rec;
+	struct table t;
+	size_t i;
+	int opt, r;
+
+	while ((opt = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		if (opt == 'j')
+			json = true;
+		else if (opt == 'h')
+			return cli_verb_help("execs", execs_help);
+		else
+			return cli_try_help("execs");
+	}
+	if (argc - optind != 1)
+		return cli_usage_err("execs", "want exactly one instance id");
+	r = cli_resolve_id(c, "execs", argv[optind], id);
+	if (r)
+		return r;
+	snprintf(path, sizeof(path), "/v1/instances/%s/execs", id);
+	r = cli_call(c, "execs", "GET", path, NULL, &list);
+	if (r)
+		return r;
+	if (json) {
+		cli_print_json(list);
+		json_decref(list);
+		return CLI_OK;
+	}
+	table_init(&t, (int)(sizeof(head) / sizeof(head[0])), head);
+	json_array_foreach(json_object_get(list, "execs"), i, rec)
+	{
+		char num[24], started[24] = "-", dur[32] = "-", ended[96], out[24], err[24];
+		char cmd[256] = "";
+		const char *row[] = { num, started, dur, ended, out, err, cmd };
+		size_t k, n = 0;
+		json_t *a;
+
+		snprintf(num, sizeof(num), "%lld",
+			 (long long)json_integer_value(json_object_get(rec, "exec_id")));
+		if (json_is_integer(json_object_get(rec, "started_ms"))) {
+			cli_age(json_integer_value(json_object_get(rec, "started_ms")), started,
+				sizeof(started) - 4);
+			strcat(started, " ago");
+		}
+		if (json_is_number(json_object_get(rec, "duration_ms")))
+			snprintf(dur, sizeof(dur), "%.1f ms",
+				 json_number_value(json_object_get(rec, "duration_ms")));
+		exec_ended(rec, ended, sizeof(ended));
+		snprintf(out, sizeof(out), "%lld B",
+			 (long long)json_integer_value(json_object_get(rec, "stdout_bytes")));
+		snprintf(err, sizeof(err), "%lld B",
+			 (long long)json_integer_value(json_object_get(rec, "stderr_bytes")));
+		json_array_foreach(json_object_get(rec, "argv"), k, a)
+		{
+			if (n < sizeof(cmd))
+				n += snprintf(cmd + n, sizeof(cmd) - n, "%s%s", k ? " " : "",
+					      json_string_value(a) ?: "");
+		}
+		table_add(&t, row);
+	}
+	table_print(&t, stdout);
+	table_free(&t);
+	json_decref(list);
+	return CLI_OK;
 }

@@ -21,6 +21,7 @@ static const struct cli_verb verbs[] = {
 	{ "inspect", "ID...", "print instances as JSON", cli_inspect },
 	{ "exec", "[OPTIONS] ID -- CMD [ARG...]", "run a command in an instance, output live",
 	  cli_exec },
+	{ "execs", "ID", "the jobs run in an instance and how they ended", cli_execs },
 	{ "cp", "SRC DST", "copy a file between the host and an instance (ID:PATH)", cli_cp },
 	{ "rm", "ID... | --all | --label K=V", "destroy instances", cli_rm },
 	{ "update", "[OPTIONS] ID", "change an instance's TTL or labels", cli_update },

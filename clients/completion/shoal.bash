@@ -27,7 +27,7 @@ _shoal()
 		cword=$COMP_CWORD
 	fi
 
-	local verbs="run create ls inspect exec cp rm update logs events stats bench version"
+	local verbs="run create ls inspect exec execs cp rm update logs events stats bench version"
 	local create_opts="--memory --label --ttl --network --disk"
 	local _shoal_socket="" verb="" i
 
@@ -96,7 +96,8 @@ _shoal()
 	ls) opts="--all --state --label --quiet --json --help" ;;
 	inspect) opts="--field --help" ;;
 	exec) opts="--interactive --env --workdir --timeout --json --help" ;;
-	cp) opts="--help" ;;
+	execs) opts="--json --help" ;;
+	cp) opts="--parents --help" ;;
 	rm) opts="--all --label --help" ;;
 	update) opts="--ttl --no-ttl --label --unlabel --json --help" ;;
 	logs) opts="--help" ;;
@@ -111,7 +112,7 @@ _shoal()
 	fi
 
 	case $verb in
-	inspect) COMPREPLY=($(compgen -W "$(_shoal_ids --all)" -- "$cur")) ;;
+	inspect | execs) COMPREPLY=($(compgen -W "$(_shoal_ids --all)" -- "$cur")) ;;
 	rm | stats | update) COMPREPLY=($(compgen -W "$(_shoal_ids)" -- "$cur")) ;;
 	exec | logs)
 		# Only the first positional word is an id; the command follows "--".

@@ -20,7 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from shoaltest import (  # noqa: E402
     CLI, Fail, case, check, cli, conforms, main, pid_is_instance, with_daemon)
 
-VERBS = ["run", "create", "ls", "inspect", "exec", "cp", "rm", "update", "logs", "events",
+VERBS = ["run", "create", "ls", "inspect", "exec", "execs", "cp", "rm", "update", "logs", "events",
          "stats", "bench", "version"]
 ID_RE = re.compile(r"^i-[0-9a-f]{16}$")
 
@@ -67,7 +67,7 @@ def usage_errors_exit_2():
         ["update", "i-0123456789abcdef"], ["update", "--ttl", "0", "i-0123456789abcdef"],
         ["update", "--ttl", "5", "--no-ttl", "i-0123456789abcdef"],
         ["update", "-u", "a=b", "i-0123456789abcdef"], ["update", "-l", "x=y"],
-        ["bench", "-n", "0"], ["bench", "-c", "1000"], ["bench", "--svg"],
+        ["execs"], ["execs", "a", "b"], ["bench", "-n", "0"], ["bench", "-c", "1000"], ["bench", "--svg"],
     ]
     for args in bad:
         r = cli(*args, sock="/nonexistent/shoald.sock" if args[:1] != ["--socket"] else None)
@@ -403,6 +403,13 @@ def exec_and_run(d):
     r = cli("exec", "--json", iid, "--", "sh", "-c", "echo a; echo b >&2", sock=d.sock, want=0)
     events = [json.loads(line) for line in r.out.splitlines()]
     check(events and ("exit_code" in events[-1]), "%r" % events)
+    # The records of what ran, newest last.
+    recs = cli("execs", "--json", iid, sock=d.sock, want=0).json()
+    conforms("ExecList", recs)
+    check(recs["execs"][-1]["argv"] == ["sh", "-c", "echo a; echo b >&2"], "%r" % recs)
+    lines = cli("execs", iid[2:10], sock=d.sock, want=0).out.splitlines()
+    check(lines[0].split()[0] == "EXEC" and "exit 7" in "\n".join(lines), "%r" % lines)
+    check(lines[-1].rstrip().endswith("sh -c echo a; echo b >&2"), "%r" % lines[-1])
     r = cli("exec", iid, "--", "/nonexistent/program", sock=d.sock)
     check(r.rc != 0 and r.err.strip(), "%r" % r)
     r = cli("run", "--rm", "-l", "via=run", "--", "sh", "-c", "echo ran; exit 3", sock=d.sock)
