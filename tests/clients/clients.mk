@@ -7,4 +7,5 @@
 SUITES += clients
 
 TEST_BINS_clients += tests/clients/test_cli.py tests/clients/test_python_client.py
-TEST_DEPS_clients += $(SHOAL_CLI_BIN) $(SHOALD_BIN) $(INSTANCE_BIN)
+# Jobs (exec, run, bench -- CMD, the demo) need the instance's job shim.
+TEST_DEPS_clients += $(SHOAL_CLI_BIN) $(SHOALD_BIN) $(INSTANCE_BIN) $(JOBSHIM_BIN)

@@ -23,6 +23,12 @@ BUILD = os.environ.get("SHOAL_BUILD", "build")
 SHOALD = os.environ.get("SHOALD") or os.path.join(BUILD, "daemon", "shoald")
 INSTANCE = os.environ.get("SHOAL_INSTANCE") or os.path.join(BUILD, "instance", "shoal-instance")
 CLI = os.environ.get("SHOAL_CLI") or os.path.join(BUILD, "clients", "shoal")
+# With the job shim built, jobs must run: a test may accept "exec unsupported" only without it.
+JOBSHIM = os.path.join(os.path.dirname(INSTANCE), "shoal-jobshim")
+
+
+def jobs_may_be_unsupported():
+    return not os.path.exists(JOBSHIM)
 
 sys.path.insert(0, os.path.join(ROOT, "clients", "python"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))

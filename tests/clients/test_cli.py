@@ -18,7 +18,8 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from shoaltest import (  # noqa: E402
-    CLI, Fail, case, check, cli, conforms, main, pid_is_instance, with_daemon)
+    CLI, JOBSHIM, Fail, case, check, cli, conforms, jobs_may_be_unsupported, main,
+    pid_is_instance, with_daemon)
 
 VERBS = ["run", "create", "ls", "inspect", "exec", "execs", "cp", "rm", "update", "logs", "events",
          "stats", "bench", "version"]
@@ -290,6 +291,7 @@ def disks_and_env(d):
                                 "read_only": False}], "%r" % got.get("disks"))
     r = cli("exec", iid, "--", "sh", "-c", "echo $GREETING; echo stored > /data/f", sock=d.sock)
     if r.rc == 1 and "does not support" in r.err:
+        check(jobs_may_be_unsupported(), "jobs refused although %s is built" % JOBSHIM)
         cli("rm", iid, sock=d.sock, want=0)
         return
     check(r.rc == 0 and r.out == "hi\n", "%r" % r)
@@ -356,6 +358,7 @@ def exec_and_run(d):
     # instance): both are "not supported" for the user, and said the same way.
     first = cli("exec", "-T", "5", iid, "--", "true", sock=d.sock, timeout=50)
     if first.rc == 1 and "does not support" in first.err:
+        check(jobs_may_be_unsupported(), "jobs refused although %s is built: %r" % (JOBSHIM, first))
         unsupported(first, "exec")
         unsupported(cli("exec", iid[2:9], "echo", "hi", sock=d.sock, timeout=30), "exec")
         r = cli("run", "--rm", "-l", "via=run", "--", "true", sock=d.sock, timeout=30)
@@ -724,6 +727,7 @@ def bench_twenty(d):
         r = cli("bench", "-n", "6", "-c", "3", "--json", "--svg", svg, "--", "sh", "-c",
                 "echo hi", sock=d.sock, timeout=120)
         if r.rc == 1 and "does not support exec" in r.err:
+            check(jobs_may_be_unsupported(), "jobs refused although %s is built" % JOBSHIM)
             check(r.json()["created"] >= 1, "%r" % r)
         else:
             rep = r.json()

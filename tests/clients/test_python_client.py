@@ -15,7 +15,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from shoaltest import (  # noqa: E402
-    case, check, conforms, main, pid_is_instance, shoal, with_daemon)
+    JOBSHIM, case, check, conforms, jobs_may_be_unsupported, main, pid_is_instance, shoal,
+    with_daemon)
 
 
 def raises(exc, fn, *args, **kw):
@@ -161,6 +162,8 @@ def exec_iterator_and_run(d):
     iid = c.create()["id"]
     unsupported = job_support(c, iid)
     if unsupported:
+        check(jobs_may_be_unsupported(), "jobs refused although %s is built: %s" %
+              (JOBSHIM, unsupported))
         check(unsupported.status in (404, 405, 501), "%r" % vars(unsupported))
         gen = c.exec_stream(iid, ["echo", "hi"])
         raises(shoal.Unsupported, next, gen)
