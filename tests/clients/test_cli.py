@@ -16,6 +16,7 @@ import socket
 import sys
 import tempfile
 
+sys.dont_write_bytecode = True  # nothing of ours lands in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from shoaltest import (  # noqa: E402
     CLI, JOBSHIM, Fail, case, check, cli, conforms, jobs_may_be_unsupported, main,

@@ -13,6 +13,7 @@ import tempfile
 import threading
 import time
 
+sys.dont_write_bytecode = True  # nothing of ours lands in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from shoaltest import (  # noqa: E402
     JOBSHIM, case, check, conforms, jobs_may_be_unsupported, main, pid_is_instance, shoal,
