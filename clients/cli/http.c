@@ -226,9 +226,11 @@ static int curl_failed(struct shoal_client *c, CURLcode rc, struct xfer *x, stru
 	case CURLE_RECV_ERROR:
 	case CURLE_SEND_ERROR:
 	case CURLE_PARTIAL_FILE:
-		return shoal_error_set(err, os_errno ? (int)os_errno : EPROTO,
-				       "shoald at %s closed the connection: %s", c->socket,
-				       curl_easy_strerror(rc));
+		/* The daemon went away (or cut us off) in the middle of an exchange. */
+		return shoal_error_set(err, os_errno ? (int)os_errno : ECONNRESET,
+				       "shoald at %s closed the connection before it finished "
+				       "answering",
+				       c->socket);
 	default:
 		return shoal_error_set(err, EPROTO, "talking to shoald at %s: %s", c->socket,
 				       curl_easy_strerror(rc));
