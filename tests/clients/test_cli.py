@@ -118,6 +118,46 @@ def daemon_down_exit_3():
 # ---- with a daemon
 
 
+@case(timeout=60)
+def daemon_dies_mid_exec():
+    """The daemon killed while exec streams: exit 3 and one line that says so."""
+    import signal
+    import subprocess
+    import time
+    from shoaltest import Daemon
+    d = Daemon()
+    pids = []
+    try:
+        iid = cli("create", sock=d.sock, want=0).out.strip()
+        pids.append(d.client.get(iid)["pid"])
+        p = subprocess.Popen([CLI, "--socket", d.sock, "exec", iid, "--", "sh", "-c",
+                              "echo up; sleep 20"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            line = p.stdout.readline()
+            if line != b"up\n":
+                check(jobs_may_be_unsupported(), "exec did not start: %r" % p.stderr.read())
+                return
+            d.proc.send_signal(signal.SIGKILL)
+            out, err = p.communicate(timeout=20)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        check(p.returncode == 3, "exit %r, stderr %r" % (p.returncode, err))
+        check(err.decode().startswith("shoal: exec: shoald at ") and
+              b"closed the connection" in err and err.count(b"\n") == 1, "%r" % err)
+    finally:
+        d.proc.kill()
+        d.proc.wait(10)
+        for pid in pids:  # instances outlive a killed daemon (it re-adopts them)
+            if pid_is_instance(pid):
+                os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while any(pid_is_instance(pid) for pid in pids) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        d.cleanup()
+
+
 @case()
 @with_daemon()
 def version_text_and_json(d):
