@@ -277,6 +277,8 @@ void job_io_input(struct job_io *io, const void *data, size_t len, bool eof);
 bool job_io_next(struct job_io *io, enum proto_exec_stream *stream, uint64_t *offset, void **data,
 		 size_t *len);
 void job_io_chunk_free(void *data);
+/* The job's state changed (it ended): idle stdio threads look again now. */
+void job_io_kick(struct job_io *io);
 /* Some output chunk waits to be taken. */
 bool job_io_pending(struct job_io *io);
 /* Both output streams at end of file (chunks may still wait). */

@@ -71,6 +71,7 @@ struct job {
 	uint32_t timeout_ms;
 	uint64_t t_start_us, deadline_us, reaped_us;
 	bool reaped, killed, timed_out;
+	bool kicked; /* the stdio threads were told that every process is gone */
 	int status; /* the first process's wait status, once reaped */
 };
 
@@ -339,6 +340,7 @@ static void job_reaped(struct job *job, int status)
 	job->reaped = true;
 	job->status = status;
 	job->reaped_us = instance_now_us();
+	job_io_kick(job->io);
 }
 
 /* Everything the zygote said; its end ends every job (the reapers die with it). */
@@ -509,6 +511,11 @@ static void job_check(struct instance *in)
 		}
 		if (procs > 0)
 			continue;
+		if (!job->kicked) {
+			/* The last pipe ends closed with the tasks: end of file is there now. */
+			job->kicked = true;
+			job_io_kick(job->io);
+		}
 		/*
 		 * Every writer is gone with the job's tasks, so end of file is
 		 * due; should it not come (a pipe end leaked into another

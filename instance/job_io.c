@@ -23,11 +23,11 @@
  * terminal.
  */
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <skl.h>
@@ -61,6 +61,8 @@ struct job_io_stream {
 struct job_io {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
+	pthread_cond_t idle; /* CLOCK_MONOTONIC: idle threads wait here */
+	unsigned int kicks;
 	int wake_fd; /* host eventfd of the control loop */
 	uint64_t cap;
 	bool stopping;
@@ -81,12 +83,41 @@ static void job_io_wake(struct job_io *io)
 	}
 }
 
-/* Wait on the host, a little longer each time nothing came (see the top). */
-static void job_io_idle(int *ms)
+/*
+ * Wait on the host, a little longer each time nothing came (see the top),
+ * or until job_io_kick(): the job's end is then seen at once.
+ */
+static void job_io_idle(struct job_io *io, int *ms)
 {
-	poll(NULL, 0, *ms);
-	if (*ms < JOB_IO_IDLE_MAX_MS)
+	struct timespec until;
+	unsigned int kicks;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_nsec += (long)*ms * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&io->lock);
+	kicks = io->kicks;
+	while (io->kicks == kicks && !io->stopping &&
+	       pthread_cond_timedwait(&io->idle, &io->lock, &until) == 0)
+		;
+	if (io->kicks != kicks)
+		*ms = 1;
+	else if (*ms < JOB_IO_IDLE_MAX_MS)
 		*ms *= 2;
+	pthread_mutex_unlock(&io->lock);
+}
+
+void job_io_kick(struct job_io *io)
+{
+	if (!io)
+		return;
+	pthread_mutex_lock(&io->lock);
+	io->kicks++;
+	pthread_cond_broadcast(&io->idle);
+	pthread_mutex_unlock(&io->lock);
 }
 
 static struct job_io_chunk *job_io_chunk_new(const void *data, size_t len)
@@ -120,7 +151,7 @@ static void *job_io_reader(void *arg)
 		if (n == -EAGAIN) {
 			if (__atomic_load_n(&io->stopping, __ATOMIC_ACQUIRE))
 				break; /* torn down with the job's writers still open */
-			job_io_idle(&idle_ms);
+			job_io_idle(io, &idle_ms);
 			continue;
 		}
 		if (n == -EINTR)
@@ -191,7 +222,7 @@ static void *job_io_writer(void *arg)
 				if (__atomic_load_n(&io->stopping, __ATOMIC_ACQUIRE))
 					broken = true;
 				else
-					job_io_idle(&idle_ms);
+					job_io_idle(io, &idle_ms);
 				continue;
 			}
 			if (n == -EINTR)
@@ -217,6 +248,7 @@ int job_io_start(struct job_io **out, int kin, int kout, int kerr, uint64_t cap,
 		 struct shoal_error *err)
 {
 	struct job_io *io = calloc(1, sizeof(*io));
+	pthread_condattr_t cattr;
 	pthread_attr_t attr;
 	int i, r;
 
@@ -229,6 +261,10 @@ int job_io_start(struct job_io **out, int kin, int kout, int kerr, uint64_t cap,
 	}
 	pthread_mutex_init(&io->lock, NULL);
 	pthread_cond_init(&io->cond, NULL);
+	pthread_condattr_init(&cattr);
+	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
+	pthread_cond_init(&io->idle, &cattr);
+	pthread_condattr_destroy(&cattr);
 	io->wake_fd = wake_fd;
 	io->cap = cap;
 	/* Non-blocking, on our ends only: O_NONBLOCK is per open file, the job's ends stay
@@ -396,6 +432,7 @@ void job_io_destroy(struct job_io *io)
 	pthread_mutex_lock(&io->lock);
 	io->stopping = true;
 	pthread_cond_broadcast(&io->cond);
+	pthread_cond_broadcast(&io->idle);
 	pthread_mutex_unlock(&io->lock);
 	for (i = 0; i < 2; i++) {
 		struct job_io_stream *s = &io->out[i];
@@ -423,5 +460,6 @@ void job_io_destroy(struct job_io *io)
 	}
 	pthread_mutex_destroy(&io->lock);
 	pthread_cond_destroy(&io->cond);
+	pthread_cond_destroy(&io->idle);
 	free(io);
 }
