@@ -42,12 +42,17 @@ INSTANCE_BENCH_TEST := $(BENCH_DIR)/test_instance_bench
 INSTANCE_BENCH_OBJS := $(addprefix $(BENCH_DIR)/,instance-bench.o cgroup.o instance.o procfs.o \
 	report.o)
 INSTANCE_BENCH_ARGS ?=
+# job-bench (running programs in an instance, beside native and bubblewrap) is
+# Python over `shoal-instance --stdio`; its shape test runs in the instance suite.
+#   make bench JOB_BENCH_ARGS='--runs 20'
+JOB_BENCH := tests/bench/job-bench.py
+JOB_BENCH_ARGS ?=
 
 ALL_TARGETS += $(BENCH_BOOT) $(BENCH_BOOT_ONE) $(NET_BENCH) $(INSTANCE_BENCH)
 TEST_BINS_kernel += $(BENCH_TEST) $(NET_BENCH_TEST)
 TEST_DEPS_kernel += $(BENCH_BOOT) $(BENCH_BOOT_ONE) $(NET_BENCH)
-TEST_BINS_instance += $(INSTANCE_BENCH_TEST)
-TEST_DEPS_instance += $(INSTANCE_BENCH)
+TEST_BINS_instance += $(INSTANCE_BENCH_TEST) tests/bench/job-bench-test.py
+TEST_DEPS_instance += $(INSTANCE_BENCH) $(JOBSHIM_BIN)
 
 $(BENCH_BOOT): $(BENCH_OBJS) $(BUILD)/api/error.o
 	$(cmd-link)
@@ -86,7 +91,9 @@ $(INSTANCE_BENCH_TEST): $(BENCH_DIR)/test_instance_bench.o $(HARNESS_OBJ)
 $(INSTANCE_BENCH_TEST): private LOCAL_LDLIBS += $(call pkg-libs,jansson)
 
 .PHONY: bench
-bench: $(BENCH_BOOT) $(BENCH_BOOT_ONE) $(NET_BENCH) $(INSTANCE_BENCH) $(INSTANCE_BIN) | $(DEPS_STAMP)
+bench: $(BENCH_BOOT) $(BENCH_BOOT_ONE) $(NET_BENCH) $(INSTANCE_BENCH) $(INSTANCE_BIN) \
+		$(JOBSHIM_BIN) | $(DEPS_STAMP)
 	$(Q)$(BENCH_BOOT) $(BENCH_ARGS)
 	$(Q)$(NET_BENCH) $(NET_BENCH_ARGS)
 	$(Q)$(INSTANCE_BENCH) $(INSTANCE_BENCH_ARGS)
+	$(Q)$(JOB_BENCH) --instance $(INSTANCE_BIN) $(JOB_BENCH_ARGS)
