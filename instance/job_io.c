@@ -8,11 +8,12 @@
  * job. Threads make their kernel calls on tasks of the kernel's process 1.
  *
  * The pipes are non-blocking and an idle thread waits on the host, 1 ms
- * doubling to JOB_IO_IDLE_MAX_MS: a host thread blocked inside a kernel
- * pipe read while the job's kernel task exited wedged the library kernel
- * in about half the runs (the reads never returned, and no other thread
- * could enter the kernel), so no thread of ours blocks in the kernel. Back
- * to blocking reads once kernel-lib no longer does that.
+ * doubling to JOB_IO_IDLE_MAX_MS, or until the job's end kicks it. Two
+ * reasons: a thread blocked in a kernel pipe read while the job's task
+ * exited wedged the library kernel (fixed in kernel-lib 9f467d1; blocking
+ * reads pass the same tests since), and a read that never blocks lets
+ * job_io_destroy() end a reader whose pipe end leaked somewhere, instead
+ * of hanging the control thread in the join.
  *
  * Output: a reader takes up to 64 KiB at a time (one exec_output chunk) and
  * queues it for the control thread, which sends it (job.c) and is woken
