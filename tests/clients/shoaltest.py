@@ -190,19 +190,35 @@ class Daemon:
         return self.log.read()
 
     def cleanup(self):
-        pids = []
+        """Remove everything, also after a failure: a clean stop first (the daemon
+        destroys its instances, cgroups and namespace itself), then by force."""
+        rows = []
         if self.proc.poll() is None:
             try:
-                pids = self.instance_pids()
+                rows = [(i["id"], i.get("pid")) for i in self.client.list()]
             except shoal.ShoalError:
                 pass
-            self.proc.kill()
-            self.proc.wait(10)
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
         self.client.close()
-        for pid in pids:
-            if pid_is_instance(pid):
+        for _, pid in rows:
+            if pid and pid_is_instance(pid):
                 try:
                     os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+        deadline = time.monotonic() + 5
+        while any(pid and pid_is_instance(pid) for _, pid in rows) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for iid, _ in rows:  # an instance's cgroup, left only if the daemon was killed
+            for base in ("/sys/fs/cgroup/shoal", "/sys/fs/cgroup/memory/shoal",
+                         "/sys/fs/cgroup/pids/shoal"):
+                try:
+                    os.rmdir(os.path.join(base, iid))
                 except OSError:
                     pass
         self.log.close()
