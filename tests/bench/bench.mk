@@ -47,12 +47,13 @@ INSTANCE_BENCH_ARGS ?=
 #   make bench JOB_BENCH_ARGS='--runs 20'
 JOB_BENCH := tests/bench/job-bench.py
 JOB_BENCH_ARGS ?=
+JOB_PROBE := $(BENCH_DIR)/job-probe
 
-ALL_TARGETS += $(BENCH_BOOT) $(BENCH_BOOT_ONE) $(NET_BENCH) $(INSTANCE_BENCH)
+ALL_TARGETS += $(BENCH_BOOT) $(BENCH_BOOT_ONE) $(NET_BENCH) $(INSTANCE_BENCH) $(JOB_PROBE)
 TEST_BINS_kernel += $(BENCH_TEST) $(NET_BENCH_TEST)
 TEST_DEPS_kernel += $(BENCH_BOOT) $(BENCH_BOOT_ONE) $(NET_BENCH)
 TEST_BINS_instance += $(INSTANCE_BENCH_TEST) tests/bench/job-bench-test.py
-TEST_DEPS_instance += $(INSTANCE_BENCH) $(JOBSHIM_BIN)
+TEST_DEPS_instance += $(INSTANCE_BENCH) $(JOBSHIM_BIN) $(JOB_PROBE)
 
 $(BENCH_BOOT): $(BENCH_OBJS) $(BUILD)/api/error.o
 	$(cmd-link)
@@ -81,6 +82,11 @@ $(NET_BENCH_TEST): $(BENCH_DIR)/test_net_bench.o $(HARNESS_OBJ)
 	$(cmd-link)
 $(NET_BENCH_TEST): private LOCAL_LDLIBS += $(call pkg-libs,jansson)
 
+# Static: the same binary runs natively and from an instance's /tmp.
+$(JOB_PROBE): $(BENCH_DIR)/job-probe.o
+	$(cmd-link)
+$(JOB_PROBE): private LOCAL_LDLIBS += -static
+
 $(INSTANCE_BENCH): $(INSTANCE_BENCH_OBJS) $(API_LIB)
 	$(cmd-link)
 $(INSTANCE_BENCH): private LOCAL_LDLIBS += $(API_LDLIBS) -lm
@@ -92,8 +98,8 @@ $(INSTANCE_BENCH_TEST): private LOCAL_LDLIBS += $(call pkg-libs,jansson)
 
 .PHONY: bench
 bench: $(BENCH_BOOT) $(BENCH_BOOT_ONE) $(NET_BENCH) $(INSTANCE_BENCH) $(INSTANCE_BIN) \
-		$(JOBSHIM_BIN) | $(DEPS_STAMP)
+		$(JOBSHIM_BIN) $(JOB_PROBE) | $(DEPS_STAMP)
 	$(Q)$(BENCH_BOOT) $(BENCH_ARGS)
 	$(Q)$(NET_BENCH) $(NET_BENCH_ARGS)
 	$(Q)$(INSTANCE_BENCH) $(INSTANCE_BENCH_ARGS)
-	$(Q)$(JOB_BENCH) --instance $(INSTANCE_BIN) $(JOB_BENCH_ARGS)
+	$(Q)$(JOB_BENCH) --instance $(INSTANCE_BIN) --probe $(JOB_PROBE) $(JOB_BENCH_ARGS)

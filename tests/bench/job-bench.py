@@ -10,11 +10,12 @@ Measured in one run, side by side:
                     local hops), against the same programs started natively
                     (posix_spawn + waitpid) and under bubblewrap (bwrap with
                     fresh namespaces and a read-only /usr);
-  system calls      a python3 loop inside a job: a 1-byte write + read on a
-                    pipe (forwarded: served by the instance kernel) and
-                    getppid (a host call trapped by the shim), against the
-                    same loop run natively. The loop's own cost is measured
-                    too (an empty call), so the per-call figures subtract it.
+  system calls      job-probe (tests/bench/job-probe.c, static), the same
+                    binary run natively and as a job (put into the
+                    instance's /tmp): a 1-byte write + read on a pipe
+                    (forwarded: served by the instance kernel), getppid (a
+                    host call the filter lets through) and getrusage (a host
+                    call trapped and run by the shim), per call.
 
 Nothing here passes or fails on time: it prints figures (a table, or JSON
 with --json) and exits 0 unless something could not be measured.
@@ -33,31 +34,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 DEFAULT_INSTANCE = os.path.join(ROOT, "build", "instance", "shoal-instance")
-
-# One python3 program for both sides: per-iteration nanoseconds of each loop.
-SYSCALL_PROBE = r"""
-import os, time, json, sys
-n = int(sys.argv[1])
-r, w = os.pipe()
-def loop(fn):
-    best = None
-    for _ in range(3):
-        t = time.perf_counter_ns()
-        for _ in range(n):
-            fn()
-        dt = (time.perf_counter_ns() - t) / n
-        best = dt if best is None or dt < best else best
-    return best
-def pipe_round():
-    os.write(w, b"x"); os.read(r, 1)
-def host_call():
-    os.getppid()
-def empty():
-    pass
-print(json.dumps({"pipe_round_ns": loop(pipe_round), "getppid_ns": loop(host_call),
-                  "empty_ns": loop(empty)}))
-"""
-
+DEFAULT_PROBE = os.path.join(ROOT, "build", "tests", "bench", "job-probe")
 
 class Instance:
     """A shoal-instance behind its --stdio relay: one JSON message per line."""
@@ -108,6 +85,19 @@ class Instance:
             raise RuntimeError("%s: %s" % (msg["type"], reply))
         return reply.get("result", {})
 
+    def put(self, path, data, mode):
+        """file_put in 64 KiB chunks; waits for the ok."""
+        rid = self.next_id
+        self.next_id += 1
+        self.send({"type": "file_put", "id": rid, "path": path, "size": len(data), "mode": mode})
+        for off in range(0, len(data), 65536):
+            self.send({"type": "file_chunk", "stream": rid, "offset": off,
+                       "data": base64.b64encode(data[off:off + 65536]).decode()})
+        self.send({"type": "file_end", "stream": rid})
+        reply = self.read_until(lambda m: m.get("id") == rid)
+        if reply["type"] != "ok":
+            raise RuntimeError("file_put %s: %s" % (path, reply))
+
     def run(self, argv):
         """exec request -> exec_exit; returns (seconds, stdout bytes, exit)."""
         t = time.perf_counter()
@@ -152,7 +142,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--instance", default=DEFAULT_INSTANCE)
     ap.add_argument("--runs", type=int, default=50, help="exec round trips per program and peer")
-    ap.add_argument("--calls", type=int, default=20000, help="loop iterations of the call probe")
+    ap.add_argument("--probe", default=DEFAULT_PROBE, help="the static job-probe binary")
+    ap.add_argument("--calls", type=int, default=100000, help="loop iterations of the call probe")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--timeout", type=float, default=60.0)
     args = ap.parse_args()
@@ -178,20 +169,16 @@ def main():
             if have_bwrap:
                 row["bwrap"] = summary([spawn_wait(BWRAP + argv) for _ in range(args.runs)])
             result["exec"][name] = row
-        _, out, ex = inst.run([python, "-c", SYSCALL_PROBE, str(args.calls)])
+        with open(args.probe, "rb") as f:
+            inst.put("/tmp/job-probe", f.read(), 0o755)
+        _, out, ex = inst.run(["/bin/sh", "-c", "exec /tmp/job-probe %d" % args.calls])
         if ex.get("exit_code") != 0:
             raise RuntimeError("call probe in the instance: %s" % ex)
-        job = json.loads(out)
+        result["calls"]["shoal"] = json.loads(out)
     finally:
         inst.close()
-    native = json.loads(subprocess.run([python, "-c", SYSCALL_PROBE, str(args.calls)],
-                                       check=True, capture_output=True).stdout)
-    for side, probe in (("shoal", job), ("native", native)):
-        # a pipe round is two calls (write + read); the loop's own cost is removed
-        result["calls"][side] = {
-            "pipe_call_ns": (probe["pipe_round_ns"] - probe["empty_ns"]) / 2,
-            "getppid_ns": probe["getppid_ns"] - probe["empty_ns"],
-            "loop_ns": probe["empty_ns"]}
+    result["calls"]["native"] = json.loads(subprocess.run(
+        [args.probe, str(args.calls)], check=True, capture_output=True).stdout)
 
     if args.json:
         print(json.dumps(result, indent=1))
@@ -201,11 +188,12 @@ def main():
     for name, row in result["exec"].items():
         for peer, s in row.items():
             print("  %-10s %-8s %10.2f %10.2f" % (name, peer, s["median_ms"], s["p99_ms"]))
-    print("system calls from python3 (per call, loop cost removed), %d iterations" % args.calls)
-    print("  %-32s %10s %10s" % ("call", "shoal ns", "native ns"))
-    for key, label in (("pipe_call_ns", "1-byte pipe write/read (forwarded)"),
-                       ("getppid_ns", "getppid (host call)")):
-        print("  %-32s %10.0f %10.0f" % (label, result["calls"]["shoal"][key],
+    print("system calls (job-probe, best of 3 loops of %d, per call)" % args.calls)
+    print("  %-40s %10s %10s" % ("call", "shoal ns", "native ns"))
+    for key, label in (("pipe_call_ns", "1-byte pipe write or read (forwarded)"),
+                       ("getppid_ns", "getppid (host, not trapped)"),
+                       ("trapped_host_ns", "getrusage (host, trapped)")):
+        print("  %-40s %10.0f %10.0f" % (label, result["calls"]["shoal"][key],
                                          result["calls"]["native"][key]))
     return 0
 
