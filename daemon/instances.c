@@ -102,6 +102,17 @@ json_t *instances_to_json(const struct store_instance *row)
 	json_object_set_new(o, "address", OPT_STR(row->ipv4));
 	json_object_set_new(o, "prefix", row->ipv4[0] ? json_integer(ipam_prefix()) : json_null());
 	json_object_set_new(o, "gateway", OPT_STR(gw));
+	json_object_set_new(o, "address6", OPT_STR(row->ipv6));
+	if (row->ipv6[0]) {
+		unsigned char g6[16];
+		char gw6[48];
+
+		ipam_v6_gateway(g6);
+		ipam_format6(g6, gw6, sizeof(gw6));
+		json_object_set_new(o, "gateway6", json_string(gw6));
+	} else {
+		json_object_set_new(o, "gateway6", json_null());
+	}
 	json_object_set_new(o, "mac", OPT_STR(row->mac));
 	json_object_set_new(o, "host_interface", OPT_STR(row->veth));
 	{
@@ -391,6 +402,9 @@ void instances_create(const struct inst_spec *spec, inst_done_fn done, void *arg
 		netman_veth_names(in->row.id, in->row.veth, (char[NETMAN_IFNAME_SIZE]){ 0 });
 		net.addr = addr;
 		net.gateway = ipam_gateway();
+		ipam_v6(addr, net.addr6);
+		ipam_v6_gateway(net.gateway6);
+		ipam_format6(net.addr6, in->row.ipv6, sizeof(in->row.ipv6));
 		net.prefix = ipam_prefix();
 		net.mtu = NETMAN_MTU;
 		netp = &net;

@@ -12,7 +12,9 @@
  *
  * The MAC of an instance follows from its address (02:53:48 and the low 24
  * bits): locally administered, unicast, unique within the pool, and the same
- * again after a restart.
+ * again after a restart. So does its IPv6 address, in the unique local prefix
+ * fd53:6f61:6c00::/64 (the bridge has ::1): the IPv4 address in the last 32
+ * bits, so that one lease gives both.
  */
 #include <errno.h>
 #include <arpa/inet.h>
@@ -176,4 +178,29 @@ void ipam_counts(uint32_t *used, uint32_t *total)
 {
 	*used = ipam_nused;
 	*total = ipam_size - 3;
+}
+
+static const unsigned char ipam_v6_prefix[8] = { 0xfd, 0x53, 0x6f, 0x61, 0x6c, 0x00, 0, 0 };
+
+void ipam_v6(uint32_t addr, unsigned char out[16])
+{
+	memset(out, 0, 16);
+	memcpy(out, ipam_v6_prefix, sizeof(ipam_v6_prefix));
+	out[12] = (unsigned char)(addr >> 24);
+	out[13] = (unsigned char)(addr >> 16);
+	out[14] = (unsigned char)(addr >> 8);
+	out[15] = (unsigned char)addr;
+}
+
+void ipam_v6_gateway(unsigned char out[16])
+{
+	memset(out, 0, 16);
+	memcpy(out, ipam_v6_prefix, sizeof(ipam_v6_prefix));
+	out[15] = 1;
+}
+
+void ipam_format6(const unsigned char a[16], char *buf, size_t size)
+{
+	if (!inet_ntop(AF_INET6, a, buf, (socklen_t)size) && size)
+		buf[0] = '\0';
 }

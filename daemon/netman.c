@@ -184,16 +184,21 @@ static int netman_link_up(const char *name, int *ifindex, struct shoal_error *er
 	return 0;
 }
 
-static int netman_add_addr(int ifindex, uint32_t addr, unsigned int prefix, struct shoal_error *err)
+/* Add @len bytes of address @bytes of @family with @prefix to @ifindex (no DAD for IPv6). */
+static int netman_add_addr(int ifindex, int family, const void *bytes, size_t len,
+			   unsigned int prefix, struct shoal_error *err)
 {
 	struct rtnl_addr *a = rtnl_addr_alloc();
-	uint32_t be = htonl(addr);
 	struct nl_addr *local;
 	int r;
 
 	if (!a)
 		return shoal_error_set(err, ENOMEM, "address");
-	local = nl_addr_build(AF_INET, &be, sizeof(be));
+	/* The gateway is ours alone on the bridge: waiting for duplicate detection gains nothing.
+	 */
+	if (family == AF_INET6)
+		rtnl_addr_set_flags(a, IFA_F_NODAD);
+	local = nl_addr_build(family, bytes, len);
 	if (!local) {
 		rtnl_addr_put(a);
 		return shoal_error_set(err, ENOMEM, "address");
@@ -237,9 +242,19 @@ int netman_init(const char *netns, struct shoal_error *err)
 	r = netman_link_up(SHOALD_BRIDGE, &netman_bridge_ifindex, err);
 	if (r)
 		return r;
-	r = netman_add_addr(netman_bridge_ifindex, ipam_gateway(), ipam_prefix(), err);
-	if (r)
-		return r;
+	{
+		uint32_t gw = htonl(ipam_gateway());
+		unsigned char gw6[16];
+
+		ipam_v6_gateway(gw6);
+		r = netman_add_addr(netman_bridge_ifindex, AF_INET, &gw, sizeof(gw), ipam_prefix(),
+				    err);
+		if (!r)
+			r = netman_add_addr(netman_bridge_ifindex, AF_INET6, gw6, sizeof(gw6),
+					    IPAM_V6_PREFIX, err);
+		if (r)
+			return r;
+	}
 	netman_ready = true;
 	return 0;
 }

@@ -150,6 +150,7 @@ struct store_instance {
 	char kernel_release[72];
 	char reason[STORE_REASON_MAX]; /* why it ended, "" while alive */
 	char ipv4[16]; /* leased address, "" without network */
+	char ipv6[48]; /* the IPv6 address that goes with it */
 	char mac[18];
 	char veth[16]; /* host end of its veth pair on the bridge, "" without */
 	char disks[STORE_DISKS_MAX]; /* JSON array of the disks asked for, "[]" */
@@ -247,6 +248,11 @@ int ipam_parse(const char *s, uint32_t *addr);
 void ipam_format(uint32_t addr, char *buf, size_t size);
 void ipam_mac(uint32_t addr, unsigned char mac[6]);
 void ipam_counts(uint32_t *used, uint32_t *total);
+#define IPAM_V6_PREFIX 64
+/* The IPv6 address that goes with IPv4 @addr, and the bridge's. */
+void ipam_v6(uint32_t addr, unsigned char out[16]);
+void ipam_v6_gateway(unsigned char out[16]);
+void ipam_format6(const unsigned char a[16], char *buf, size_t size);
 
 /* ---- images.c: disk images, by name, from --image-dir */
 
@@ -314,6 +320,7 @@ struct sup_net {
 	unsigned char mac[6];
 	uint32_t addr, gateway; /* host byte order */
 	unsigned int prefix;
+	unsigned char addr6[16], gateway6[16]; /* prefix IPAM_V6_PREFIX */
 	unsigned int mtu;
 };
 

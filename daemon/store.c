@@ -66,11 +66,13 @@ static const char *const store_migrations[] = {
 	"ALTER TABLE instances ADD COLUMN disks TEXT NOT NULL DEFAULT '[]';",
 	/* 5: an environment for the instance's jobs */
 	"ALTER TABLE instances ADD COLUMN env TEXT NOT NULL DEFAULT '[]';",
+	/* 6: the IPv6 address that goes with the lease */
+	"ALTER TABLE instances ADD COLUMN ipv6 TEXT NOT NULL DEFAULT '';",
 };
 
 #define STORE_COLUMNS                                                                            \
 	"id, state, pid, memory_mib, network, labels, ttl_s, created_ms, ready_ms, expires_ms, " \
-	"ended_ms, boot_us, kernel_release, reason, ipv4, mac, veth, disks, env"
+	"ended_ms, boot_us, kernel_release, reason, ipv4, mac, veth, disks, env, ipv6"
 
 enum {
 	STMT_PUT,
@@ -96,7 +98,7 @@ enum {
 static const char *const store_sql[STMT_COUNT] = {
 	[STMT_PUT] = "INSERT OR REPLACE INTO instances (" STORE_COLUMNS
 		     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
-		     " ?15, ?16, ?17, ?18, ?19)",
+		     " ?15, ?16, ?17, ?18, ?19, ?20)",
 	[STMT_GET] = "SELECT " STORE_COLUMNS " FROM instances WHERE id = ?1",
 	[STMT_LIST] = "SELECT " STORE_COLUMNS " FROM instances WHERE ?1 IS NULL OR state = ?1"
 		      " ORDER BY created_ms, id",
@@ -244,6 +246,7 @@ static void store_read_row(sqlite3_stmt *st, struct store_instance *row)
 	store_text(st, 16, row->veth, sizeof(row->veth));
 	store_text(st, 17, row->disks, sizeof(row->disks));
 	store_text(st, 18, row->env, sizeof(row->env));
+	store_text(st, 19, row->ipv6, sizeof(row->ipv6));
 }
 
 int store_put_instance(const struct store_instance *row, struct shoal_error *err)
@@ -271,6 +274,7 @@ int store_put_instance(const struct store_instance *row, struct shoal_error *err
 	sqlite3_bind_text(st, 17, row->veth, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 18, row->disks[0] ? row->disks : "[]", -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 19, row->env[0] ? row->env : "[]", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 20, row->ipv6, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);

@@ -189,6 +189,11 @@ static int sup_configure(struct sup_proc *p)
 		n->ipv4.prefix = p->net.prefix;
 		n->gateway4.family = AF_INET;
 		memcpy(n->gateway4.addr, &g, 4);
+		n->ipv6.family = AF_INET6;
+		memcpy(n->ipv6.addr, p->net.addr6, 16);
+		n->ipv6.prefix = IPAM_V6_PREFIX;
+		n->gateway6.family = AF_INET6;
+		memcpy(n->gateway6.addr, p->net.gateway6, 16);
 		n->mtu = p->net.mtu;
 		fds[nfds] = p->net.packet_fd;
 		n->fd = (int)nfds++;

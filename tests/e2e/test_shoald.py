@@ -1106,7 +1106,8 @@ def events_replay_large():
 
 
 def ping(d, addr):
-    r = d.ns("ping", "-c", "3", "-i", "0.2", "-W", "2", addr, check_rc=False)
+    r = d.ns("ping", "-6" if ":" in addr else "-4", "-c", "3", "-i", "0.2", "-W", "2", addr,
+             check_rc=False)
     return r.returncode == 0
 
 
@@ -1132,6 +1133,10 @@ def network_two_instances(d):
     for i in (a, b):
         check(i["address"].startswith("198.18.") and i["prefix"] == 16, "address %r" % i)
         check(i["gateway"] == "198.18.0.1", "gateway %r" % i["gateway"])
+        o = [int(x) for x in i["address"].split(".")]
+        want6 = "fd53:6f61:6c00::%x:%x" % (o[0] << 8 | o[1], o[2] << 8 | o[3])
+        check(i["address6"] == want6 and i["gateway6"] == "fd53:6f61:6c00::1",
+              "IPv6 %r %r, want %s" % (i["address6"], i["gateway6"], want6))
     links = d.links()
     check("shoal0" in links, "no bridge in %r" % links)
     check(a["host_interface"] in links and b["host_interface"] in links, "veths %r" % links)
@@ -1150,6 +1155,7 @@ def network_two_instances(d):
 
     for i in (a, b):
         check(ping(d, i["address"]), "no answer to ping from %s" % i["address"])
+        check(ping(d, i["address6"]), "no answer to ping from %s" % i["address6"])
         status, st = d.request("GET", "/v1/instances/%s/stats" % i["id"])
         check(status == 200, "stats %d %r" % (status, st))
         eth = iface(st, "eth0")
@@ -1190,7 +1196,8 @@ def address_pool_exhausted(d):
     check(len(lst["instances"]) == 1, "a refused create left a row: %r" % lst)
     check(len(d.links()) == 4, "a refused create left a veth: %r" % d.links())
     lo = d.create(network=False)
-    check(lo["address"] is None and lo["mac"] is None, "loopback only %r" % lo)
+    check(lo["address"] is None and lo["mac"] is None and lo["address6"] is None,
+          "loopback only %r" % lo)
     d.request("DELETE", "/v1/instances/" + one["id"])
     two = d.create(network=True)
     check(two["address"] == "198.18.0.2", "freed address not leased again: %r" % two)
