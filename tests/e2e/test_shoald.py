@@ -1182,6 +1182,91 @@ def network_two_instances(d):
     check(d.links() == {"lo", "shoal0"}, "links left: %r" % d.links())
 
 
+SERVER = """
+import socket, sys
+s = socket.socket(socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET)
+s.bind((sys.argv[1], 7000))
+s.listen(1)
+print('listening', flush=True)
+c, peer = s.accept()
+data = b''
+while len(data) < 100000:
+    more = c.recv(65536)
+    if not more:
+        break
+    data += more
+c.sendall(data[::-1])
+c.close()
+print(peer[0], len(data), flush=True)
+"""
+
+CLIENT = """
+import socket, sys, hashlib
+c = socket.create_connection((sys.argv[1], 7000), timeout=10)
+data = bytes(range(256)) * 400
+c.sendall(data[:100000])
+got = b''
+while len(got) < 100000:
+    more = c.recv(65536)
+    if not more:
+        break
+    got += more
+print('ok' if got == data[:100000][::-1] else 'bad', flush=True)
+"""
+
+
+@case(timeout=120)
+@with_daemon()
+def instances_talk_over_the_bridge(d):
+    """Two instances with network exchange 100 KB over TCP, each through its
+    own kernel's stack, its virtio-net device, its veth and the bridge, over
+    IPv4 and IPv6 (jobs run python3 inside them)."""
+    import base64
+    import threading
+
+    if not os.access(JOBSHIM, os.X_OK):
+        print("the instance cannot run jobs yet (no %s)" % JOBSHIM)
+        sys.exit(77)
+    a = d.create(network=True)
+    b = d.create(network=True)
+    for family in ("address", "address6"):
+        out, errors = [], []
+        c = d.conn()
+        c.send_request("POST", "/v1/instances/%s/exec?stream=true" % b["id"],
+                       {"argv": ["python3", "-c", SERVER, b[family]], "timeout_ms": 30000})
+        check(c.read_head()[0] == 200, "server job")
+        lines = c.read_lines()
+
+        def serve():
+            try:
+                for ev in lines:
+                    if ev.get("stream") == "stdout":
+                        out.append(base64.b64decode(ev["data"]))
+                    if "exit_code" in ev:
+                        out.append(ev)
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(repr(e))
+
+        first = next(lines)  # {exec_id, job}
+        check("exec_id" in first, "server start %r" % first)
+        t = threading.Thread(target=serve)
+        t.start()
+        wait_for("the server to listen", lambda: any(b"listening" in x for x in out
+                                                     if isinstance(x, bytes)), 20)
+        status, got = d.request("POST", "/v1/instances/%s/exec" % a["id"],
+                                {"argv": ["python3", "-c", CLIENT, b[family]],
+                                 "timeout_ms": 30000})
+        check(status == 200 and base64.b64decode(got["stdout"]) == b"ok\n",
+              "client over %s: %r %r" % (family, got, base64.b64decode(got.get("stderr", ""))))
+        t.join(30)
+        c.close()
+        text = b"".join(x for x in out if isinstance(x, bytes)).decode()
+        check(not errors and ("%s 100000" % a[family]) in text and out[-1]["exit_code"] == 0,
+              "server over %s saw %r %r" % (family, text, errors))
+    for i in (a, b):
+        d.request("DELETE", "/v1/instances/" + i["id"])
+
+
 @case(timeout=90)
 @with_daemon("--subnet", "198.18.0.0/30")
 def address_pool_exhausted(d):
