@@ -26,26 +26,18 @@
 static const unsigned short filter_fast_calls[] = {
 	__NR_futex, /* thread synchronisation on the job's own memory */
 	__NR_munmap, /* memory: the host owns the job's address space */
-	__NR_mprotect,
-	__NR_madvise,
-	__NR_mremap,
-	__NR_brk,
+	__NR_mprotect,	      __NR_madvise,	    __NR_mremap,      __NR_brk,
 	__NR_clock_gettime, /* clocks: the host's time is the job's time */
-	__NR_clock_getres,
-	__NR_clock_nanosleep,
-	__NR_nanosleep,
-	__NR_gettimeofday,
+	__NR_clock_getres,    __NR_clock_nanosleep, __NR_nanosleep,   __NR_gettimeofday,
 	__NR_gettid, /* identity inside the job's own pid namespace */
-	__NR_getpid,
-	__NR_sched_yield,
-	__NR_sched_getaffinity,
-	__NR_arch_prctl, /* the program's TLS (%fs) */
+	__NR_getpid,	      __NR_getppid,	    __NR_getpgrp,     __NR_getpgid,
+	__NR_getsid,	      __NR_getuid,	    __NR_geteuid,     __NR_getgid,
+	__NR_getegid,	      __NR_getresuid,	    __NR_getresgid,   __NR_getgroups,
+	__NR_getrusage, /* the job's own usage and limits */
+	__NR_times,	      __NR_getrlimit,	    __NR_sched_yield, __NR_sched_getaffinity,
 	__NR_getrandom, /* host entropy */
 	__NR_set_robust_list, /* glibc thread start-up */
-	__NR_get_robust_list,
-	__NR_set_tid_address,
-	__NR_rseq,
-	__NR_membarrier,
+	__NR_get_robust_list, __NR_set_tid_address, __NR_rseq,	      __NR_membarrier,
 };
 
 /* Offsets in struct seccomp_data (x86-64 is little-endian). */

@@ -21,6 +21,8 @@
 #include "instance/jobshim/shim.h"
 #include "instance/jobshim/sig.h"
 #include "instance/jobshim/sysclass.h"
+#include "instance/jobshim/sys.h"
+#include "instance/jobshim/thread.h"
 
 void shim_restorer(void);
 
@@ -31,10 +33,47 @@ const uint64_t handler_mask =
 
 #define SYS_SECCOMP_CODE 1 /* si_code of a seccomp SIGSYS */
 
+/* Host calls that can wait for long: signals must reach the program meanwhile. */
+static int host_call_may_block(long nr)
+{
+	switch (nr) {
+	case __NR_wait4:
+	case __NR_waitid:
+	case __NR_pause:
+	case __NR_rt_sigsuspend:
+	case __NR_rt_sigtimedwait:
+	case __NR_semop:
+	case __NR_semtimedop:
+	case __NR_msgrcv:
+	case __NR_msgsnd:
+	case __NR_flock:
+	case __NR_poll:
+	case __NR_ppoll:
+	case __NR_select:
+	case __NR_pselect6:
+	case __NR_epoll_wait:
+	case __NR_epoll_pwait:
+	case __NR_epoll_pwait2:
+	case __NR_read:
+	case __NR_readv:
+	case __NR_write:
+	case __NR_writev:
+	case __NR_fcntl:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 long handler_host_call(long nr, const long *a, const struct shim_ucontext *uc)
 {
 	uint64_t mask = uc->uc_sigmask & ~SHIM_SIGBIT(SHIM_SIGSYS);
 	long r;
+
+	/* Two sigprocmask calls cost a third of a trapped call: only a call
+	 * that may wait needs the program's own mask while it runs. */
+	if (!host_call_may_block(nr))
+		return sys6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 
 	shim_sigprocmask(SHIM_SIG_SETMASK, &mask, NULL);
 	r = sys6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
@@ -62,6 +101,13 @@ static long dispatch(long nr, long *a, struct shim_ucontext *uc)
 		exec_exit_thread((int)a[0]);
 	case __NR_exit_group:
 		exec_exit_group((int)a[0]);
+	case __NR_arch_prctl:
+		/* %fs keys the tid cache (thread.c): a thread moving it
+		 * must not leave its old key behind. */
+		r = sys2(nr, a[0], a[1]);
+		if (a[0] == 0x1002 /* ARCH_SET_FS */)
+			thread_forget_tid((int32_t)shim_gettid());
+		return r;
 	case __NR_readlink:
 	case __NR_readlinkat:
 		if (exec_readlink_exe(nr, a, &r))

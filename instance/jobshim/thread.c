@@ -23,6 +23,62 @@ static struct {
 	uint64_t wait_mask[SHOAL_SLOTS_MAX]; /* see thread_set_wait_mask() */
 } threads;
 
+/*
+ * The calling thread's tid, usually without a system call (a gettid costs
+ * as much as a tenth of a forwarded call here, and every call needs the
+ * tid). The key is the thread pointer, %fs, read with rdfsbase where the
+ * CPU and kernel allow it (AT_HWCAP2): each thread has its own TLS block,
+ * whatever stacks it runs on. One word per entry, (fs >> 3) << 20 | tid,
+ * so a racing update is never read torn; tids of 2^20 and more (never in
+ * a job's own pid namespace) are not cached. Entries go when their thread
+ * exits (thread_exit), all of them at fork (thread_reset), and those of a
+ * thread that moves its %fs (arch_prctl, which the filter traps for this).
+ */
+#define TID_CACHE 64
+#define TID_BITS 20
+#define HWCAP2_FSGSBASE (1UL << 1)
+static uint64_t tid_cache[TID_CACHE];
+
+static uint64_t fs_base(void)
+{
+	uint64_t fs;
+
+	if (!(shim_g.aux.hwcap2 & HWCAP2_FSGSBASE))
+		return 0;
+	__asm__ volatile("rdfsbase %0" : "=r"(fs));
+	return fs;
+}
+
+int32_t thread_tid(void)
+{
+	uint64_t fs = fs_base(), key = fs >> 3, *e, v;
+	int32_t tid;
+
+	if (!fs)
+		return (int32_t)shim_gettid();
+	e = &tid_cache[(key ^ (key >> 6)) % TID_CACHE];
+	v = __atomic_load_n(e, __ATOMIC_RELAXED);
+	if (v && v >> TID_BITS == key)
+		return (int32_t)(v & ((1UL << TID_BITS) - 1));
+	tid = (int32_t)shim_gettid();
+	if (tid > 0 && tid < (1 << TID_BITS) && key < (1UL << (64 - TID_BITS)))
+		__atomic_store_n(e, key << TID_BITS | (uint64_t)tid, __ATOMIC_RELAXED);
+	return tid;
+}
+
+void thread_forget_tid(int32_t tid)
+{
+	unsigned int i;
+
+	for (i = 0; i < TID_CACHE; i++) {
+		uint64_t v = __atomic_load_n(&tid_cache[i], __ATOMIC_RELAXED);
+
+		if (v && (int32_t)(v & ((1UL << TID_BITS) - 1)) == tid)
+			__atomic_compare_exchange_n(&tid_cache[i], &v, 0, 0, __ATOMIC_RELAXED,
+						    __ATOMIC_RELAXED);
+	}
+}
+
 /* The table index of @tid, or -1. */
 static long find(int32_t tid)
 {
@@ -37,7 +93,7 @@ static long find(int32_t tid)
 
 struct shoal_slot *thread_slot(unsigned int *index, uint64_t *wait_mask)
 {
-	int32_t tid = (int32_t)shim_gettid();
+	int32_t tid = thread_tid();
 	struct shoal_link_msg m = { 0 };
 	struct shoal_link_reply rep;
 	uint64_t mask = ~0UL;
@@ -77,7 +133,7 @@ struct shoal_slot *thread_slot(unsigned int *index, uint64_t *wait_mask)
 
 long thread_set_wait_mask(uint64_t mask)
 {
-	int32_t tid = (int32_t)shim_gettid();
+	int32_t tid = thread_tid();
 	long i;
 
 	if (!thread_slot(NULL, NULL))
@@ -97,6 +153,7 @@ void thread_exit(void)
 	unsigned int i;
 	long s = -1;
 
+	thread_forget_tid(tid);
 	shim_lock(&threads.lock);
 	for (i = 0; i < threads.n; i++) {
 		if (threads.tid[i] == tid) {
@@ -118,7 +175,11 @@ void thread_exit(void)
 
 void thread_reset(unsigned int slot)
 {
+	unsigned int i;
+
 	shim_lock_reset(&threads.lock);
+	for (i = 0; i < TID_CACHE; i++)
+		tid_cache[i] = 0; /* the parent's threads' tids */
 	threads.n = 1;
 	threads.tid[0] = (int32_t)shim_gettid();
 	threads.slot[0] = slot;

@@ -25,6 +25,11 @@ long thread_set_wait_mask(uint64_t mask);
 /* The calling thread ends: release its slot (SHOAL_LINK_THREAD_EXIT). */
 void thread_exit(void);
 
+/* The caller's host tid, from a cache keyed by its thread pointer (%fs). */
+int32_t thread_tid(void);
+/* Drop cached entries of @tid (its %fs moved, or it ends). */
+void thread_forget_tid(int32_t tid);
+
 /* Start afresh with only the calling thread on @slot (start-up, fork). */
 void thread_reset(unsigned int slot);
 

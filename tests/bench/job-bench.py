@@ -14,7 +14,7 @@ Measured in one run, side by side:
                     binary run natively and as a job (put into the
                     instance's /tmp): a 1-byte write + read on a pipe
                     (forwarded: served by the instance kernel), getppid (a
-                    host call the filter lets through) and getrusage (a host
+                    host call the filter lets through) and getpriority (a host
                     call trapped and run by the shim), per call.
 
 Nothing here passes or fails on time: it prints figures (a table, or JSON
@@ -192,7 +192,7 @@ def main():
     print("  %-40s %10s %10s" % ("call", "shoal ns", "native ns"))
     for key, label in (("pipe_call_ns", "1-byte pipe write or read (forwarded)"),
                        ("getppid_ns", "getppid (host, not trapped)"),
-                       ("trapped_host_ns", "getrusage (host, trapped)")):
+                       ("trapped_host_ns", "getpriority (host, trapped)")):
         print("  %-40s %10.0f %10.0f" % (label, result["calls"]["shoal"][key],
                                          result["calls"]["native"][key]))
     return 0

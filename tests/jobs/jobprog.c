@@ -3,7 +3,8 @@
  * jobprog: a program for tests/jobs/ to run under shoal-jobshim. Built
  * static and dynamic. Each mode does one thing and prints one line:
  *   raw-ptrace     ptrace(PTRACE_TRACEME) with its own `syscall` instruction
- *   raw-getppid N  N raw getppid calls (each one a trap under the shim)
+ *   raw-getppid N  N raw getpriority calls (each one a trap under the shim;
+ *                  getppid itself runs untrapped now, the name stayed)
  *   segv           dereference NULL
  *   sigsys         try to take SIGSYS from the shim, then make calls
  *   threads N      N threads each write a line through write(2)
@@ -18,14 +19,6 @@
 #include <sys/stat.h>
 #include <fcntl.h>
 #include <unistd.h>
-
-static long raw1(long nr, long a)
-{
-	long r;
-
-	__asm__ volatile("syscall" : "=a"(r) : "a"(nr), "D"(a) : "rcx", "r11", "memory");
-	return r;
-}
 
 static long raw4(long nr, long a, long b, long c, long d)
 {
@@ -70,7 +63,7 @@ static int sigsys_mode(void)
 	if (!sigismember(&cur, SIGUSR1))
 		return 5; /* USR1 really blocked */
 	/* A trapped call still works: SIGSYS was not blocked. */
-	if (raw1(110 /* getppid */, 0) <= 0)
+	if (raw4(140 /* getpriority */, 0 /* PRIO_PROCESS */, 0, 0, 0) <= 0)
 		return 6;
 	printf("sigsys sigsys-blocked=%d\n", sigismember(&cur, SIGSYS));
 	return 0;
@@ -89,7 +82,7 @@ int main(int argc, char **argv)
 		long i, n = atol(argv[2]), ok = 0;
 
 		for (i = 0; i < n; i++)
-			ok += raw1(110, 0) > 0;
+			ok += raw4(140 /* getpriority */, 0, 0, 0, 0) > 0;
 		printf("getppid ok=%ld\n", ok);
 		return 0;
 	}
