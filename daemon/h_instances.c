@@ -303,7 +303,7 @@ static bool list_row_cb(void *arg, const struct store_instance *row)
 
 void handle_instance_list(struct http_req *req, const char *param)
 {
-	static const char *const states[] = { "starting",  "running", "stopping",
+	static const char *const states[] = { "starting",  "running", "pooled", "stopping",
 					      "destroyed", "failed",  NULL };
 	char key[32], val[LABEL_KEY_MAX + LABEL_VALUE_MAX + 2], state[16] = "", after[32] = "";
 	const char *cursor = req->query;

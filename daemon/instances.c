@@ -42,6 +42,7 @@
 #define INST_GRACE_MS 5000
 #define INST_SHUTDOWN_GRACE_MS 3000
 #define INST_TTL_TICK_MS 1000
+#define INST_POOL_MEMORY_MIB 64 /* the default shape the warm pool holds */
 /* Retention, applied at start and hourly: the store must not grow without bound. */
 #define INST_PRUNE_TICKS 3600
 #define INST_KEEP_EVENTS 100000
@@ -56,6 +57,7 @@ struct inst_waiter {
 struct inst {
 	struct store_instance row;
 	uint64_t create_start_ms; /* uv_now() at the request, for the latency histogram */
+	bool pooled; /* a member of the warm pool (booting for it, or ready and unclaimed) */
 	int disk_fds[PROTO_DISKS_MAX]; /* its images, open and locked for its life */
 	size_t ndisks;
 	struct sup_proc *proc;
@@ -71,6 +73,7 @@ static uv_loop_t *inst_loop;
 static uv_timer_t inst_ttl_timer;
 static struct inst *inst_live;
 static unsigned int inst_nlive;
+static unsigned int inst_npool; /* members of the warm pool, booting or ready */
 static bool inst_shutting_down;
 static void (*inst_shutdown_done)(void);
 
@@ -214,14 +217,16 @@ static void inst_ready(void *arg, uint64_t total_us, const char *kernel_release)
 {
 	struct inst *in = arg;
 
-	snprintf(in->row.state, sizeof(in->row.state), "running");
+	snprintf(in->row.state, sizeof(in->row.state), in->pooled ? "pooled" : "running");
 	in->row.ready_ms = shoald_now_ms();
 	in->row.boot_us = (int64_t)total_us;
 	snprintf(in->row.kernel_release, sizeof(in->row.kernel_release), "%s", kernel_release);
 	inst_save(in);
-	shoal_log_info("instance %s ready in %.1f ms", in->row.id, (double)total_us / 1000.0);
-	metrics_create(true, (double)(uv_now(inst_loop) - in->create_start_ms));
-	inst_event(in, "instance.running");
+	shoal_log_info("instance %s ready in %.1f ms%s", in->row.id, (double)total_us / 1000.0,
+		       in->pooled ? " (warm pool)" : "");
+	if (!in->pooled)
+		metrics_create(true, (double)(uv_now(inst_loop) - in->create_start_ms));
+	inst_event(in, in->pooled ? "instance.pooled" : "instance.running");
 	if (in->create_done) {
 		in->create_done(in->create_arg, 201, NULL, NULL, &in->row);
 		in->create_done = NULL;
@@ -246,9 +251,11 @@ static void inst_exited(void *arg, const char *why)
 	inst_close_disks(in);
 	inst_save(in);
 	inst_unlink(in);
+	if (in->pooled)
+		inst_npool--; /* the TTL tick fills the pool again */
 	if (in->create_done)
 		metrics_create(false, (double)(uv_now(inst_loop) - in->create_start_ms));
-	else if (!in->stopping)
+	else if (!in->stopping && !in->pooled)
 		metrics_instance_failed();
 	inst_event(in, in->stopping ? "instance.destroyed" : "instance.failed");
 	if (in->create_done) {
@@ -289,7 +296,113 @@ static void inst_stop(struct inst *in, const char *reason)
 	sup_stop(in->proc, inst_shutting_down ? INST_SHUTDOWN_GRACE_MS : INST_GRACE_MS);
 }
 
+/*
+ * The warm pool (--warm-pool N): N instances of the default shape (64 MiB, no
+ * network, no disks) booted ahead, in state "pooled", so that a create of
+ * that shape is answered at once: it claims one (labels, TTL and env are the
+ * daemon's to set, so nothing has to reach the instance) and the pool fills
+ * again behind it.
+ */
+static bool inst_pool_fits(const struct inst_spec *spec)
+{
+	return shoald_config.warm_pool && spec->memory_mib == INST_POOL_MEMORY_MIB &&
+	       !spec->network && !json_array_size(spec->disks);
+}
+
+static struct inst *inst_pool_take(void)
+{
+	struct inst *in;
+
+	for (in = inst_live; in; in = in->next)
+		if (in->pooled && !in->stopping && !strcmp(in->row.state, "pooled"))
+			return in;
+	return NULL;
+}
+
+static int inst_set_labels_env(struct store_instance *row, const struct inst_spec *spec);
+static void inst_pool_fill(void);
+
+static bool inst_claim(const struct inst_spec *spec, inst_done_fn done, void *arg)
+{
+	struct inst *in = inst_pool_take();
+	struct store_instance saved;
+
+	if (!in)
+		return false;
+	saved = in->row;
+	if (inst_set_labels_env(&in->row, spec)) {
+		in->row = saved;
+		return false;
+	}
+	in->pooled = false;
+	inst_npool--;
+	in->row.created_ms = shoald_now_ms();
+	in->row.ttl_s = spec->ttl_s;
+	in->row.expires_ms = spec->ttl_s ? in->row.created_ms + spec->ttl_s * 1000 : 0;
+	snprintf(in->row.state, sizeof(in->row.state), "running");
+	inst_save(in);
+	metrics_create(true, 0);
+	inst_event(in, "instance.created");
+	inst_event(in, "instance.running");
+	shoal_log_info("instance %s taken from the warm pool", in->row.id);
+	done(arg, 201, NULL, NULL, &in->row);
+	inst_pool_fill();
+	return true;
+}
+
+/* labels and env of @spec into @row; -E2BIG when they do not fit. */
+static int inst_set_labels_env(struct store_instance *row, const struct inst_spec *spec)
+{
+	char *labels = spec->labels ? json_dumps(spec->labels, JSON_COMPACT | JSON_SORT_KEYS)
+				    : strdup("{}");
+	char *env = spec->env ? json_dumps(spec->env, JSON_COMPACT) : strdup("[]");
+	int r = 0;
+
+	if (!labels || !env || strlen(labels) >= sizeof(row->labels) ||
+	    strlen(env) >= sizeof(row->env))
+		r = -E2BIG;
+	else {
+		strcpy(row->labels, labels);
+		strcpy(row->env, env);
+	}
+	free(labels);
+	free(env);
+	return r;
+}
+
+static void inst_start(const struct inst_spec *spec, bool pooled, inst_done_fn done, void *arg);
+
 void instances_create(const struct inst_spec *spec, inst_done_fn done, void *arg)
+{
+	if (!inst_shutting_down && inst_pool_fits(spec) && inst_claim(spec, done, arg))
+		return;
+	inst_start(spec, false, done, arg);
+}
+
+static void inst_pool_done(void *arg, int status, const char *code, const char *message,
+			   const struct store_instance *row)
+{
+	(void)arg;
+	(void)row;
+	if (code)
+		shoal_log_warn("warm pool: %d %s: %s", status, code, message);
+}
+
+static void inst_pool_fill(void)
+{
+	struct inst_spec spec = { .memory_mib = INST_POOL_MEMORY_MIB };
+
+	while (!inst_shutting_down && inst_npool < shoald_config.warm_pool &&
+	       inst_nlive < shoald_config.max_instances) {
+		unsigned int before = inst_npool;
+
+		inst_start(&spec, true, inst_pool_done, NULL);
+		if (inst_npool == before)
+			break; /* it failed: the next tick tries again */
+	}
+}
+
+static void inst_start(const struct inst_spec *spec, bool pooled, inst_done_fn done, void *arg)
 {
 	struct shoal_error err = { 0 };
 	struct sup_net net, *netp = NULL;
@@ -438,8 +551,13 @@ void instances_create(const struct inst_spec *spec, inst_done_fn done, void *arg
 	}
 	in->row.pid = sup_pid(in->proc);
 	inst_save(in);
-	in->create_done = done;
-	in->create_arg = arg;
+	in->pooled = pooled;
+	if (pooled) {
+		inst_npool++;
+	} else {
+		in->create_done = done;
+		in->create_arg = arg;
+	}
 	in->next = inst_live;
 	inst_live = in;
 	inst_nlive++;
@@ -500,6 +618,7 @@ static void inst_ttl_cb(uv_timer_t *t)
 	(void)t;
 	if (++ticks % INST_PRUNE_TICKS == 0)
 		inst_prune();
+	inst_pool_fill();
 	for (in = inst_live; in; in = next) {
 		next = in->next;
 		if (in->row.expires_ms && now >= in->row.expires_ms && !in->stopping)
@@ -584,7 +703,11 @@ static void inst_adopt(struct store_instance *row)
 				shoal_error_set(&err, ENOMEM, "adopt");
 			} else {
 				in->row = *row;
-				snprintf(in->row.state, sizeof(in->row.state), "running");
+				in->pooled = !strcmp(row->state, "pooled");
+				if (in->pooled)
+					inst_npool++;
+				else
+					snprintf(in->row.state, sizeof(in->row.state), "running");
 				in->proc = sup_adopt(inst_loop, row->id, (pid_t)row->pid, sock,
 						     &inst_callbacks, in, &err);
 				if (in->proc) {
@@ -635,7 +758,7 @@ static void inst_adopt(struct store_instance *row)
 
 static int inst_adopt_all(struct shoal_error *err)
 {
-	static const char *const live[] = { "starting", "running", "stopping" };
+	static const char *const live[] = { "starting", "running", "pooled", "stopping" };
 	struct store_instance *rows;
 	size_t i, j, n;
 	int r;
@@ -681,6 +804,7 @@ int instances_init(uv_loop_t *loop, struct shoal_error *err)
 		return r;
 	uv_timer_init(loop, &inst_ttl_timer);
 	uv_timer_start(&inst_ttl_timer, inst_ttl_cb, INST_TTL_TICK_MS, INST_TTL_TICK_MS);
+	inst_pool_fill();
 	return 0;
 }
 
@@ -759,8 +883,10 @@ void instances_patch(const char *id, const struct inst_patch *patch, inst_done_f
 			     NULL);
 		return;
 	}
-	if (in->stopping) {
-		done(arg, 409, "not_running", "the instance is stopping", NULL);
+	if (in->stopping || in->pooled) {
+		done(arg, 409, "not_running",
+		     in->pooled ? "the instance is in the warm pool" : "the instance is stopping",
+		     NULL);
 		return;
 	}
 	if (patch->labels) {

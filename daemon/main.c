@@ -197,6 +197,7 @@ int main(int argc, char **argv)
 		{ "netns", required_argument, NULL, 'N' },
 		{ "tcp-port", required_argument, NULL, 'p' },
 		{ "image-dir", required_argument, NULL, 'I' },
+		{ "warm-pool", required_argument, NULL, 'w' },
 		{ "token-file", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -272,6 +273,12 @@ int main(int argc, char **argv)
 			break;
 		case 'I':
 			shoald_config.image_dir = optarg;
+			break;
+		case 'w':
+			if (!main_parse_uint(optarg, 0, 64, &shoald_config.warm_pool)) {
+				fprintf(stderr, "shoald: --warm-pool %s: not in 0..64\n", optarg);
+				return 2;
+			}
 			break;
 		case 'h':
 			main_usage(stdout);

@@ -85,11 +85,12 @@ static void metrics_counter(FILE *f, const char *name, const char *help, uint64_
 		(unsigned long long)v);
 }
 
-static const char *const metrics_states[] = { "starting", "running", "stopping", "destroyed",
-					      "failed" };
+static const char *const metrics_states[] = { "starting", "running",   "pooled",
+					      "stopping", "destroyed", "failed" };
+#define METRICS_NSTATES (sizeof(metrics_states) / sizeof(metrics_states[0]))
 
 struct metrics_counts {
-	int64_t n[5];
+	int64_t n[METRICS_NSTATES];
 };
 
 static void metrics_state_cb(void *arg, const char *state, int64_t n)
@@ -97,7 +98,7 @@ static void metrics_state_cb(void *arg, const char *state, int64_t n)
 	struct metrics_counts *c = arg;
 	size_t i;
 
-	for (i = 0; i < 5; i++)
+	for (i = 0; i < METRICS_NSTATES; i++)
 		if (state && !strcmp(state, metrics_states[i]))
 			c->n[i] = n;
 }
@@ -118,7 +119,7 @@ char *metrics_render(size_t *len)
 		return NULL;
 	fprintf(f, "# HELP shoal_instances Instances known to the store, by state.\n"
 		   "# TYPE shoal_instances gauge\n");
-	for (i = 0; i < 5; i++)
+	for (i = 0; i < METRICS_NSTATES; i++)
 		fprintf(f, "shoal_instances{state=\"%s\"} %lld\n", metrics_states[i],
 			(long long)counts.n[i]);
 	metrics_counter(f, "shoal_instance_creates_total",

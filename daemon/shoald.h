@@ -32,6 +32,7 @@ struct shoald_config {
 	const char *subnet; /* the address pool, "198.18.0.0/16" */
 	const char *netns; /* name of the daemon's network namespace under /run/netns */
 	const char *image_dir; /* disk images instances may mount, by file name */
+	unsigned int warm_pool; /* instances of the default shape booted ahead */
 	unsigned int max_instances;
 	unsigned int max_connections;
 };
@@ -136,7 +137,7 @@ json_t *json_body_object(struct http_req *req, const char *const *allowed);
 /* One instance as the database keeps it. Times are ms since the epoch, 0: not yet. */
 struct store_instance {
 	char id[STORE_ID_MAX];
-	char state[STORE_STATE_MAX]; /* starting running stopping destroyed failed */
+	char state[STORE_STATE_MAX]; /* starting running pooled stopping destroyed failed */
 	int64_t pid; /* 0 before spawn */
 	uint32_t memory_mib;
 	bool network;

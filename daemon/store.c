@@ -108,7 +108,8 @@ static const char *const store_sql[STMT_COUNT] = {
 	[STMT_LEASE_LIST] = "SELECT addr, instance_id FROM leases ORDER BY addr",
 	/* Leases of instances that are not alive (after orphans were marked). */
 	[STMT_LEASE_ORPHANS] = "DELETE FROM leases WHERE instance_id NOT IN (SELECT id FROM"
-			       " instances WHERE state IN ('starting', 'running', 'stopping'))",
+			       " instances WHERE state IN ('starting', 'running', 'pooled',"
+			       " 'stopping'))",
 	[STMT_EVENT_ADD] = "INSERT INTO events (time_ms, type, instance_id, data)"
 			   " VALUES (?1, ?2, ?3, ?4)",
 	[STMT_EVENT_LIST] = "SELECT seq, time_ms, type, instance_id, data FROM events"

@@ -1267,6 +1267,50 @@ def instances_talk_over_the_bridge(d):
         d.request("DELETE", "/v1/instances/" + i["id"])
 
 
+@case(timeout=120)
+@with_daemon("--warm-pool", "2")
+def warm_pool(d):
+    """--warm-pool 2 keeps two instances of the default shape booted ahead
+    (state pooled); a create of that shape takes one (same pid, already
+    booted) and the pool fills again; other shapes boot their own; a pooled
+    instance that dies is replaced; PATCH does not touch pooled ones."""
+    def pooled():
+        status, lst = d.request("GET", "/v1/instances?state=pooled")
+        for i in lst["instances"]:
+            d.pids.add(i["pid"])
+        return lst["instances"] if len(lst["instances"]) == 2 else None
+
+    first = wait_for("two pooled instances", pooled, 20)
+    check(all(pid_is_instance(i["pid"]) and i["ready_ms"] for i in first), "%r" % first)
+    status, body = d.request("PATCH", "/v1/instances/" + first[0]["id"], {"labels": {}})
+    check(status == 409, "PATCH of a pooled instance %r" % body)
+    got = d.create(labels={"from": "pool"}, ttl_s=600, env=["A=1"])
+    check(got["id"] in [i["id"] for i in first] and got["state"] == "running", "%r" % got)
+    check(got["labels"] == {"from": "pool"} and got["ttl_s"] == 600 and got["env"] == ["A=1"],
+          "claimed fields %r" % got)
+    check(got["pid"] in [i["pid"] for i in first], "a new process for a pool create")
+    again = wait_for("the pool to fill again", pooled, 20)
+    check(got["id"] not in [i["id"] for i in again], "the claimed one is still pooled")
+    big = d.create(memory_mib=128)
+    check(big["id"] not in [i["id"] for i in again], "another shape came from the pool")
+    victim = again[0]
+    os.kill(victim["pid"], signal.SIGKILL)
+    wait_for("the dead pooled instance to be replaced",
+             lambda: (lambda p: p and victim["id"] not in [i["id"] for i in p])(pooled()), 20)
+    status, m = d.request("GET", "/metrics")
+    check(b'shoal_instances{state="pooled"} 2' in m, "pooled gauge\n%s" % m.decode())
+    for i in (got, big):
+        d.request("DELETE", "/v1/instances/" + i["id"])
+    # The pool survives a daemon killed with -9: its members are adopted, not rebooted.
+    before = sorted(i["pid"] for i in wait_for("a full pool", pooled, 20))
+    d.proc.kill()
+    d.proc.wait(10)
+    os.unlink(d.sock)
+    d.start()
+    after = sorted(i["pid"] for i in wait_for("the adopted pool", pooled, 20))
+    check(after == before, "pool after the restart %r, before %r" % (after, before))
+
+
 @case(timeout=90)
 @with_daemon("--subnet", "198.18.0.0/30")
 def address_pool_exhausted(d):
