@@ -58,6 +58,11 @@ struct inst {
 	struct store_instance row;
 	uint64_t create_start_ms; /* uv_now() at the request, for the latency histogram */
 	bool pooled; /* a member of the warm pool (booting for it, or ready and unclaimed) */
+	bool gone; /* the process ended; its veth is being deleted before the row is final */
+	inst_done_fn start_done; /* who asked for it, until it is spawned */
+	void *start_arg;
+	json_t *disks; /* the disks asked for (a reference), until it ends */
+	struct sup_net net; /* its network, when row.network */
 	int disk_fds[PROTO_DISKS_MAX]; /* its images, open and locked for its life */
 	size_t ndisks;
 	struct sup_proc *proc;
@@ -74,6 +79,8 @@ static uv_timer_t inst_ttl_timer;
 static struct inst *inst_live;
 static unsigned int inst_nlive;
 static unsigned int inst_npool; /* members of the warm pool, booting or ready */
+static unsigned int inst_npending; /* creates waiting for their veth pair */
+static unsigned int inst_njobs; /* netlink jobs in flight (the loop waits for them at a stop) */
 static bool inst_shutting_down;
 static void (*inst_shutdown_done)(void);
 
@@ -233,21 +240,30 @@ static void inst_ready(void *arg, uint64_t total_us, const char *kernel_release)
 	}
 }
 
-static void inst_exited(void *arg, const char *why)
+static void inst_check_shutdown(void)
 {
-	struct inst *in = arg;
-	struct inst_waiter *w;
+	if (inst_shutting_down && !inst_live && !inst_njobs && inst_shutdown_done) {
+		void (*done)(void) = inst_shutdown_done;
 
-	in->proc = NULL;
-	in->row.ended_ms = shoald_now_ms();
-	if (in->stopping) {
-		snprintf(in->row.state, sizeof(in->row.state), "destroyed");
-		snprintf(in->row.reason, sizeof(in->row.reason), "%s", in->end_reason);
-	} else {
-		snprintf(in->row.state, sizeof(in->row.state), "failed");
-		snprintf(in->row.reason, sizeof(in->row.reason), "%s", why);
+		inst_shutdown_done = NULL;
+		done();
 	}
-	inst_release_network(&in->row);
+}
+
+static void inst_free(struct inst *in)
+{
+	json_decref(in->disks);
+	free(in);
+}
+
+/* The process is gone and so is its veth: the row is final, and everyone waiting is told. */
+static void inst_exit_finish(struct inst *in)
+{
+	struct inst_waiter *w;
+	uint32_t addr;
+
+	if (in->row.ipv4[0] && !ipam_parse(in->row.ipv4, &addr))
+		ipam_release(addr);
 	inst_close_disks(in);
 	inst_save(in);
 	inst_unlink(in);
@@ -261,21 +277,58 @@ static void inst_exited(void *arg, const char *why)
 	if (in->create_done) {
 		char msg[STORE_REASON_MAX + 64];
 
-		snprintf(msg, sizeof(msg), "instance %s did not become ready: %s", in->row.id, why);
-		in->create_done(in->create_arg, 500, "boot_failed", msg, &in->row);
+		snprintf(msg, sizeof(msg), "instance %s did not become ready: %s", in->row.id,
+			 in->row.reason);
+		if (in->stopping && inst_shutting_down)
+			in->create_done(in->create_arg, 503, "shutting_down", msg, &in->row);
+		else
+			in->create_done(in->create_arg, 500, "boot_failed", msg, &in->row);
 	}
 	while ((w = in->waiters)) {
 		in->waiters = w->next;
 		w->fn(w->arg, 200, NULL, NULL, &in->row);
 		free(w);
 	}
-	free(in);
-	if (inst_shutting_down && !inst_live && inst_shutdown_done) {
-		void (*done)(void) = inst_shutdown_done;
+	inst_free(in);
+	inst_check_shutdown();
+}
 
-		inst_shutdown_done = NULL;
-		done();
+static void inst_exit_veth_gone(void *arg, int r, int packet_fd, const char *msg)
+{
+	struct inst *in = arg;
+
+	(void)packet_fd;
+	inst_njobs--;
+	if (r && r != -ENODEV)
+		shoal_log_error("instance %s: %s", in->row.id, msg);
+	inst_exit_finish(in);
+}
+
+static void inst_exited(void *arg, const char *why)
+{
+	struct shoal_error err = { 0 };
+	struct inst *in = arg;
+
+	in->proc = NULL;
+	in->gone = true;
+	in->row.ended_ms = shoald_now_ms();
+	if (in->stopping) {
+		snprintf(in->row.state, sizeof(in->row.state), "destroyed");
+		snprintf(in->row.reason, sizeof(in->row.reason), "%s", in->end_reason);
+	} else {
+		snprintf(in->row.state, sizeof(in->row.state), "failed");
+		snprintf(in->row.reason, sizeof(in->row.reason), "%s", why);
 	}
+	/* The veth goes first (off the loop), then the lease and the row: nothing is reused early.
+	 */
+	if (in->row.veth[0]) {
+		inst_njobs++;
+		if (!netman_veth_del_async(inst_loop, in->row.veth, inst_exit_veth_gone, in, &err))
+			return;
+		inst_njobs--;
+		shoal_log_error("instance %s: %s", in->row.id, err.msg);
+	}
+	inst_exit_finish(in);
 }
 
 static const struct sup_callbacks inst_callbacks = {
@@ -283,9 +336,48 @@ static const struct sup_callbacks inst_callbacks = {
 	.exited = inst_exited,
 };
 
+struct inst_release {
+	uint32_t addr;
+};
+
+static void inst_release_done(void *arg, int r, int packet_fd, const char *msg)
+{
+	struct inst_release *rel = arg;
+
+	(void)packet_fd;
+	inst_njobs--;
+	if (r && r != -ENODEV)
+		shoal_log_error("network: %s", msg);
+	ipam_release(rel->addr);
+	free(rel);
+	inst_check_shutdown();
+}
+
+/* The veth and lease of a create that did not happen: the veth first, off the loop. */
+static void inst_release_async(const struct store_instance *row)
+{
+	struct shoal_error err = { 0 };
+	struct inst_release *rel;
+	uint32_t addr;
+
+	if (!row->ipv4[0] || ipam_parse(row->ipv4, &addr))
+		return;
+	rel = malloc(sizeof(*rel));
+	if (rel) {
+		rel->addr = addr;
+		inst_njobs++;
+		if (!netman_veth_del_async(inst_loop, row->veth, inst_release_done, rel, &err))
+			return;
+		inst_njobs--;
+		free(rel);
+		shoal_log_error("network: %s", err.msg);
+	}
+	ipam_release(addr);
+}
+
 static void inst_stop(struct inst *in, const char *reason)
 {
-	if (in->stopping)
+	if (in->stopping || in->gone)
 		return;
 	in->stopping = true;
 	snprintf(in->end_reason, sizeof(in->end_reason), "%s", reason);
@@ -314,7 +406,7 @@ static struct inst *inst_pool_take(void)
 	struct inst *in;
 
 	for (in = inst_live; in; in = in->next)
-		if (in->pooled && !in->stopping && !strcmp(in->row.state, "pooled"))
+		if (in->pooled && !in->stopping && !in->gone && !strcmp(in->row.state, "pooled"))
 			return in;
 	return NULL;
 }
@@ -393,7 +485,7 @@ static void inst_pool_fill(void)
 	struct inst_spec spec = { .memory_mib = INST_POOL_MEMORY_MIB };
 
 	while (!inst_shutting_down && inst_npool < shoald_config.warm_pool &&
-	       inst_nlive < shoald_config.max_instances) {
+	       inst_nlive + inst_npending < shoald_config.max_instances) {
 		unsigned int before = inst_npool;
 
 		inst_start(&spec, true, inst_pool_done, NULL);
@@ -402,10 +494,12 @@ static void inst_pool_fill(void)
 	}
 }
 
+static void inst_spawn(struct inst *in);
+static void inst_veth_added(void *arg, int r, int packet_fd, const char *msg);
+
 static void inst_start(const struct inst_spec *spec, bool pooled, inst_done_fn done, void *arg)
 {
 	struct shoal_error err = { 0 };
-	struct sup_net net, *netp = NULL;
 	unsigned char rnd[8];
 	char *labels;
 	struct inst *in;
@@ -417,7 +511,7 @@ static void inst_start(const struct inst_spec *spec, bool pooled, inst_done_fn d
 		done(arg, 503, "shutting_down", "the daemon is shutting down", NULL);
 		return;
 	}
-	if (inst_nlive >= shoald_config.max_instances) {
+	if (inst_nlive + inst_npending >= shoald_config.max_instances) {
 		char msg[96];
 
 		snprintf(msg, sizeof(msg), "the daemon already runs its maximum of %u instances",
@@ -499,64 +593,116 @@ static void inst_start(const struct inst_spec *spec, bool pooled, inst_done_fn d
 				done(arg, 500, "internal", err.msg, NULL);
 			return;
 		}
-		r = netman_veth_add(in->row.id, NETMAN_MTU, &net.packet_fd, &err);
-		if (r) {
-			ipam_release(addr);
-			inst_close_disks(in);
-			free(in);
-			done(arg, 500, "network_failed", err.msg, NULL);
-			return;
-		}
 		in->row.network = true;
 		ipam_format(addr, in->row.ipv4, sizeof(in->row.ipv4));
-		ipam_mac(addr, net.mac);
+		ipam_mac(addr, in->net.mac);
 		snprintf(in->row.mac, sizeof(in->row.mac), "%02x:%02x:%02x:%02x:%02x:%02x",
-			 net.mac[0], net.mac[1], net.mac[2], net.mac[3], net.mac[4], net.mac[5]);
+			 in->net.mac[0], in->net.mac[1], in->net.mac[2], in->net.mac[3],
+			 in->net.mac[4], in->net.mac[5]);
 		netman_veth_names(in->row.id, in->row.veth, (char[NETMAN_IFNAME_SIZE]){ 0 });
-		net.addr = addr;
-		net.gateway = ipam_gateway();
-		ipam_v6(addr, net.addr6);
-		ipam_v6_gateway(net.gateway6);
-		ipam_format6(net.addr6, in->row.ipv6, sizeof(in->row.ipv6));
-		net.prefix = ipam_prefix();
-		net.mtu = NETMAN_MTU;
-		netp = &net;
+		in->net.addr = addr;
+		in->net.gateway = ipam_gateway();
+		ipam_v6(addr, in->net.addr6);
+		ipam_v6_gateway(in->net.gateway6);
+		ipam_format6(in->net.addr6, in->row.ipv6, sizeof(in->row.ipv6));
+		in->net.prefix = ipam_prefix();
+		in->net.mtu = NETMAN_MTU;
+		in->net.packet_fd = -1;
 	}
+	in->pooled = pooled;
+	in->start_done = done;
+	in->start_arg = arg;
+	if (in->ndisks)
+		in->disks = json_incref(spec->disks);
+	if (pooled)
+		inst_npool++;
+	if (!in->row.network) {
+		inst_spawn(in);
+		return;
+	}
+	/* The veth pair is made off the loop; the create goes on in inst_veth_added(). */
+	inst_npending++;
+	inst_njobs++;
+	if (netman_veth_add_async(inst_loop, in->row.id, NETMAN_MTU, inst_veth_added, in, &err))
+		inst_veth_added(in, -EIO, -1, err.msg); /* it counts both off */
+}
+
+/* Before a create is answered, it fails: undo what was made, answer, forget it. */
+static void inst_start_failed(struct inst *in, int status, const char *code, const char *msg)
+{
+	if (in->pooled)
+		inst_npool--;
+	inst_close_disks(in);
+	in->start_done(in->start_arg, status, code, msg, NULL);
+	inst_free(in);
+}
+
+static void inst_veth_added(void *arg, int r, int packet_fd, const char *msg)
+{
+	struct inst *in = arg;
+	uint32_t addr = in->net.addr;
+
+	inst_njobs--;
+	inst_npending--;
+	if (r) {
+		ipam_release(addr);
+		inst_start_failed(in, 500, "network_failed", msg);
+		inst_check_shutdown();
+		return;
+	}
+	in->net.packet_fd = packet_fd;
+	if (inst_shutting_down) {
+		close(packet_fd);
+		inst_release_async(&in->row);
+		inst_start_failed(in, 503, "shutting_down", "the daemon is shutting down");
+		inst_check_shutdown();
+		return;
+	}
+	shoal_log_debug("instance %s: veth pair in %.2f ms", in->row.id,
+			(double)(uv_now(inst_loop) - in->create_start_ms));
+	inst_spawn(in);
+}
+
+/* The row, then the process; what was made before (disks, network) comes with @in. */
+static void inst_spawn(struct inst *in)
+{
+	struct shoal_error err = { 0 };
+
 	if (store_put_instance(&in->row, &err)) {
-		if (netp) {
-			close(net.packet_fd);
-			inst_release_network(&in->row);
+		if (in->row.network) {
+			close(in->net.packet_fd);
+			inst_release_async(&in->row);
 		}
-		inst_close_disks(in);
-		free(in);
-		done(arg, 500, "internal", err.msg, NULL);
+		inst_start_failed(in, 500, "internal", err.msg);
 		return;
 	}
 	inst_event(in, "instance.created");
-	in->proc = sup_spawn(inst_loop, in->row.id, in->row.memory_mib, netp,
-			     in->ndisks ? spec->disks : NULL, in->disk_fds, INST_READY_TIMEOUT_MS,
-			     &inst_callbacks, in, &err);
+	/* sup_spawn() takes the packet socket in every case. */
+	in->proc = sup_spawn(inst_loop, in->row.id, in->row.memory_mib,
+			     in->row.network ? &in->net : NULL, in->disks, in->disk_fds,
+			     INST_READY_TIMEOUT_MS, &inst_callbacks, in, &err);
+	in->net.packet_fd = -1;
 	if (!in->proc) {
 		snprintf(in->row.state, sizeof(in->row.state), "failed");
 		snprintf(in->row.reason, sizeof(in->row.reason), "%s", err.msg);
 		in->row.ended_ms = shoald_now_ms();
-		inst_release_network(&in->row);
+		if (in->row.network)
+			inst_release_async(&in->row);
 		inst_close_disks(in);
 		inst_save(in);
 		metrics_create(false, 0);
 		inst_event(in, "instance.failed");
-		done(arg, 500, "spawn_failed", err.msg, &in->row);
-		free(in);
+		if (in->pooled)
+			inst_npool--;
+		in->start_done(in->start_arg, 500, "spawn_failed", err.msg, &in->row);
+		inst_free(in);
 		return;
 	}
 	in->row.pid = sup_pid(in->proc);
 	inst_save(in);
-	in->pooled = pooled;
-	if (pooled) {
-		inst_npool++;
-	} else {
-		in->create_done = done;
-		in->create_arg = arg;
+	if (!in->pooled) {
+		in->create_done = in->start_done;
+		in->create_arg = in->start_arg;
 	}
 	in->next = inst_live;
 	inst_live = in;
@@ -815,15 +961,13 @@ void instances_shutdown(void (*done)(void))
 	inst_shutting_down = true;
 	uv_timer_stop(&inst_ttl_timer);
 	uv_close((uv_handle_t *)&inst_ttl_timer, NULL);
-	if (!inst_live) {
-		done();
-		return;
-	}
 	inst_shutdown_done = done;
 	for (in = inst_live; in; in = next) {
 		next = in->next;
 		inst_stop(in, "daemon shutdown");
 	}
+	/* Done now if nothing lives and no netlink job is in flight; else when the last ends. */
+	inst_check_shutdown();
 }
 
 struct sup_proc *instances_proc(const char *id, int *status, const char **code, char *msg,
@@ -883,7 +1027,7 @@ void instances_patch(const char *id, const struct inst_patch *patch, inst_done_f
 			     NULL);
 		return;
 	}
-	if (in->stopping || in->pooled) {
+	if (in->stopping || in->pooled || in->gone) {
 		done(arg, 409, "not_running",
 		     in->pooled ? "the instance is in the warm pool" : "the instance is stopping",
 		     NULL);

@@ -17,10 +17,9 @@
  * host's interfaces or routing, no address of the pool ever shows up among
  * the host's, and two daemons (tests) cannot collide if they use two names.
  *
- * The calls are synchronous netlink requests to the host kernel, each a few
- * tens of microseconds; they run on the loop thread because the namespace is
- * that thread's (libuv's thread pool would start in whatever namespace its
- * first thread was made in).
+ * At start (the bridge, leftovers) the netlink requests are synchronous; while
+ * the daemon serves, veth pairs are made and deleted on libuv's thread pool
+ * (netman_veth_add_async(), netman_veth_del_async()).
  */
 #include <errno.h>
 #include <arpa/inet.h>
@@ -160,12 +159,13 @@ static int netman_enter_ns(const char *name, struct shoal_error *err)
 	return 0;
 }
 
-static int netman_link_up(const char *name, int *ifindex, struct shoal_error *err)
+static int netman_link_up(struct nl_sock *sk, const char *name, int *ifindex,
+			  struct shoal_error *err)
 {
 	struct rtnl_link *link = NULL, *change;
 	int r;
 
-	r = rtnl_link_get_kernel(netman_sk, 0, name, &link);
+	r = rtnl_link_get_kernel(sk, 0, name, &link);
 	if (r < 0)
 		return netman_fail(err, r, "find link", name);
 	if (ifindex)
@@ -176,7 +176,7 @@ static int netman_link_up(const char *name, int *ifindex, struct shoal_error *er
 		return shoal_error_set(err, ENOMEM, "link %s", name);
 	}
 	rtnl_link_set_flags(change, IFF_UP);
-	r = rtnl_link_change(netman_sk, link, change, 0);
+	r = rtnl_link_change(sk, link, change, 0);
 	rtnl_link_put(change);
 	rtnl_link_put(link);
 	if (r < 0)
@@ -228,7 +228,7 @@ int netman_init(const char *netns, struct shoal_error *err)
 	r = nl_connect(netman_sk, NETLINK_ROUTE);
 	if (r < 0)
 		return netman_fail(err, r, "connect", "NETLINK_ROUTE");
-	r = netman_link_up("lo", NULL, err);
+	r = netman_link_up(netman_sk, "lo", NULL, err);
 	if (r)
 		return r;
 	br = rtnl_link_bridge_alloc();
@@ -239,7 +239,7 @@ int netman_init(const char *netns, struct shoal_error *err)
 	rtnl_link_put(br);
 	if (r < 0 && r != -NLE_EXIST)
 		return netman_fail(err, r, "create bridge", SHOALD_BRIDGE);
-	r = netman_link_up(SHOALD_BRIDGE, &netman_bridge_ifindex, err);
+	r = netman_link_up(netman_sk, SHOALD_BRIDGE, &netman_bridge_ifindex, err);
 	if (r)
 		return r;
 	{
@@ -308,7 +308,12 @@ static int netman_packet_socket(int ifindex, const char *name, int *fd, struct s
 	return 0;
 }
 
-int netman_veth_add(const char *id, unsigned int mtu, int *packet_fd, struct shoal_error *err)
+static int netman_del_sk(struct nl_sock *sk, const char *host, struct shoal_error *err);
+
+/* The veth pair of @id on @sk: made, host end on the bridge, both up, packet socket on the inner
+ * end. */
+static int netman_add_sk(struct nl_sock *sk, const char *id, unsigned int mtu, int *packet_fd,
+			 struct shoal_error *err)
 {
 	char host[NETMAN_IFNAME_SIZE], inner[NETMAN_IFNAME_SIZE];
 	struct rtnl_link *veth, *peer;
@@ -323,30 +328,30 @@ int netman_veth_add(const char *id, unsigned int mtu, int *packet_fd, struct sho
 	rtnl_link_set_mtu(veth, mtu);
 	rtnl_link_set_name(peer, inner);
 	rtnl_link_set_mtu(peer, mtu);
-	r = rtnl_link_add(netman_sk, veth, NLM_F_CREATE | NLM_F_EXCL);
+	r = rtnl_link_add(sk, veth, NLM_F_CREATE | NLM_F_EXCL);
 	rtnl_link_put(peer);
 	rtnl_link_put(veth);
 	if (r < 0)
 		return netman_fail(err, r, "create veth", host);
-	r = rtnl_link_enslave_ifindex(netman_sk, netman_bridge_ifindex, (int)if_nametoindex(host));
+	r = rtnl_link_enslave_ifindex(sk, netman_bridge_ifindex, (int)if_nametoindex(host));
 	if (r < 0) {
-		netman_veth_del(host, NULL);
+		netman_del_sk(sk, host, NULL);
 		return netman_fail(err, r, "put on the bridge", host);
 	}
-	r = netman_link_up(host, NULL, err);
+	r = netman_link_up(sk, host, NULL, err);
 	if (!r)
-		r = netman_link_up(inner, &ifindex, err);
+		r = netman_link_up(sk, inner, &ifindex, err);
 	if (r) {
-		netman_veth_del(host, NULL);
+		netman_del_sk(sk, host, NULL);
 		return r;
 	}
 	r = netman_packet_socket(ifindex, inner, packet_fd, err);
 	if (r)
-		netman_veth_del(host, NULL);
+		netman_del_sk(sk, host, NULL);
 	return r;
 }
 
-int netman_veth_del(const char *host, struct shoal_error *err)
+static int netman_del_sk(struct nl_sock *sk, const char *host, struct shoal_error *err)
 {
 	struct rtnl_link *link = rtnl_link_alloc();
 	int r;
@@ -355,7 +360,7 @@ int netman_veth_del(const char *host, struct shoal_error *err)
 		return shoal_error_set(err, ENOMEM, "veth %s", host);
 	/* Deleting one end deletes the pair. */
 	rtnl_link_set_name(link, host);
-	r = rtnl_link_delete(netman_sk, link);
+	r = rtnl_link_delete(sk, link);
 	rtnl_link_put(link);
 	if (r < 0)
 		return netman_fail(err, r, "delete veth", host);
@@ -398,4 +403,104 @@ int netman_veth_list(char (**names)[NETMAN_IFNAME_SIZE], size_t *n, struct shoal
 	*names = out;
 	*n = count;
 	return 0;
+}
+
+int netman_veth_del(const char *host, struct shoal_error *err)
+{
+	return netman_del_sk(netman_sk, host, err);
+}
+
+/*
+ * The asynchronous forms run on libuv's thread pool: making a veth pair takes
+ * a millisecond or two, deleting one up to some 20 ms (the host kernel waits
+ * for an RCU grace period), and the loop must not wait for either. The pool's
+ * threads are made from the loop thread after it entered the namespace, so
+ * they are in it too. Each job has a netlink socket of its own (libnl sockets
+ * are not to be shared between threads) and logs nothing: the loop does,
+ * when the job is done.
+ */
+struct netman_job {
+	uv_work_t req;
+	bool del;
+	char id[STORE_ID_MAX];
+	char host[NETMAN_IFNAME_SIZE];
+	unsigned int mtu;
+	int packet_fd;
+	int r;
+	struct shoal_error err;
+	netman_done_fn done;
+	void *arg;
+};
+
+static void netman_work_cb(uv_work_t *req)
+{
+	struct netman_job *j = req->data;
+	struct nl_sock *sk = nl_socket_alloc();
+	int r;
+
+	if (!sk) {
+		j->r = shoal_error_set(&j->err, ENOMEM, "netlink socket");
+		return;
+	}
+	r = nl_connect(sk, NETLINK_ROUTE);
+	if (r < 0)
+		j->r = netman_fail(&j->err, r, "connect", "NETLINK_ROUTE");
+	else if (j->del)
+		j->r = netman_del_sk(sk, j->host, &j->err);
+	else
+		j->r = netman_add_sk(sk, j->id, j->mtu, &j->packet_fd, &j->err);
+	nl_socket_free(sk);
+}
+
+static void netman_after_cb(uv_work_t *req, int status)
+{
+	struct netman_job *j = req->data;
+
+	if (status && !j->r)
+		j->r = shoal_error_set(&j->err, -status, "netlink job");
+	j->done(j->arg, j->r, j->r ? -1 : j->packet_fd, j->err.msg);
+	free(j);
+}
+
+static int netman_queue(uv_loop_t *loop, struct netman_job *j, struct shoal_error *err)
+{
+	int r;
+
+	j->req.data = j;
+	r = uv_queue_work(loop, &j->req, netman_work_cb, netman_after_cb);
+	if (r) {
+		free(j);
+		return shoal_error_set(err, -r, "queue a netlink job");
+	}
+	return 0;
+}
+
+int netman_veth_add_async(uv_loop_t *loop, const char *id, unsigned int mtu, netman_done_fn done,
+			  void *arg, struct shoal_error *err)
+{
+	struct netman_job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return shoal_error_set(err, ENOMEM, "netlink job");
+	snprintf(j->id, sizeof(j->id), "%s", id);
+	j->mtu = mtu;
+	j->packet_fd = -1;
+	j->done = done;
+	j->arg = arg;
+	return netman_queue(loop, j, err);
+}
+
+int netman_veth_del_async(uv_loop_t *loop, const char *host, netman_done_fn done, void *arg,
+			  struct shoal_error *err)
+{
+	struct netman_job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return shoal_error_set(err, ENOMEM, "netlink job");
+	j->del = true;
+	snprintf(j->host, sizeof(j->host), "%s", host);
+	j->packet_fd = -1;
+	j->done = done;
+	j->arg = arg;
+	return netman_queue(loop, j, err);
 }

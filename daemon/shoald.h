@@ -287,14 +287,21 @@ int netman_init(const char *netns, struct shoal_error *err);
 void netman_fini(void);
 /* The names of @id's veth ends: @host on the bridge, @inner the instance's. */
 void netman_veth_names(const char *id, char *host, char *inner);
-/*
- * netman_veth_add() - the veth pair of instance @id, host end on the bridge,
- * both up, and a raw packet socket bound to the inner end (PACKET_VNET_HDR
- * on), which the caller owns in *@packet_fd.
- */
-int netman_veth_add(const char *id, unsigned int mtu, int *packet_fd, struct shoal_error *err);
-/* Delete the pair whose host end is @host; -ENODEV when there is none. */
+/* Delete the pair whose host end is @host, now (at start only); -ENODEV when there is none. */
 int netman_veth_del(const char *host, struct shoal_error *err);
+/*
+ * On the thread pool, @done on the loop thread after: @r 0 or -errno (@msg
+ * says what failed), @packet_fd the caller's for an add.
+ * netman_veth_add_async(): the veth pair of instance @id, host end on the
+ * bridge, both up, and a raw packet socket bound to the inner end
+ * (PACKET_VNET_HDR on). netman_veth_del_async(): delete the pair whose host
+ * end is @host (-ENODEV when there is none).
+ */
+typedef void (*netman_done_fn)(void *arg, int r, int packet_fd, const char *msg);
+int netman_veth_add_async(uv_loop_t *loop, const char *id, unsigned int mtu, netman_done_fn done,
+			  void *arg, struct shoal_error *err);
+int netman_veth_del_async(uv_loop_t *loop, const char *host, netman_done_fn done, void *arg,
+			  struct shoal_error *err);
 /* Host ends of every instance veth in the namespace (malloc()ed; caller frees). */
 int netman_veth_list(char (**names)[NETMAN_IFNAME_SIZE], size_t *n, struct shoal_error *err);
 

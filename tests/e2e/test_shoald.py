@@ -1268,6 +1268,53 @@ def instances_talk_over_the_bridge(d):
 
 
 @case(timeout=120)
+def stop_during_creates():
+    """SIGTERM while network creates are in flight (veth pairs being made off
+    the loop, instances booting): the daemon waits for them, stops clean, and
+    leaves no process, lease or namespace behind."""
+    import threading
+
+    d = Daemon()
+    ok = False
+    try:
+        results = []
+
+        def create():
+            try:
+                c = Conn(d.sock, 30)
+                try:
+                    c.send_request("POST", "/v1/instances", {"network": True})
+                    results.append(c.read_response()[:3:2])
+                finally:
+                    c.close()
+            except Exception as e:  # noqa: BLE001 - a closed connection is fine here
+                results.append(repr(e))
+
+        threads = [threading.Thread(target=create) for _ in range(12)]
+        for t in threads:
+            t.start()
+        time.sleep(0.03)
+        rc = d.stop()
+        for t in threads:
+            t.join(30)
+        check(rc == 0, "shoald exited with %d" % rc)
+        check(not os.path.exists("/run/netns/" + d.netns), "namespace left")
+        rows = d.db("SELECT id, state, pid FROM instances")
+        check(all(r[1] in ("destroyed", "failed") for r in rows), "rows %r" % rows)
+        check(not [r for r in rows if r[2] and pid_is_instance(r[2])], "processes left")
+        check(d.db("SELECT COUNT(*) FROM leases")[0][0] == 0, "leases left")
+        check(not os.listdir(os.path.join(d.state, "adopt")), "adoption sockets left")
+        for r in results:
+            if isinstance(r, tuple):
+                check(r[0] in (201, 503), "answer %r" % (r,))
+        ok = True
+    finally:
+        if not ok:
+            sys.stdout.write("--- shoald log ---\n" + d.output()[-6000:])
+        d.cleanup()
+
+
+@case(timeout=120)
 @with_daemon("--warm-pool", "2")
 def warm_pool(d):
     """--warm-pool 2 keeps two instances of the default shape booted ahead
