@@ -4,6 +4,7 @@
 #include <linux/sched.h>
 #include <linux/sched/debug.h>
 #include <linux/sched/task.h>
+#include <linux/sched/signal.h>
 #include <linux/cpu.h>
 #include <linux/printk.h>
 #include <linux/ptrace.h>
@@ -91,4 +92,28 @@ int skl_iomem_access(const volatile void __iomem *addr, void *val, int size,
 	if (ret && !write)
 		memset(val, 0xff, size);
 	return ret;
+}
+
+/*
+ * For a debugger attached to a wedged kernel: `call skl_debug_dump()` then
+ * `x/s skl_debug_buf` shows every task's state and the host side of it.
+ * Reads without locks: a snapshot for people, never used by the kernel.
+ */
+char skl_debug_buf[16384];
+void skl_debug_dump(void);
+void skl_debug_dump(void)
+{
+	struct task_struct *g, *t;
+	int n;
+
+	n = scnprintf(skl_debug_buf, sizeof(skl_debug_buf),
+		      "current %d need_resched %d cpu owner %lx\n", current->pid, need_resched(),
+		      skl_cpu_owner());
+	for_each_process_thread(g, t) {
+		n += scnprintf(skl_debug_buf + n, sizeof(skl_debug_buf) - n,
+			       "%d/%d %s %px state %x on_rq %d ctx %d sem %px host %lx det %d leave %d exit %x\n",
+			       t->tgid, t->pid, t->comm, t, READ_ONCE(t->__state), t->on_rq,
+			       t->thread.ctx != NULL, t->thread.sem, t->thread.host_id,
+			       t->thread.detached, t->thread.leave != NULL, t->exit_state);
+	}
 }

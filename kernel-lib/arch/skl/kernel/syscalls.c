@@ -159,12 +159,31 @@ static void syscall_body(void *arg)
 	skl_task_park(task);
 }
 
+/*
+ * One task creation at a time. Creating borrows host0 (and the parent task)
+ * from whatever runs; two creators in flight could both be waiting on
+ * host0's semaphore, and the one whose post the other took waited forever
+ * (four jobs starting at once wedged the kernel in one run of four). A
+ * creation is short and never blocks in the kernel, so a host mutex costs
+ * nothing measurable.
+ */
+static struct skl_mutex *create_lock;
+
 static long syscall_call(struct syscall_call *call)
 {
+	bool creating = call->create;
+
+	if (creating)
+		skl_ops->mutex_lock(create_lock);
 	call->ret = -ENODEV;
-	if (skl_cpu_get())
+	if (skl_cpu_get()) {
+		if (creating)
+			skl_ops->mutex_unlock(create_lock);
 		return -ENODEV;
+	}
 	skl_ops->jmp_buf_set(&call->abort, syscall_body, call);
+	if (creating)
+		skl_ops->mutex_unlock(create_lock);
 	return call->ret;
 }
 
@@ -184,6 +203,14 @@ long skl_syscall(long nr, long *params)
 
 	if (nr < 0 || nr >= __NR_syscalls)
 		return -ENOSYS;
+	/* A first call: the task first (under create_lock), then the call,
+	 * which may block, outside it. */
+	if (unlikely(task_key && !skl_ops->tls_get(task_key))) {
+		long ret = skl_thread_new_task(0);
+
+		if (ret < 0 && ret != -EBUSY)
+			return ret;
+	}
 	return syscall_call(&call);
 }
 
@@ -339,6 +366,7 @@ static void task_key_destructor(void *task)
 static int __init task_key_init(void)
 {
 	task_key = skl_ops->tls_alloc(task_key_destructor);
-	return task_key ? 0 : -ENOMEM;
+	create_lock = skl_ops->mutex_alloc(0);
+	return task_key && create_lock ? 0 : -ENOMEM;
 }
 early_initcall(task_key_init);
