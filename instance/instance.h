@@ -315,6 +315,7 @@ struct jail_msg {
 	int32_t sig;
 	uint32_t group;
 	uint32_t argc, envc; /* SPAWN: strings after the record, each with its NUL */
+	uint32_t in_instance; /* SPAWN: argv[0] is a program in the instance (checked there) */
 	char text[160]; /* why, for READY and SPAWN_FAILED */
 };
 
@@ -327,7 +328,7 @@ struct jail_msg {
 /* jail.c: the instance side. jail_start() runs after the namespaces, before the empty root. */
 int jail_start(struct instance *in, struct shoal_error *err);
 int jail_spawn(struct instance *in, uint64_t job, const char *const *argv, size_t argc,
-	       const char *const *env, size_t envc, int link_fd, int region_fd);
+	       const char *const *env, size_t envc, int link_fd, int region_fd, bool in_instance);
 int jail_signal(struct instance *in, uint64_t job, int sig, bool group);
 int jail_kill(struct instance *in, uint64_t job);
 /* One zygote message, non-blocking: 0, -EAGAIN, or -ECONNRESET (the zygote is gone). */

@@ -105,9 +105,9 @@ static int jail_send(struct instance *in, const void *buf, size_t len, const int
 }
 
 int jail_spawn(struct instance *in, uint64_t job, const char *const *argv, size_t argc,
-	       const char *const *env, size_t envc, int link_fd, int region_fd)
+	       const char *const *env, size_t envc, int link_fd, int region_fd, bool in_instance)
 {
-	struct jail_msg m = { .op = JAIL_SPAWN, .job = job };
+	struct jail_msg m = { .op = JAIL_SPAWN, .job = job, .in_instance = in_instance };
 	int fds[2] = { link_fd, region_fd };
 	size_t len = sizeof(m), i, l;
 	char *buf;

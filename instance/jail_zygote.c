@@ -261,7 +261,13 @@ static void zygote_spawn(struct jail_msg *m, char *blob, size_t len, int *fds, s
 		zygote_report(JAIL_SPAWN_FAILED, m->job, EAGAIN, "jail: too many jobs");
 		return;
 	}
-	e = -zygote_resolve(strs[0], strs + m->argc, m->envc, path, sizeof(path), why, sizeof(why));
+	/* A program that lives in the instance was checked there; the shim
+	 * loads it through the instance kernel. */
+	if (m->in_instance)
+		snprintf(path, sizeof(path), "%s", strs[0]);
+	else
+		e = -zygote_resolve(strs[0], strs + m->argc, m->envc, path, sizeof(path), why,
+				    sizeof(why));
 	if (e) {
 		zygote_report(JAIL_SPAWN_FAILED, m->job, e, why);
 		return;

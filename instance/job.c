@@ -163,6 +163,53 @@ static void job_free(struct instance *in, struct job *job)
 	free(job);
 }
 
+/*
+ * Is argv[0] a program in the instance rather than on the host's read-only
+ * directories? The shim's routing (instance/jobshim/route.c) decides where a
+ * path resolves: these prefixes are the host's, every other absolute path
+ * and every relative one (the cwd is in the instance) is the instance's.
+ */
+static bool job_path_in_instance(const char *p)
+{
+	static const char *const host[] = { "/usr",   "/bin",	"/sbin",   "/lib",
+					    "/lib32", "/lib64", "/libx32", "/etc" };
+	size_t i, n;
+
+	if (!strchr(p, '/'))
+		return false; /* a name: looked up in PATH, on the host */
+	if (p[0] != '/')
+		return true;
+	for (i = 0; i < sizeof(host) / sizeof(host[0]); i++) {
+		n = strlen(host[i]);
+		if (!strncmp(p, host[i], n) && (p[n] == '/' || p[n] == 0))
+			return false;
+	}
+	return true;
+}
+
+/* A program in the instance: a regular file someone may execute, seen from @cwd. */
+static int job_check_instance_program(const char *cwd, const char *prog, char *why, size_t size)
+{
+	struct skl_stat st;
+	long fd, r;
+
+	fd = skl_sys_openat(SKL_AT_FDCWD, cwd, SKL_O_RDONLY | SKL_O_DIRECTORY | SKL_O_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(why, size, "exec: cwd '%.100s': %s", cwd, strerror((int)-fd));
+		return (int)fd;
+	}
+	r = skl_sys_newfstatat((int)fd, prog, &st, 0);
+	if (!r && !SKL_S_ISREG(st.st_mode))
+		r = -SKL_EACCES;
+	if (!r)
+		r = skl_sys_faccessat((int)fd, prog, 1 /* X_OK: no uapi name */);
+	skl_sys_close((unsigned int)fd);
+	if (r < 0)
+		snprintf(why, size, "exec: argv[0] '%.100s' in the instance: %s", prog,
+			 r == -SKL_ENOENT ? "no such program" : strerror((int)-r));
+	return (int)r;
+}
+
 void job_exec(struct instance *in, uint64_t id, const struct proto_exec *req)
 {
 	struct jobs *jobs = in->jobs;
@@ -171,6 +218,7 @@ void job_exec(struct instance *in, uint64_t id, const struct proto_exec *req)
 	size_t nenv = req->has_env ? req->nenv : sizeof(job_default_env) / sizeof(char *);
 	int p_in[2] = { -1, -1 }, p_out[2] = { -1, -1 }, p_err[2] = { -1, -1 };
 	int link_fd = -1, region_fd = -1, r;
+	bool in_instance;
 	struct job *job;
 	char text[256];
 	long k;
@@ -186,6 +234,15 @@ void job_exec(struct instance *in, uint64_t id, const struct proto_exec *req)
 			 jobs->count);
 		control_send_error(in, id, -EAGAIN, text);
 		return;
+	}
+	in_instance = job_path_in_instance(req->argv[0]);
+	if (in_instance) {
+		r = job_check_instance_program(req->cwd ? req->cwd : "/", req->argv[0], text,
+					       sizeof(text));
+		if (r < 0) {
+			control_send_error(in, id, r, text);
+			return;
+		}
 	}
 	job = calloc(1, sizeof(*job));
 	if (!job) {
@@ -229,7 +286,8 @@ void job_exec(struct instance *in, uint64_t id, const struct proto_exec *req)
 	job->stdin_stream = req->stdin_stream;
 	job->output_cap = req->output_cap;
 	job->id = jobs->next_id++;
-	r = jail_spawn(in, job->id, req->argv, req->argc, env, nenv, link_fd, region_fd);
+	r = jail_spawn(in, job->id, req->argv, req->argc, env, nenv, link_fd, region_fd,
+		       in_instance);
 	close(link_fd);
 	close(region_fd);
 	link_fd = region_fd = -1;

@@ -171,7 +171,7 @@ def main():
             result["exec"][name] = row
         with open(args.probe, "rb") as f:
             inst.put("/tmp/job-probe", f.read(), 0o755)
-        _, out, ex = inst.run(["/bin/sh", "-c", "exec /tmp/job-probe %d" % args.calls])
+        _, out, ex = inst.run(["/tmp/job-probe", str(args.calls)])
         if ex.get("exit_code") != 0:
             raise RuntimeError("call probe in the instance: %s" % ex)
         result["calls"]["shoal"] = json.loads(out)

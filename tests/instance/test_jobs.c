@@ -809,3 +809,55 @@ TEST_TIMEOUT(stdin_stream_big_output_and_jobs_at_once, 120)
 	}
 	tinst_shutdown(&t);
 }
+
+/* Programs that live in the instance: a #! script and a static ELF put there. */
+TEST(programs_put_into_the_instance_run_by_their_path)
+{
+	static const char script[] = "#!/bin/sh\necho from-instance \"$1\"\n";
+	const char *const run_script[] = { "/tmp/hello.sh", "x", NULL };
+	const char *const run_relative[] = { "./hello.sh", "y", NULL };
+	const char *const run_elf[] = { "/tmp/busybox", "echo", "static", NULL };
+	const char *const not_exec[] = { "/tmp/data", NULL };
+	const char *const missing[] = { "/tmp/nothing", NULL };
+	struct tinst_job res;
+	struct proto_msg msg;
+	struct tinst t;
+	void *elf;
+	size_t len;
+	FILE *f;
+
+	REQUIRE_SHIM();
+	f = fopen("/bin/busybox", "rb");
+	if (!f)
+		SKIP("no /bin/busybox (busybox-static)");
+	elf = malloc(4 << 20);
+	CHECK(elf != NULL);
+	len = fread(elf, 1, 4 << 20, f);
+	fclose(f);
+	tinst_start(&t, NULL, NULL);
+	CHECK_EQ_INT(tinst_put(&t, "/tmp/hello.sh", script, sizeof(script) - 1, 0755), PROTO_OK);
+	CHECK_EQ_INT(tinst_put(&t, "/tmp/busybox", elf, len, 0755), PROTO_OK);
+	CHECK_EQ_INT(tinst_put(&t, "/tmp/data", "x", 1, 0644), PROTO_OK);
+	free(elf);
+
+	tinst_run(&t, run_script, NULL, 30000, &res);
+	CHECK_EQ_INT(res.exit.exit_code, 0);
+	CHECK_EQ_STR((char *)res.out[0], "from-instance x\n");
+	tinst_job_free(&res);
+	tinst_exec_init(&msg, run_relative);
+	msg.exec.cwd = "/tmp";
+	tinst_exec_send(&t, &msg, &res);
+	CHECK(res.job != 0);
+	tinst_exec_wait(&t, &res, 30000);
+	CHECK_EQ_STR((char *)res.out[0], "from-instance y\n");
+	tinst_job_free(&res);
+	tinst_run(&t, run_elf, NULL, 30000, &res);
+	CHECK_EQ_INT(res.exit.exit_code, 0);
+	CHECK_EQ_STR((char *)res.out[0], "static\n");
+	tinst_job_free(&res);
+	tinst_run(&t, not_exec, NULL, 10000, &res);
+	CHECK_EQ_INT(res.error, PROTO_ERR_PERMISSION);
+	tinst_run(&t, missing, NULL, 10000, &res);
+	CHECK_EQ_INT(res.error, PROTO_ERR_NOT_FOUND);
+	tinst_shutdown(&t);
+}
