@@ -22,7 +22,7 @@
  *   madvise        glibc releasing a dead thread's stack
  *   eventfd2       the event fd and the link thread's wake-up
  *   socketpair     AF_UNIX, SOCK_SEQPACKET|SOCK_CLOEXEC: a process's link
- *   recvfrom       link records (recv, no control buffer: fds a job sends are dropped)
+ *   recvmsg        link records (no control buffer: fds a job sends are dropped)
  *   sendmsg        link replies, with SCM_RIGHTS for a fork's link
  *   poll           the link thread's wait
  *   read, write    the eventfds
@@ -32,7 +32,7 @@
  *                  to clone3 it uses clone with CLONE_THREAD)
  *   set_robust_list, rseq, rt_sigprocmask, exit: thread start and end (glibc)
  *   futex          slot state words (shared), start and op hand-offs (private)
- *   clock_nanosleep  job_slot_wait() between interrupts (glibc's nanosleep)
+ *   poll           job_slot_wait() between interrupts (a 2 ms sleep)
  * clock_gettime (the serving threads' spin) is answered by the vDSO.
  */
 #include <errno.h>

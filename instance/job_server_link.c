@@ -268,10 +268,13 @@ static void link_thread_exit(struct job_server *s, struct job_proc *proc,
 static bool link_read(struct job_server *s, struct job_proc *proc)
 {
 	struct shoal_link_msg m;
+	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t n;
 
-	/* No control buffer: descriptors a job sends are dropped by the kernel. */
-	n = recv(proc->link, &m, sizeof(m), MSG_DONTWAIT | MSG_TRUNC);
+	/* No control buffer: descriptors a job sends are dropped by the kernel.
+	 * recvmsg, not recv: the instance's allow-list has recvmsg already. */
+	n = recvmsg(proc->link, &mh, MSG_DONTWAIT | MSG_TRUNC);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return true;
 	if (n != (ssize_t)sizeof(m))

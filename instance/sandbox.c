@@ -402,8 +402,6 @@ static const struct sandbox_syscall {
 	{ "fcntl", ARG_F_ADD_SEALS, "seal a job's region's size" },
 	{ "eventfd2", ARG_ANY, "a job server's event and wake-up descriptors" },
 	{ "socketpair", ARG_ANY, "a job process's link (SEQPACKET)" },
-	{ "recvfrom", ARG_ANY, "recv() of a link message (job_server_link.c)" },
-	{ "clock_nanosleep", ARG_ANY, "nanosleep() of a serving thread's back-off" },
 };
 
 #define SANDBOX_NALLOWED (sizeof(sandbox_allowed) / sizeof(sandbox_allowed[0]))

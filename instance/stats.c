@@ -109,7 +109,7 @@ int stats_collect(struct instance *in, struct proto_stats_result *res, struct sh
 
 	res->uptime_us = in->t_booted_us ? instance_now_us() - in->t_booted_us : 0;
 	res->host_syscalls_allowed = in->syscalls_allowed;
-	res->jobs_running = 0;
+	res->jobs_running = job_count(in);
 	e = stats_host(in, res, err);
 	if (e < 0)
 		return e;
