@@ -13,6 +13,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -859,5 +861,68 @@ TEST(programs_put_into_the_instance_run_by_their_path)
 	CHECK_EQ_INT(res.error, PROTO_ERR_PERMISSION);
 	tinst_run(&t, missing, NULL, 10000, &res);
 	CHECK_EQ_INT(res.error, PROTO_ERR_NOT_FOUND);
+	tinst_shutdown(&t);
+}
+
+/*
+ * More ways out, each answered as a program would expect: a host file
+ * outside the read-only set is not there (the path is the instance's); a
+ * socket is the instance kernel's, so the host's loopback listener is never
+ * reached; host processes outside the job cannot be signalled or traced
+ * (another pid namespace); libc's raw syscall() is trapped like the rest.
+ */
+TEST(host_files_sockets_and_processes_are_out_of_reach)
+{
+	char secret[64], script[1024];
+	const char *const cat[] = { "cat", secret, NULL };
+	const char *const py[] = { "python3", "-c", script, NULL };
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t salen = sizeof(sa);
+	struct tinst_job res;
+	struct tinst t;
+	int lfd, afd;
+	FILE *f;
+
+	REQUIRE_SHIM();
+	snprintf(secret, sizeof(secret), "/tmp/shoal-secret-%d", (int)getpid());
+	f = fopen(secret, "w");
+	CHECK(f != NULL);
+	fputs("secret\n", f);
+	fclose(f);
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	CHECK(lfd >= 0 && bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	      listen(lfd, 8) == 0);
+	CHECK(getsockname(lfd, (struct sockaddr *)&sa, &salen) == 0);
+	snprintf(script, sizeof(script),
+		 "import ctypes, os, socket, errno\n"
+		 "s = socket.socket()\n"
+		 "s.settimeout(2)\n"
+		 "try:\n"
+		 "    s.connect(('127.0.0.1', %d)); print('connect ok')\n"
+		 "except OSError as e: print('connect', errno.errorcode.get(e.errno, e))\n"
+		 "try:\n"
+		 "    os.kill(%d, 0); print('kill ok')\n"
+		 "except OSError as e: print('kill', errno.errorcode[e.errno])\n"
+		 "libc = ctypes.CDLL(None, use_errno=True)\n"
+		 "r = libc.syscall(101, 16, %d, 0, 0)\n"
+		 "print('attach', r, errno.errorcode[ctypes.get_errno()])\n",
+		 ntohs(sa.sin_port), (int)getpid(), (int)getpid());
+
+	tinst_start(&t, NULL, NULL);
+	tinst_run(&t, cat, NULL, 30000, &res);
+	CHECK(res.exit.exit_code != 0);
+	CHECK(strstr((char *)res.out[1], "No such file") != NULL);
+	tinst_job_free(&res);
+	tinst_run(&t, py, NULL, 60000, &res);
+	fprintf(stderr, "%s", (char *)res.out[0]);
+	CHECK(strstr((char *)res.out[0], "connect ECONNREFUSED") != NULL);
+	CHECK(strstr((char *)res.out[0], "kill ESRCH") != NULL);
+	CHECK(strstr((char *)res.out[0], "attach -1 EPERM") != NULL);
+	tinst_job_free(&res);
+	afd = accept(lfd, NULL, NULL);
+	CHECK(afd < 0); /* nothing ever reached the host's listener */
+	close(lfd);
+	unlink(secret);
 	tinst_shutdown(&t);
 }
