@@ -22,3 +22,8 @@ $(INSTANCE_TEST_BINS): $(BUILD)/tests/instance/%: $(BUILD)/tests/instance/%.o \
 		$(INSTANCE_TEST_HELPER) $(HARNESS_OBJ) $(API_LIB)
 	$(cmd-link)
 $(INSTANCE_TEST_BINS): private LOCAL_LDLIBS += $(API_LDLIBS)
+
+# The kernel-lib test cases once more under the instance's own lock-down
+# (tests/kernel/lockdown-run, tests/kernel/klockdown.c).
+TEST_BINS_instance += tests/kernel/lockdown-run
+TEST_DEPS_instance += $(KERNEL_TEST_BINS)

@@ -7,12 +7,14 @@
 #ifndef SHOAL_TESTS_KERNEL_KBOOT_H
 #define SHOAL_TESTS_KERNEL_KBOOT_H
 
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <skl.h>
 
 #include "tests/harness.h"
+#include "tests/kernel/klockdown.h"
 
 static inline void kboot(void)
 {
@@ -25,9 +27,22 @@ static inline void kboot(void)
 		skl_posix_set_console_fd(-1);
 	else if (atoi(console) > 1)
 		params.loglevel = atoi(console);
+	if (klockdown_wanted())
+		klockdown_before_boot();
 	ret = skl_boot(&params);
 	if (ret)
 		harness_fail(__FILE__, __LINE__, "skl_boot: %ld (%s)", ret, strerror((int)-ret));
+	if (klockdown_wanted())
+		klockdown_after_boot();
+}
+
+/*
+ * Sleep on the host without nanosleep: poll is on the instance's allow-list
+ * and nanosleep is not, so the cases also run under its lock-down.
+ */
+static inline void ksleep_ms(int ms)
+{
+	poll(NULL, 0, ms);
 }
 
 /* Fail unless a system call returned >= 0; evaluates to its result. */

@@ -13,8 +13,15 @@ TEST_BINS_kernel += $(KERNEL_TEST_BINS) $(sort $(wildcard tests/kernel-headers/*
 $(KERNEL_TEST_OBJS): LOCAL_CFLAGS += $(SKL_CFLAGS)
 $(KERNEL_TEST_OBJS): $(SKL_HDR_STAMP)
 
-$(KERNEL_TEST_BINS): $(BUILD)/tests/kernel/%: $(BUILD)/tests/kernel/%.o $(HARNESS_OBJ) $(SKL_LIB)
+# klockdown.o: kboot() applies the instance's lock-down (instance/sandbox.c)
+# when SHOAL_KTEST_LOCKDOWN is set; lockdown-run runs the cases that way.
+KERNEL_TEST_LOCKDOWN_OBJS := $(BUILD)/tests/kernel/klockdown.o $(BUILD)/instance/sandbox.o
+$(BUILD)/tests/kernel/klockdown.o: LOCAL_CFLAGS += $(SKL_CFLAGS)
+$(BUILD)/tests/kernel/klockdown.o: $(SKL_HDR_STAMP)
+
+$(KERNEL_TEST_BINS): $(BUILD)/tests/kernel/%: $(BUILD)/tests/kernel/%.o $(HARNESS_OBJ) \
+		$(KERNEL_TEST_LOCKDOWN_OBJS) $(API_LIB) $(SKL_LIB)
 	$(cmd-link)
-$(KERNEL_TEST_BINS): private LOCAL_LDLIBS += $(SKL_LDLIBS)
+$(KERNEL_TEST_BINS): private LOCAL_LDLIBS += $(call pkg-libs,libseccomp) $(SKL_LDLIBS)
 # test_job_server runs real programs through the real shim.
 TEST_DEPS_kernel += $(JOBSHIM_BIN)

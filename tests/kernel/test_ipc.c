@@ -55,7 +55,7 @@ TEST(blocked_read_woken_by_other_thread)
 	SYS_OK(skl_sys_pipe2(fds, 0));
 	peer.fd = fds[0];
 	CHECK_EQ_INT(pthread_create(&t, NULL, blocked_reader, &peer), 0);
-	usleep(50 * 1000); /* let it block; the test holds either way */
+	ksleep_ms(50); /* let it block; the test holds either way */
 	CHECK_EQ_INT(skl_sys_write((unsigned int)fds[1], "wake up", 7), 7);
 	CHECK_EQ_INT(pthread_join(t, NULL), 0);
 	CHECK_EQ_INT(peer.result, 7);

@@ -334,7 +334,7 @@ TEST_TIMEOUT(sigkill_ends_a_blocked_task, 30)
 	d.busy = true;
 	pthread_cond_broadcast(&d.cond);
 	pthread_mutex_unlock(&d.lock);
-	usleep(50 * 1000);
+	ksleep_ms(50);
 	CHECK(d.busy);
 	SYS_OK(skl_sys_kill((int)tid, SKL_SIGKILL));
 	pthread_mutex_lock(&d.lock);
@@ -346,7 +346,7 @@ TEST_TIMEOUT(sigkill_ends_a_blocked_task, 30)
 	driver_stop(&d);
 	/* the task is gone */
 	for (i = 0; i < 100 && skl_sys_kill((int)tid, 0) == 0; i++)
-		usleep(1000);
+		ksleep_ms(1);
 	CHECK_EQ_INT(skl_sys_kill((int)tid, 0), -SKL_ESRCH);
 	CHECK_EQ_INT(skl_halt(), 0);
 }
@@ -386,7 +386,7 @@ TEST_TIMEOUT(exit_that_wakes_a_task_then_fork_again, 30)
 		a.busy = true;
 		pthread_cond_broadcast(&a.cond);
 		pthread_mutex_unlock(&a.lock);
-		usleep(20 * 1000);
+		ksleep_ms(20);
 		CHECK_EQ_INT(driver_do(&b, exit_step), 0);
 		driver_stop(&b);
 		pthread_mutex_lock(&a.lock);

@@ -158,8 +158,8 @@ TEST(halt_with_thread_blocked_in_accept)
 	SYS_OK(skl_sys_listen((int)a.listen_fd, 1));
 	CHECK_EQ_INT(pthread_create(&t, NULL, acceptor_run, &a), 0);
 	while (!__atomic_load_n(&a.entered, __ATOMIC_ACQUIRE))
-		usleep(1000);
-	usleep(50 * 1000);
+		ksleep_ms(1);
+	ksleep_ms(50);
 	/* The runner's timeout bounds this: a hang fails the case. */
 	CHECK_EQ_INT(skl_halt(), 0);
 	CHECK_EQ_INT(pthread_join(t, NULL), 0);
