@@ -48,12 +48,21 @@ INSTANCE_BENCH_ARGS ?=
 JOB_BENCH := tests/bench/job-bench.py
 JOB_BENCH_ARGS ?=
 JOB_PROBE := $(BENCH_DIR)/job-probe
+# daemon-bench (shoald through its API: create -> ready, creates/s at 1/8/32,
+# exec, destroy, daemon CPU, PSS per idle instance, GET throughput, beside
+# netns+veth and UML) is Python over the daemon's socket; its shape test runs
+# in the e2e suite, where shoald is built and run as root.
+#   make bench DAEMON_BENCH_ARGS='--density 500 --json'
+DAEMON_BENCH := tests/bench/daemon-bench.py
+DAEMON_BENCH_ARGS ?=
 
 ALL_TARGETS += $(BENCH_BOOT) $(BENCH_BOOT_ONE) $(NET_BENCH) $(INSTANCE_BENCH) $(JOB_PROBE)
 TEST_BINS_kernel += $(BENCH_TEST) $(NET_BENCH_TEST)
 TEST_DEPS_kernel += $(BENCH_BOOT) $(BENCH_BOOT_ONE) $(NET_BENCH)
 TEST_BINS_instance += $(INSTANCE_BENCH_TEST) tests/bench/job-bench-test.py
 TEST_DEPS_instance += $(INSTANCE_BENCH) $(JOBSHIM_BIN) $(JOB_PROBE)
+TEST_BINS_e2e += tests/bench/daemon-bench-test.py
+TEST_DEPS_e2e += $(SHOALD_BIN) $(INSTANCE_BIN) $(JOBSHIM_BIN)
 
 $(BENCH_BOOT): $(BENCH_OBJS) $(BUILD)/api/error.o
 	$(cmd-link)
@@ -98,8 +107,9 @@ $(INSTANCE_BENCH_TEST): private LOCAL_LDLIBS += $(call pkg-libs,jansson)
 
 .PHONY: bench
 bench: $(BENCH_BOOT) $(BENCH_BOOT_ONE) $(NET_BENCH) $(INSTANCE_BENCH) $(INSTANCE_BIN) \
-		$(JOBSHIM_BIN) $(JOB_PROBE) | $(DEPS_STAMP)
+		$(JOBSHIM_BIN) $(JOB_PROBE) $(SHOALD_BIN) | $(DEPS_STAMP)
 	$(Q)$(BENCH_BOOT) $(BENCH_ARGS)
 	$(Q)$(NET_BENCH) $(NET_BENCH_ARGS)
 	$(Q)$(INSTANCE_BENCH) $(INSTANCE_BENCH_ARGS)
 	$(Q)$(JOB_BENCH) --instance $(INSTANCE_BIN) --probe $(JOB_PROBE) $(JOB_BENCH_ARGS)
+	$(Q)$(DAEMON_BENCH) --shoald $(SHOALD_BIN) --instance $(INSTANCE_BIN) $(DAEMON_BENCH_ARGS)
