@@ -520,6 +520,13 @@ class NetnsPeer:
         except OSError:
             names = []
         for n in names:
+            # Whatever still runs in it (a process a signal caught half made).
+            pids = run(["ip", "netns", "pids", n], check=False).stdout.split()
+            for pid in pids:
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except (OSError, ValueError):
+                    pass
             if run(["ip", "netns", "del", n], check=False).returncode != 0:
                 left += 1
         return 0, left
@@ -594,6 +601,15 @@ class UmlPeer(NetnsPeer):
 
 # ---------------------------------------------------------------- phases
 
+WORKERS = []  # every worker thread started, joined (bounded) before cleanup
+
+
+def join_workers(timeout):
+    deadline = time.monotonic() + timeout
+    for th in WORKERS:
+        th.join(max(0.0, deadline - time.monotonic()))
+
+
 def parallel(items, conc, fn, stop):
     """fn(item) for every item, @conc at a time (threads); returns
     ([(item, result)], [error strings], wall seconds)."""
@@ -616,6 +632,7 @@ def parallel(items, conc, fn, stop):
                     errors.append("%s" % e)
     t = time.perf_counter()
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(min(conc, len(items)))]
+    WORKERS.extend(threads)
     for th in threads:
         th.start()
     for th in threads:
@@ -881,7 +898,8 @@ def main():
     if os.geteuid() != 0:
         print("daemon-bench: needs root (shoald, namespaces, veths)", file=sys.stderr)
         return 77
-    for sig in (signal.SIGTERM, signal.SIGHUP):
+    # SIGINT too, even when inherited ignored (started in the background by a shell).
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, on_signal)
 
     tmp = tempfile.mkdtemp(prefix="shoal-db-")
@@ -945,9 +963,11 @@ def main():
         rc = 1
     finally:
         stop.set()
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        for sig in (signal.SIGTERM, signal.SIGHUP):
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, signal.SIG_IGN)
+        # A worker takes no new item once stop is set; the one it holds ends
+        # within its own bound (a UML boot: 60 s).
+        join_workers(90)
         status, left = peers["shoal"].cleanup()
         res["left"]["shoald_status"] = status
         res["left"]["instances"] = left
