@@ -18,7 +18,8 @@ BUILD = os.environ.get("SHOAL_BUILD", os.path.join(HERE, "..", "..", "build"))
 LIFECYCLE_KEYS = ("count", "concurrency", "created", "failed", "wall_s", "creates_per_s",
                   "ready_p50_ms", "ready_p99_ms", "destroyed", "destroy_failed",
                   "destroy_p50_ms", "destroy_p99_ms", "destroys_per_s",
-                  "daemon_cpu_ms_per_create", "host_cpu_ms_per_create")
+                  "daemon_cpu_ms_per_create", "host_cpu_ms_per_create",
+                  "daemon_ready_p50_ms", "boot_p50_ms")
 DENSITY_KEYS = ("count", "alive", "failed", "destroy_failed", "pss_mib_per_instance",
                 "rss_mib_per_instance", "daemon_pss_mib", "get")
 GET_KEYS = ("concurrency", "seconds", "requests", "errors", "per_s",

@@ -58,7 +58,7 @@ PEER_TITLE = {"shoal": "shoald", "netns": "netns+veth", "uml": "uml"}
 GOALS = {"create_p50_ms": 10.0, "creates_per_s": 100.0, "idle_alive": 500}
 TICK = os.sysconf("SC_CLK_TCK")
 LIBC = ctypes.CDLL(None, use_errno=True)
-SYS_KCMP, KCMP_VM = 312, 0  # x86_64
+SYS_KCMP, KCMP_VM = 312, 1  # x86_64; <linux/kcmp.h>: KCMP_FILE 0, KCMP_VM 1
 
 UML_INIT = """#!/bin/busybox sh
 # daemon-bench's init for User-mode Linux: address on vec0, then commands
@@ -354,7 +354,9 @@ class ShoalPeer:
         with self.lock:
             self.pids.add(r["pid"])
             self.ids.add(r["id"])
-        return dt, {"id": r["id"], "pid": r["pid"]}
+        return dt, {"id": r["id"], "pid": r["pid"], "boot_ms": r.get("boot_ms"),
+                    "daemon_ms": (r["ready_ms"] - r["created_ms"]
+                                  if r.get("ready_ms") and r.get("created_ms") else None)}
 
     def exec_true(self, h):
         t = time.perf_counter()
@@ -652,6 +654,8 @@ def lifecycle(peer, n, conc, stop):
     handles = [r[1] for _, r in made]
     gone, derrs, dwall = parallel(handles, conc, peer.destroy, stop)
     dlat = [r for _, r in gone]
+    own = [h["daemon_ms"] for h in handles if h.get("daemon_ms") is not None]
+    boot = [h["boot_ms"] for h in handles if h.get("boot_ms") is not None]
     ok = len(lat)
     ms = 1000.0 / TICK
     return {
@@ -659,6 +663,7 @@ def lifecycle(peer, n, conc, stop):
         "wall_s": wall, "creates_per_s": ok / wall if wall > 0 and ok else None,
         "ready_p50_ms": median(lat) and median(lat) * 1e3,
         "ready_p99_ms": pct(lat, 99) and pct(lat, 99) * 1e3,
+        "daemon_ready_p50_ms": median(own), "boot_p50_ms": median(boot),
         "destroyed": len(dlat), "destroy_failed": len(derrs),
         "destroy_p50_ms": median(dlat) and median(dlat) * 1e3,
         "destroy_p99_ms": pct(dlat, 99) and pct(dlat, 99) * 1e3,
@@ -787,7 +792,7 @@ def table(res):
     c = res["conditions"]
     out = ["daemon-bench: %d CPUs, host Linux %s, %s" % (c["cpus"], c["kernel"], c["date"]),
            "creates per concurrency: shoald %d, netns+veth %d, uml %d (uml capped at its count); "
-           "density: shoald %d, netns+veth %d, uml %d; exec runs %d; GETs %.0f s at %d" % (
+           "density: shoald %d, netns+veth %d, uml %d; exec runs %d; GETs %g s at %d" % (
                c["creates"], c["creates"], c["uml_count"], c["density"], c["density"],
                c["uml_count"], c["execs"], c["get_seconds"], GET_CONCURRENCY), ""]
     w = 13
@@ -806,6 +811,8 @@ def table(res):
     row("create -> ready p50, conc 1 (ms)", lc(1, "ready_p50_ms"), "%.2f",
         "<= %g ms  %s" % (GOALS["create_p50_ms"], met(p50, GOALS["create_p50_ms"], False)))
     row("create -> ready p99, conc 1 (ms)", lc(1, "ready_p99_ms"), "%.2f")
+    row("  daemon's own created -> ready p50 [2]", lc(1, "daemon_ready_p50_ms"), "%.1f")
+    row("  of it the instance's boot_ms p50", lc(1, "boot_p50_ms"), "%.2f")
     for conc in CONCURRENCY:
         g = ""
         if conc == CONCURRENCY[-1] and "shoal" in peers:
@@ -850,6 +857,8 @@ def table(res):
     out.append("")
     out.append("[1] every process of the host (/proc/stat user+nice+system+irq+softirq) over the "
                "creates: the benchmark's own client included")
+    out.append("[2] ready_ms - created_ms of the answer (whole milliseconds); the rest of the "
+               "round trip is the client, HTTP and the loop's queue")
     for p in peers:
         if res["peers"][p].get("errors"):
             out.append("%s: first errors: %s" % (PEER_TITLE[p], "; ".join(res["peers"][p]["errors"])))
