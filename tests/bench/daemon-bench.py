@@ -380,6 +380,16 @@ class ShoalPeer:
     def pids_of(self, h, kids):
         return tree(h["pid"], kids)
 
+    def thread_done(self):
+        """Close the calling thread's connection (an idle one would meet the
+        daemon's 60 s idle timeout, and each counts against its cap)."""
+        c = getattr(self.local, "conn", None)
+        if c is not None:
+            c.close()
+            self.local.conn = None
+            with self.lock:
+                self.conns.remove(c)
+
     def cpu_ns(self):
         return proc_cpu_ns(self.proc.pid)
 
@@ -508,6 +518,9 @@ class NetnsPeer:
     def pids_of(self, h, kids):
         return tree(h["proc"].pid, kids)
 
+    def thread_done(self):
+        pass
+
     def cpu_ns(self):
         return None
 
@@ -620,18 +633,21 @@ def parallel(items, conc, fn, stop):
     it = iter(range(len(items)))
 
     def worker():
-        while not stop.is_set():
-            with lock:
-                k = next(it, None)
-            if k is None:
-                return
-            try:
-                r = fn(items[k])
+        try:
+            while not stop.is_set():
                 with lock:
-                    out.append((items[k], r))
-            except Exception as e:  # noqa: BLE001 -- counted and reported
-                with lock:
-                    errors.append("%s" % e)
+                    k = next(it, None)
+                if k is None:
+                    return
+                try:
+                    r = fn(items[k])
+                    with lock:
+                        out.append((items[k], r))
+                except Exception as e:  # noqa: BLE001 -- counted and reported
+                    with lock:
+                        errors.append("%s" % e)
+        finally:
+            fn.__self__.thread_done()
     t = time.perf_counter()
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(min(conc, len(items)))]
     WORKERS.extend(threads)
@@ -685,6 +701,7 @@ def exec_rounds(peer, runs, stop):
             lat.append(peer.exec_true(h))
     finally:
         peer.destroy(h)
+        peer.thread_done()
     if not lat:
         return None
     return {"runs": len(lat), "p50_ms": median(lat) * 1e3, "p99_ms": pct(lat, 99) * 1e3}
