@@ -41,7 +41,7 @@ def json_has_every_figure():
                         "--shoald", os.path.join(BUILD, "daemon", "shoald"),
                         "--instance", os.path.join(BUILD, "instance", "shoal-instance"),
                         "--creates", "3", "--density", "3", "--execs", "3",
-                        "--get-seconds", "0.5", "--peers", "shoal,netns", "--json", "--quiet"],
+                        "--get-seconds", "0.5", "--settle", "0", "--peers", "shoal,netns", "--json", "--quiet"],
                        capture_output=True, timeout=240)
     assert p.returncode == 0, p.stderr.decode(errors="replace")
     r = json.loads(p.stdout)

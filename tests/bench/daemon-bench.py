@@ -98,6 +98,12 @@ def pct(samples, p):
     return s[k]
 
 
+def loadavg():
+    """The 1-minute load average: other work on this machine shows here."""
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
+
+
 def median(samples):
     return statistics.median(samples) if samples else None
 
@@ -807,7 +813,8 @@ def fmt(v, spec="%.1f"):
 def table(res):
     peers = [p for p in PEERS if res["peers"].get(p)]
     c = res["conditions"]
-    out = ["daemon-bench: %d CPUs, host Linux %s, %s" % (c["cpus"], c["kernel"], c["date"]),
+    out = ["daemon-bench: %d CPUs, host Linux %s, %s; load average %.2f at start, %.2f at end" % (
+        c["cpus"], c["kernel"], c["date"], c["loadavg_start"], c["loadavg_end"]),
            "creates per concurrency: shoald %d, netns+veth %d, uml %d (uml capped at its count); "
            "density: shoald %d, netns+veth %d, uml %d; exec runs %d; GETs %g s at %d" % (
                c["creates"], c["creates"], c["uml_count"], c["density"], c["density"],
@@ -905,6 +912,10 @@ def main():
                     help="UML instances per phase and alive at once (0: no UML)")
     ap.add_argument("--execs", type=int, default=50, help="exec round trips per peer")
     ap.add_argument("--get-seconds", type=float, default=3.0)
+    ap.add_argument("--settle", type=float, default=1.0,
+                    help="seconds of rest before each phase (`ip netns del` returns before the "
+                    "kernel has torn the namespace down, and that work would land on the next "
+                    "peer's phase)")
     ap.add_argument("--peers", default="shoal,netns,uml")
     ap.add_argument("--uml-bin", default="linux.uml")
     ap.add_argument("--busybox", default="/bin/busybox")
@@ -913,9 +924,9 @@ def main():
     args = ap.parse_args()
     if not (1 <= args.creates <= 10000 and 1 <= args.density <= 10000 and
             0 <= args.uml_count <= 100 and 1 <= args.execs <= 100000 and
-            0 <= args.get_seconds <= 600):
+            0 <= args.get_seconds <= 600 and 0 <= args.settle <= 60):
         ap.error("--creates 1..10000, --density 1..10000, --uml-count 0..100, "
-                 "--execs 1..100000, --get-seconds 0..600")
+                 "--execs 1..100000, --get-seconds 0..600, --settle 0..60")
     want = args.peers.split(",")
     if "shoal" not in want or any(p not in PEERS for p in want):
         ap.error("--peers: a comma list of shoal, netns, uml (shoal always)")
@@ -940,9 +951,9 @@ def main():
         "cpus": os.cpu_count(), "kernel": platform.release(),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "creates": args.creates, "density": args.density, "uml_count": args.uml_count,
-        "execs": args.execs, "get_seconds": args.get_seconds,
+        "execs": args.execs, "get_seconds": args.get_seconds, "settle_s": args.settle,
         "concurrency": list(CONCURRENCY), "get_concurrency": GET_CONCURRENCY,
-        "network": True},
+        "network": True, "loadavg_start": loadavg(), "loadavg_end": None},
         "goals": dict(GOALS), "skipped": {},
         "peers": {p: None for p in PEERS},
         "left": {"instances": 0, "namespaces": 0, "shoald_status": None}}
@@ -960,9 +971,16 @@ def main():
             res["peers"][name] = {"lifecycle": {}, "exec": None, "density": None, "errors": []}
         count = {n: (args.uml_count if n == "uml" else args.creates) for n in peers}
         dens = {n: (args.uml_count if n == "uml" else args.density) for n in peers}
+        # One uncounted create and destroy per peer: caches, the daemon's first
+        # connection, UML's first boot.
+        for name, peer in peers.items():
+            log(args, "%s: warm-up" % name)
+            peer.destroy(peer.create(0)[1])
+            peer.thread_done()
         # Interleaved by concurrency, so the machine's drift spreads over every peer.
         for conc in CONCURRENCY:
             for name, peer in peers.items():
+                time.sleep(args.settle)
                 log(args, "%s: %d creates at concurrency %d" % (name, count[name], conc))
                 r = lifecycle(peer, count[name], conc, stop)
                 res["peers"][name]["lifecycle"][str(conc)] = r
@@ -971,6 +989,7 @@ def main():
             log(args, "%s: %d exec round trips" % (name, args.execs))
             res["peers"][name]["exec"] = exec_rounds(peer, args.execs, stop)
         for name, peer in peers.items():
+            time.sleep(args.settle)
             log(args, "%s: %d alive at once" % (name, dens[name]))
             d = density(peer, dens[name], stop, args.get_seconds)
             res["peers"][name]["errors"] += d.pop("errors")
@@ -1003,6 +1022,7 @@ def main():
         if os.path.exists("/run/netns/" + peers["shoal"].netns):
             res["left"]["namespaces"] += 1
         shutil.rmtree(tmp, ignore_errors=True)
+        res["conditions"]["loadavg_end"] = loadavg()
     if rc:
         return rc
     print(json.dumps(res, indent=1) if args.json else table(res))
