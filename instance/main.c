@@ -225,6 +225,10 @@ int main(int argc, char **argv)
 	r = main_parse_options(argc, argv, &in.opt);
 	if (r < 0)
 		return -1 - r;
+	/* glibc's fatal messages (a corrupted heap, a failed assertion) would
+	 * open /dev/tty, which the lock-down forbids: a SIGSYS would hide the
+	 * message. Ask for stderr instead. */
+	setenv("LIBC_FATAL_STDERR_", "1", 1);
 	shoal_log_setup(STDERR_FILENO, in.opt.log_level, SHOAL_LOG_TEXT, "instance");
 
 	/*

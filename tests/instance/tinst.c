@@ -572,9 +572,12 @@ void tinst_exec_wait(struct tinst *t, struct tinst_job *res, int timeout_ms)
 		r = tinst_recv(t, &msg, (int)(end - now));
 		if (r == -ETIMEDOUT)
 			continue;
-		if (r)
-			FAIL("job %llu: end of file before exec_exit",
-			     (unsigned long long)res->job);
+		if (r) {
+			/* End of file: how the instance ended says why. */
+			tinst_wait_exit(t, 2000);
+			FAIL("job %llu: end of file before exec_exit (wait status 0x%x)",
+			     (unsigned long long)res->job, t->reaped ? t->status : -1);
+		}
 		if (msg.type == PROTO_EXEC_OUTPUT && msg.exec_output.job == res->job) {
 			int i = msg.exec_output.stream == PROTO_STREAM_STDERR;
 			size_t n = msg.exec_output.data.len;
