@@ -16,6 +16,8 @@
  * Handlers run on an alternate stack, so a stack overflow is reported too.
  */
 #include <errno.h>
+#include <link.h>
+#include <ucontext.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -223,13 +225,76 @@ static const char *fatal_signal_name(int sig)
 	}
 }
 
+/*
+ * Where a forbidden call came from, without a system call: the executable
+ * ranges of the loaded objects are noted before the lock-down, and the
+ * handler lists the words of the interrupted stack that point into them
+ * (return addresses, most of them) as object+offset on stderr; addr2line
+ * resolves them. backtrace() cannot be used: it may load libgcc_s.
+ */
+#define FATAL_RANGES 16
+static struct fatal_range {
+	uintptr_t start, end, base;
+	char name[48];
+} fatal_ranges[FATAL_RANGES];
+static int fatal_nranges;
+
+static int fatal_note_range(struct dl_phdr_info *info, size_t size, void *data)
+{
+	const char *name = info->dlpi_name && *info->dlpi_name ? info->dlpi_name : "shoal-instance";
+	const char *slash = strrchr(name, '/');
+	int i;
+
+	(void)size;
+	(void)data;
+	for (i = 0; i < info->dlpi_phnum && fatal_nranges < FATAL_RANGES; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		struct fatal_range *r;
+
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+			continue;
+		r = &fatal_ranges[fatal_nranges++];
+		r->base = info->dlpi_addr;
+		r->start = info->dlpi_addr + ph->p_vaddr;
+		r->end = r->start + ph->p_memsz;
+		snprintf(r->name, sizeof(r->name), "%s", slash ? slash + 1 : name);
+	}
+	return 0;
+}
+
+static void fatal_stack_trace(const ucontext_t *uc)
+{
+	const uintptr_t *sp = (const uintptr_t *)uc->uc_mcontext.gregs[REG_RSP];
+	char line[128];
+	int i, k, found = 0;
+
+	for (i = -1; i < 512 && found < 12; i++) {
+		uintptr_t v = i < 0 ? (uintptr_t)uc->uc_mcontext.gregs[REG_RIP] : sp[i];
+
+		for (k = 0; k < fatal_nranges; k++) {
+			struct fatal_buf b = { .p = line, .size = sizeof(line) };
+
+			if (v < fatal_ranges[k].start || v >= fatal_ranges[k].end)
+				continue;
+			fatal_put(&b, "  at ");
+			fatal_put(&b, fatal_ranges[k].name);
+			fatal_put(&b, "+0x");
+			fatal_put_uint(&b, v - fatal_ranges[k].base, 16);
+			fatal_put(&b, "\n");
+			if (write(2, line, b.len) < 0)
+				return;
+			found++;
+			break;
+		}
+	}
+}
+
 static void fatal_signal_cb(int sig, siginfo_t *info, void *uctx)
 {
 	static char message[FATAL_MESSAGE_MAX];
 	struct fatal_buf b = { .p = message, .size = sizeof(message) };
 	const char *phase = fatal_phase;
 
-	(void)uctx;
 	if (sig == SIGALRM) {
 		if (!fatal_watchdog_on)
 			return; /* the boot finished; the alarm is left over */
@@ -259,6 +324,8 @@ static void fatal_signal_cb(int sig, siginfo_t *info, void *uctx)
 	fatal_put(&b, phase ? " while " : " while serving");
 	if (phase)
 		fatal_put(&b, phase);
+	if (sig == SIGSYS && uctx)
+		fatal_stack_trace(uctx);
 	fatal_report(PROTO_FATAL_SIGNAL, sig, message);
 }
 
@@ -284,6 +351,7 @@ int fatal_setup(void)
 
 	if (sigaltstack(&ss, NULL) < 0)
 		return -errno;
+	dl_iterate_phdr(fatal_note_range, NULL);
 	sigfillset(&sa.sa_mask);
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		if (sigaction(sigs[i], &sa, NULL) < 0)
