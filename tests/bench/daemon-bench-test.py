@@ -69,6 +69,9 @@ def json_has_every_figure():
             assert key in d, (name, key)
         assert d["alive"] == 3 and d["failed"] == 0 and d["destroy_failed"] == 0, (name, d)
         assert isinstance(d["pss_mib_per_instance"], float), (name, d)
+    nn = r["peers"]["shoal"]["no_network"]
+    assert nn["count"] == 3 and isinstance(nn["ready_p50_ms"], float), nn
+    assert r["peers"]["netns"]["no_network"] is None
     get = r["peers"]["shoal"]["density"]["get"]
     for key in GET_KEYS:
         assert key in get, key

@@ -349,10 +349,10 @@ class ShoalPeer:
                 self.conns.append(c)
         return c
 
-    def create(self, i):
+    def create(self, i, network=True):
         t = time.perf_counter()
         st, body = self.conn().request("POST", "/v1/instances",
-                                       {"network": True, "labels": {"bench": "daemon-bench"}})
+                                       {"network": network, "labels": {"bench": "daemon-bench"}})
         dt = time.perf_counter() - t
         if st != 201:
             raise RuntimeError("create: HTTP %d %s" % (st, body[:300]))
@@ -697,6 +697,23 @@ def lifecycle(peer, n, conc, stop):
     }
 
 
+def no_network(peer, n, stop):
+    """Shoal only: n creates without network at concurrency 1, each destroyed
+    at once, to show what the veth, lease and packet socket add."""
+    lat, own = [], []
+    for _ in range(n):
+        if stop.is_set():
+            break
+        dt, h = peer.create(0, network=False)
+        lat.append(dt * 1e3)
+        if h["daemon_ms"] is not None:
+            own.append(h["daemon_ms"])
+        peer.destroy(h)
+    peer.thread_done()
+    return {"count": len(lat), "ready_p50_ms": median(lat), "ready_p99_ms": pct(lat, 99),
+            "daemon_ready_p50_ms": median(own)}
+
+
 def exec_rounds(peer, runs, stop):
     _, h = peer.create(0)
     try:
@@ -820,11 +837,11 @@ def table(res):
                c["creates"], c["creates"], c["uml_count"], c["density"], c["density"],
                c["uml_count"], c["execs"], c["get_seconds"], GET_CONCURRENCY), ""]
     w = 13
-    out.append("%-40s" % "" + "".join("%*s" % (w, PEER_TITLE[p]) for p in peers) +
+    out.append("%-44s" % "" + "".join("%*s" % (w, PEER_TITLE[p]) for p in peers) +
                "   goal (issue 7)")
 
     def row(label, fn, spec="%.1f", goal=""):
-        out.append("%-40s" % label + "".join(
+        out.append("%-44s" % label + "".join(
             "%*s" % (w, fmt(fn(res["peers"][p]), spec)) for p in peers) +
             ("   " + goal if goal else ""))
 
@@ -837,6 +854,10 @@ def table(res):
     row("create -> ready p99, conc 1 (ms)", lc(1, "ready_p99_ms"), "%.2f")
     row("  daemon's own created -> ready p50 [2]", lc(1, "daemon_ready_p50_ms"), "%.1f")
     row("  of it the instance's boot_ms p50", lc(1, "boot_p50_ms"), "%.2f")
+    row("  network off, create -> ready p50 (ms) [3]",
+        lambda r: r["no_network"] and r["no_network"]["ready_p50_ms"], "%.2f")
+    row("  network off, daemon's own p50 (ms)",
+        lambda r: r["no_network"] and r["no_network"]["daemon_ready_p50_ms"], "%.1f")
     for conc in CONCURRENCY:
         g = ""
         if conc == CONCURRENCY[-1] and "shoal" in peers:
@@ -883,6 +904,8 @@ def table(res):
                "creates: the benchmark's own client included")
     out.append("[2] ready_ms - created_ms of the answer (whole milliseconds); the rest of the "
                "round trip is the client, HTTP and the loop's queue")
+    out.append("[3] min(--creates, 50) creates at concurrency 1 with network off, each "
+               "destroyed at once (Shoal only: without a veth the peers' lifecycle is another)")
     for p in peers:
         if res["peers"][p].get("errors"):
             out.append("%s: first errors: %s" % (PEER_TITLE[p], "; ".join(res["peers"][p]["errors"])))
@@ -968,7 +991,8 @@ def main():
                 res["skipped"][name] = str(e)
                 del peers[name]
         for name in peers:
-            res["peers"][name] = {"lifecycle": {}, "exec": None, "density": None, "errors": []}
+            res["peers"][name] = {"lifecycle": {}, "no_network": None, "exec": None,
+                                  "density": None, "errors": []}
         count = {n: (args.uml_count if n == "uml" else args.creates) for n in peers}
         dens = {n: (args.uml_count if n == "uml" else args.density) for n in peers}
         # One uncounted create and destroy per peer: caches, the daemon's first
@@ -985,6 +1009,10 @@ def main():
                 r = lifecycle(peer, count[name], conc, stop)
                 res["peers"][name]["lifecycle"][str(conc)] = r
                 res["peers"][name]["errors"] += r.pop("errors")
+        time.sleep(args.settle)
+        n = min(args.creates, 50)
+        log(args, "shoal: %d creates without network at concurrency 1" % n)
+        res["peers"]["shoal"]["no_network"] = no_network(peers["shoal"], n, stop)
         for name, peer in peers.items():
             log(args, "%s: %d exec round trips" % (name, args.execs))
             res["peers"][name]["exec"] = exec_rounds(peer, args.execs, stop)
