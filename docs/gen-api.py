@@ -278,8 +278,9 @@ def render_operation(spec, path, method, item, op, codes_by_status):
         content = resp.get("content", {})
         if is_error:
             codes = codes_by_status.get(int(status), [])
-            what = "%s, codes of this status: %s" % (link("Error"), ", ".join(code(c) for c in codes)) \
-                if codes else link("Error")
+            what = link("Error")
+            if codes:
+                what += ", codes of this status: " + ", ".join(code(c) for c in codes)
             rows.append((status, "`application/json`", what))
             continue
         if not content:

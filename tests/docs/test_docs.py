@@ -19,7 +19,8 @@ sys.dont_write_bytecode = True  # nothing of ours lands in the source tree
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 sys.path.insert(0, os.path.join(ROOT, "clients", "python"))
-import openapi  # noqa: E402
+import openapi  # noqa: E402  (tests/e2e's spec loader)
+import shoal  # noqa: E402  (clients/python/shoal.py)
 
 BUILD = os.environ.get("SHOAL_BUILD", "build")
 CLI = os.environ.get("SHOAL_CLI") or os.path.join(BUILD, "clients", "shoal")
@@ -173,7 +174,6 @@ def readme_names_real_verbs_paths_and_methods():
     check(urls, "no curl --unix-socket example in the usage section")
     for u in urls:
         check(openapi._match_path(spec, u), "README curls %s, not a path of the spec" % u)
-    import shoal
     methods = set(re.findall(r"\bc\.([a-z_]+)\(", usage))
     check(methods, "no Python client example (c.method(...)) in the usage section")
     for m in methods:
