@@ -119,6 +119,7 @@ struct instance {
 
 	/* Jobs (job.c) and the zygote that starts them (jail.c). */
 	bool jail_up; /* the zygote answered ready; jail_fd is its socket */
+	bool jail_pending; /* the zygote is building the jail; jail_finish() waits for it */
 	int jail_fd;
 	pid_t jail_pid;
 	char jail_why[160]; /* why there is no jail, for exec's error */
@@ -304,6 +305,7 @@ enum jail_op {
 	JAIL_SPAWNED, /* zygote -> instance: the shim is running; pid = reaper */
 	JAIL_SPAWN_FAILED, /* zygote -> instance: err, text */
 	JAIL_EXITED, /* zygote -> instance: status = the first process's wait status */
+	JAIL_UNSHARED, /* zygote -> instance: it has its own mount namespace; READY follows */
 };
 
 struct jail_msg {
@@ -327,6 +329,8 @@ struct jail_msg {
 
 /* jail.c: the instance side. jail_start() runs after the namespaces, before the empty root. */
 int jail_start(struct instance *in, struct shoal_error *err);
+/* jail_finish() waits for the zygote's ready: after the boot, before seccomp. */
+void jail_finish(struct instance *in);
 int jail_spawn(struct instance *in, uint64_t job, const char *const *argv, size_t argc,
 	       const char *const *env, size_t envc, int link_fd, int region_fd, bool in_instance);
 int jail_signal(struct instance *in, uint64_t job, int sig, bool group);

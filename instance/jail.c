@@ -29,6 +29,8 @@
 
 #define JAIL_READY_TIMEOUT_MS 10000
 
+static void jail_ready(struct instance *in, ssize_t n, const struct jail_msg *m);
+
 int jail_start(struct instance *in, struct shoal_error *err)
 {
 	struct pollfd pfd = { .events = POLLIN };
@@ -57,24 +59,49 @@ int jail_start(struct instance *in, struct shoal_error *err)
 	in->jail_pid = pid;
 	pfd.fd = sv[0];
 	n = poll(&pfd, 1, JAIL_READY_TIMEOUT_MS) == 1 ? recv(sv[0], &m, sizeof(m), 0) : -1;
-	if (n != (ssize_t)sizeof(m) || m.op != JAIL_READY || m.err) {
+	if (n == (ssize_t)sizeof(m) && m.op == JAIL_UNSHARED) {
+		/* Its own mount namespace: our pivot_root cannot move its root.
+		 * It builds the jail while we boot; jail_finish() waits. */
+		in->jail_pending = true;
+		return 0;
+	}
+	jail_ready(in, n, &m);
+	return 0;
+}
+
+/* The zygote's READY (or its failure, or silence): jobs work, or exec says why. */
+static void jail_ready(struct instance *in, ssize_t n, const struct jail_msg *m)
+{
+	in->jail_pending = false;
+	if (n != (ssize_t)sizeof(*m) || m->op != JAIL_READY || m->err) {
 		/* No jobs for this instance; everything else works. exec says why. */
-		if (n == (ssize_t)sizeof(m) && m.op == JAIL_READY)
+		if (n == (ssize_t)sizeof(*m) && m->op == JAIL_READY)
 			snprintf(in->jail_why, sizeof(in->jail_why), "%.*s",
-				 (int)sizeof(m.text) - 1, m.text);
+				 (int)sizeof(m->text) - 1, m->text);
 		else
 			snprintf(in->jail_why, sizeof(in->jail_why),
 				 "the jail's zygote did not start");
 		shoal_log_warn("jobs disabled: %s", in->jail_why);
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		close(sv[0]);
+		kill(in->jail_pid, SIGKILL);
+		waitpid(in->jail_pid, NULL, 0);
+		close(in->jail_fd);
 		in->jail_fd = -1;
 		in->jail_pid = 0;
-		return 0;
+		return;
 	}
 	in->jail_up = true;
-	return 0;
+}
+
+void jail_finish(struct instance *in)
+{
+	struct pollfd pfd = { .fd = in->jail_fd, .events = POLLIN };
+	struct jail_msg m;
+	ssize_t n;
+
+	if (!in->jail_pending)
+		return;
+	n = poll(&pfd, 1, JAIL_READY_TIMEOUT_MS) == 1 ? recv(in->jail_fd, &m, sizeof(m), 0) : -1;
+	jail_ready(in, n, &m);
 }
 
 static int jail_send(struct instance *in, const void *buf, size_t len, const int *fds, size_t nfds)

@@ -159,6 +159,9 @@ static int zygote_lock_down(const struct proto_configure *cfg, struct shoal_erro
 		return shoal_error_set(err, errno, "zygote: unshare a mount namespace");
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return shoal_error_set(err, errno, "zygote: make every mount private");
+	/* The instance may pivot into its empty root now, and boot while the
+	 * jail is built on the other CPU. */
+	zygote_send(&(struct jail_msg){ .op = JAIL_UNSHARED });
 	r = jail_root_build(err);
 	if (r < 0)
 		return r;

@@ -47,7 +47,7 @@
 /* After the reaper ended, the server's processes get this long to be counted gone. */
 #define JOB_REAPED_GRACE_US 2000000
 /* malloc arenas for the instance's threads (see job_init). */
-#define JOB_MALLOC_ARENAS 4
+#define JOB_MALLOC_ARENAS 1
 /* After SIGKILL at shutdown, how long the jobs get to be reported. */
 #define JOB_KILL_WAIT_MS 3000
 
@@ -111,10 +111,13 @@ int job_init(struct instance *in, struct shoal_error *err)
 	j->kept_tail = &j->kept;
 	in->jobs = j;
 	/*
-	 * Jobs bring threads (stdio, serving), and glibc gives a thread that
-	 * finds every malloc arena busy a new one, counting the CPUs first by
-	 * opening /sys/devices/system/cpu/online: a forbidden call after the
-	 * lock-down. With the arena limit set, it never counts.
+	 * Jobs bring threads (stdio, serving), and glibc's thread arenas make
+	 * host calls the lock-down forbids: a thread that finds every arena
+	 * busy counts the CPUs (opens /sys/devices/system/cpu/online), and a
+	 * free() that shrinks a thread arena's heap reads
+	 * /proc/sys/vm/overcommit_memory the first time (the control thread
+	 * freeing output chunks a reader thread allocated: a rare fatal SIGSYS
+	 * under big outputs). One arena, the main one, has neither.
 	 */
 	mallopt(M_ARENA_MAX, JOB_MALLOC_ARENAS);
 	return 0;

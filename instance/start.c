@@ -216,7 +216,8 @@ static int start_boot(struct instance *in, struct shoal_error *err)
 	 * The jail's zygote: forked while the process is single-threaded, can
 	 * still see the host's /usr and has its capabilities. jail_start()
 	 * returns once the zygote has its own mount namespace (our pivot_root
-	 * below must not move its root) or has failed (then exec says why).
+	 * below must not move its root) or has failed (then exec says why); it
+	 * builds the jail while we boot, and jail_finish() collects its ready.
 	 */
 	start_phase_begin("jail");
 	r = job_init(in, err);
@@ -289,6 +290,11 @@ static int start_boot(struct instance *in, struct shoal_error *err)
 		in->timings.disks_us += instance_now_us() - t;
 	else
 		in->timings.disks_us = 0;
+
+	/* The jail was built meanwhile, on the other CPU: its ready (recv) comes
+	 * before seccomp. */
+	start_phase_begin("jail ready");
+	jail_finish(in);
 
 	/* 8. seccomp: only the host calls the running instance needs, on every thread. */
 	t = start_phase_begin("seccomp");
