@@ -21,7 +21,7 @@ LIFECYCLE_KEYS = ("count", "concurrency", "created", "failed", "wall_s", "create
                   "daemon_cpu_ms_per_create", "host_cpu_ms_per_create",
                   "daemon_ready_p50_ms", "boot_p50_ms")
 DENSITY_KEYS = ("count", "alive", "failed", "destroy_failed", "pss_mib_per_instance",
-                "rss_mib_per_instance", "daemon_pss_mib", "get")
+                "rss_mib_per_instance", "daemon_pss_mib", "idle_cpu_pct_all", "get")
 GET_KEYS = ("concurrency", "seconds", "requests", "errors", "per_s",
             "daemon_cpu_us_per_request")
 
@@ -41,7 +41,7 @@ def json_has_every_figure():
                         "--shoald", os.path.join(BUILD, "daemon", "shoald"),
                         "--instance", os.path.join(BUILD, "instance", "shoal-instance"),
                         "--creates", "3", "--density", "3", "--execs", "3",
-                        "--get-seconds", "0.5", "--settle", "0", "--peers", "shoal,netns", "--json", "--quiet"],
+                        "--get-seconds", "0.5", "--settle", "0", "--idle-seconds", "0.5", "--peers", "shoal,netns", "--json", "--quiet"],
                        capture_output=True, timeout=240)
     assert p.returncode == 0, p.stderr.decode(errors="replace")
     r = json.loads(p.stdout)

@@ -653,7 +653,9 @@ def parallel(items, conc, fn, stop):
                     with lock:
                         errors.append("%s" % e)
         finally:
-            fn.__self__.thread_done()
+            owner = getattr(fn, "__self__", None)
+            if owner is not None:
+                owner.thread_done()
     t = time.perf_counter()
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(min(conc, len(items)))]
     WORKERS.extend(threads)
@@ -794,20 +796,37 @@ def get_throughput(peer, handles, seconds):
             "per_s": total / wall, "daemon_cpu_us_per_request": cpu / total if total else None}
 
 
-def density(peer, n, stop, get_seconds):
+def proc_cpu_ns_quiet(pid):
+    try:
+        return proc_cpu_ns(pid)
+    except OSError:
+        return 0
+
+
+def density(peer, n, stop, get_seconds, idle_seconds):
     """n alive at once (created 8 at a time), PSS per instance, then GETs (Shoal)."""
     made, errs, wall = parallel(range(n), 8, peer.create, stop)
     handles = [r[1] for _, r in made]
     res = {"count": n, "alive": len(handles), "failed": len(errs), "pss_mib_per_instance": None,
-           "rss_mib_per_instance": None, "daemon_pss_mib": None, "get": None,
+           "rss_mib_per_instance": None, "daemon_pss_mib": None, "idle_cpu_pct_all": None,
+           "get": None,
            "errors": errs[:3]}
     try:
         time.sleep(1.0)  # let them settle
         kids = children_map()
         pss = rss = 0
+        allpids = []
         for h in handles:
-            p, r = pss_rss_kib(peer.pids_of(h, kids))
+            pids = peer.pids_of(h, kids)
+            allpids += pids
+            p, r = pss_rss_kib(pids)
             pss, rss = pss + p, rss + r
+        if handles and idle_seconds > 0 and not stop.is_set():
+            # CPU of every thread of every instance while nobody asks them anything.
+            c0, t0 = sum(proc_cpu_ns_quiet(p) for p in allpids), time.perf_counter()
+            time.sleep(idle_seconds)
+            c1, t1 = sum(proc_cpu_ns_quiet(p) for p in allpids), time.perf_counter()
+            res["idle_cpu_pct_all"] = (c1 - c0) / 1e9 / (t1 - t0) * 100
         if handles:
             res["pss_mib_per_instance"] = pss / len(handles) / 1024
             res["rss_mib_per_instance"] = rss / len(handles) / 1024
@@ -888,6 +907,8 @@ def table(res):
         lambda r: r["density"]["pss_mib_per_instance"] if r["density"] else None, "%.2f")
     row("RSS per idle instance (MiB)",
         lambda r: r["density"]["rss_mib_per_instance"] if r["density"] else None, "%.2f")
+    row("CPU of all alive instances, idle (% 1 CPU)",
+        lambda r: r["density"]["idle_cpu_pct_all"] if r["density"] else None, "%.2f")
     row("daemon PSS with all alive (MiB)",
         lambda r: r["density"]["daemon_pss_mib"] if r["density"] else None, "%.2f")
     row("GET /v1/instances/{id} per s, conc 8",
@@ -939,6 +960,8 @@ def main():
                     help="seconds of rest before each phase (`ip netns del` returns before the "
                     "kernel has torn the namespace down, and that work would land on the next "
                     "peer's phase)")
+    ap.add_argument("--idle-seconds", type=float, default=2.0,
+                    help="CPU of all instances alive at once is measured over this long")
     ap.add_argument("--peers", default="shoal,netns,uml")
     ap.add_argument("--uml-bin", default="linux.uml")
     ap.add_argument("--busybox", default="/bin/busybox")
@@ -947,9 +970,11 @@ def main():
     args = ap.parse_args()
     if not (1 <= args.creates <= 10000 and 1 <= args.density <= 10000 and
             0 <= args.uml_count <= 100 and 1 <= args.execs <= 100000 and
-            0 <= args.get_seconds <= 600 and 0 <= args.settle <= 60):
+            0 <= args.get_seconds <= 600 and 0 <= args.settle <= 60 and
+            0 <= args.idle_seconds <= 600):
         ap.error("--creates 1..10000, --density 1..10000, --uml-count 0..100, "
-                 "--execs 1..100000, --get-seconds 0..600, --settle 0..60")
+                 "--execs 1..100000, --get-seconds 0..600, --settle 0..60, "
+                 "--idle-seconds 0..600")
     want = args.peers.split(",")
     if "shoal" not in want or any(p not in PEERS for p in want):
         ap.error("--peers: a comma list of shoal, netns, uml (shoal always)")
@@ -975,6 +1000,7 @@ def main():
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "creates": args.creates, "density": args.density, "uml_count": args.uml_count,
         "execs": args.execs, "get_seconds": args.get_seconds, "settle_s": args.settle,
+        "idle_seconds": args.idle_seconds,
         "concurrency": list(CONCURRENCY), "get_concurrency": GET_CONCURRENCY,
         "network": True, "loadavg_start": loadavg(), "loadavg_end": None},
         "goals": dict(GOALS), "skipped": {},
@@ -1019,7 +1045,7 @@ def main():
         for name, peer in peers.items():
             time.sleep(args.settle)
             log(args, "%s: %d alive at once" % (name, dens[name]))
-            d = density(peer, dens[name], stop, args.get_seconds)
+            d = density(peer, dens[name], stop, args.get_seconds, args.idle_seconds)
             res["peers"][name]["errors"] += d.pop("errors")
             res["peers"][name]["density"] = d
         for name in peers:
