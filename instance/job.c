@@ -502,8 +502,23 @@ void job_send_kept(struct instance *in)
 		in->jobs->kept_tail = &in->jobs->kept;
 }
 
-/* Output to the control queue while it has room; chunks keep their order per stream. */
+static void job_check(struct instance *in);
+static void job_pump_output(struct instance *in);
+
+/*
+ * Output to the control queue while it has room; chunks keep their order per
+ * stream. Then the jobs whose last chunk this was can end: nothing else
+ * would wake the loop for them (a job's exit waited forever, now and then,
+ * behind its last output chunk).
+ */
 void job_pump(struct instance *in)
+{
+	job_pump_output(in);
+	if (in->jobs)
+		job_check(in);
+}
+
+static void job_pump_output(struct instance *in)
 {
 	struct job *job;
 
@@ -638,7 +653,6 @@ void job_poll_done(struct instance *in, const struct pollfd *pfd, size_t n)
 		}
 	job_read_jail(in);
 	job_pump(in);
-	job_check(in);
 }
 
 uint64_t job_next_deadline_us(struct instance *in)
