@@ -107,12 +107,13 @@ TEST_TIMEOUT(a_panic_before_the_console_is_reported_as_fatal, 90)
 	tinst_hello(&t);
 	tinst_configure_init(&t, &cfg);
 	/*
-	 * More RAM than RLIMIT_AS lets the process map: the kernel panics in
+	 * More RAM than RLIMIT_AS lets the process map (memory, 1 GiB and 192
+	 * MiB per job that may run: about 4 GiB here): the kernel panics in
 	 * its first steps, before its console exists. kernel-lib registers its
 	 * panic hook first of all, so this is still a prompt "panic" report
 	 * (with no console text to quote), not a hang for the watchdog.
 	 */
-	cfg.configure.kernel_cmdline = "mem=4096M";
+	cfg.configure.kernel_cmdline = "mem=65536M";
 	expect_fatal(&t, &cfg, NULL, 0, PROTO_FATAL_PANIC, "panicked", 40000, 4);
 }
 
