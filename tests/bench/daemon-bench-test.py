@@ -69,6 +69,9 @@ def json_has_every_figure():
             assert key in d, (name, key)
         assert d["alive"] == 3 and d["failed"] == 0 and d["destroy_failed"] == 0, (name, d)
         assert isinstance(d["pss_mib_per_instance"], float), (name, d)
+    sb = r["peers"]["shoal"]["shoal_bench"]
+    assert sb.get("created") == 3 and sb.get("failed") == 0, sb
+    assert isinstance(sb["create_p50_ms"], (int, float)), sb
     nn = r["peers"]["shoal"]["no_network"]
     assert nn["count"] == 3 and isinstance(nn["ready_p50_ms"], float), nn
     assert r["peers"]["netns"]["no_network"] is None

@@ -887,6 +887,10 @@ def table(res):
         row("creates/s, conc %d" % conc, lc(conc, "creates_per_s"), "%.1f", g)
     for conc in CONCURRENCY[1:]:
         row("create -> ready p50, conc %d (ms)" % conc, lc(conc, "ready_p50_ms"), "%.2f")
+    sb = lambda key: lambda r: (r.get("shoal_bench") or {}).get(key)  # noqa: E731
+    row("shoal bench -N -c 8: create p50 (ms)", sb("create_p50_ms"), "%.2f")
+    row("shoal bench -N -c 8: ready p50 (ms)", sb("ready_p50_ms"), "%.2f")
+    row("shoal bench -N -c 8: creates/s", sb("creates_per_s"), "%.1f")
     row("destroy p50, conc 1 (ms)", lc(1, "destroy_p50_ms"), "%.2f")
     row("destroy p99, conc 1 (ms)", lc(1, "destroy_p99_ms"), "%.2f")
     row("destroys/s, conc 32", lc(32, "destroys_per_s"), "%.1f")
@@ -944,6 +948,30 @@ def met(v, goal, at_least):
 
 
 # ------------------------------------------------------------------- main
+
+SHOAL_CLI = os.path.join(BUILD, "clients", "shoal")
+
+
+def shoal_bench(peer, count, conc):
+    """`shoal bench -N --json` against our shoald: its create/ready/destroy
+    percentiles and creates/s, or the reason it could not run."""
+    if not os.access(SHOAL_CLI, os.X_OK):
+        return {"error": "%s is not built" % SHOAL_CLI}
+    p = subprocess.run([SHOAL_CLI, "--socket", peer.sock, "bench", "-n", str(count), "-c",
+                        str(conc), "-N", "--json"], capture_output=True, text=True,
+                       timeout=60 + 5 * count)
+    try:
+        r = json.loads(p.stdout)
+    except ValueError:
+        return {"error": "shoal bench exit %d: %s" % (p.returncode, p.stderr.strip()[:200])}
+    lat = r.get("latency_ms", {})
+    return {"concurrency": conc, "created": r.get("created"), "failed": r.get("failed"),
+            "creates_per_s": r.get("creates_per_s"),
+            "create_p50_ms": lat.get("create", {}).get("p50"),
+            "create_p99_ms": lat.get("create", {}).get("p99"),
+            "ready_p50_ms": lat.get("ready", {}).get("p50"),
+            "destroy_p50_ms": lat.get("destroy", {}).get("p50")}
+
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -1035,6 +1063,11 @@ def main():
                 r = lifecycle(peer, count[name], conc, stop)
                 res["peers"][name]["lifecycle"][str(conc)] = r
                 res["peers"][name]["errors"] += r.pop("errors")
+        # The same lifecycle once more through the CLI's stress tool (issue 8:
+        # `shoal bench` is the tool these benchmarks use), at concurrency 8.
+        time.sleep(args.settle)
+        log(args, "shoal bench: %d creates at concurrency 8" % args.creates)
+        res["peers"]["shoal"]["shoal_bench"] = shoal_bench(peers["shoal"], args.creates, 8)
         time.sleep(args.settle)
         n = min(args.creates, 50)
         log(args, "shoal: %d creates without network at concurrency 1" % n)
