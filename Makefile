@@ -298,6 +298,7 @@ help:
 	@echo 'make test [SUITE=s]   build and run the tests; suites: $(SUITES)'
 	@echo 'make test-<suite>     run one suite'
 	@echo 'make demo             build everything and run the demo'
+	@echo 'make docs             regenerate docs/api.md from api/openapi.yaml'
 	@echo 'make format-check     check C formatting (make format fixes it)'
 	@echo 'make clean            remove $(BUILD_ROOT)/ except $(BUILD_ROOT)/kernel/; distclean removes all'
 	@echo 'SANITIZE=address,undefined  build into $(BUILD_ROOT)/sanitize-*/ with sanitizers'
