@@ -46,7 +46,8 @@ class Instance:
         self.buf = b""
         self.next_id = 1
         self.read_until(lambda m: m.get("type") == "hello")
-        self.request({"type": "configure", "instance_id": "job-bench", "memory_mib": 128,
+        self.request({"type": "configure", "instance_id": "job-bench-%d" % os.getpid(),
+                      "memory_mib": 128,
                       "keep_on_supervisor_exit": False})
         self.read_until(lambda m: m.get("type") == "ready")
 
