@@ -127,6 +127,7 @@ def daemon_dies_mid_exec():
     from shoaltest import Daemon
     d = Daemon()
     pids = []
+    iid = None
     try:
         iid = cli("create", sock=d.sock, want=0).out.strip()
         pids.append(d.client.get(iid)["pid"])
@@ -155,6 +156,14 @@ def daemon_dies_mid_exec():
         deadline = time.monotonic() + 10
         while any(pid_is_instance(pid) for pid in pids) and time.monotonic() < deadline:
             time.sleep(0.05)
+        # Its monitor was killed too, and no daemon is left to sweep its cgroups.
+        for base in ("/sys/fs/cgroup/shoal", "/sys/fs/cgroup/memory/shoal",
+                     "/sys/fs/cgroup/pids/shoal"):
+            if iid:
+                try:
+                    os.rmdir(os.path.join(base, iid))
+                except OSError:
+                    pass
         d.cleanup()
 
 
