@@ -890,6 +890,9 @@ static void inst_adopt(struct store_instance *row)
 		shoal_error_set(&err, 0, "it was not ready yet");
 	}
 	inst_kill_leftover(row);
+	/* Its monitor is gone too: nobody else removes its cgroups. */
+	if (!sup_cgroup_sweep_id(row->id))
+		sup_cgroup_sweep_id(row->id);
 	shoal_log_warn("instance %s: not adopted: %s", row->id, err.msg);
 	snprintf(row->state, sizeof(row->state), "failed");
 	snprintf(row->reason, sizeof(row->reason),

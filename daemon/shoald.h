@@ -346,6 +346,12 @@ struct sup_proc *sup_spawn(uv_loop_t *loop, const char *id, uint32_t memory_mib,
 			   unsigned int ready_timeout_ms, const struct sup_callbacks *cb, void *arg,
 			   struct shoal_error *err);
 pid_t sup_pid(const struct sup_proc *p);
+/*
+ * sup_cgroup_sweep_id() - kill what is left in instance @id's cgroups and
+ * remove them (one pass); true when none is left. For an instance no
+ * supervised process stands for (it died while no daemon ran).
+ */
+bool sup_cgroup_sweep_id(const char *id);
 /* Ask for a shutdown, SIGKILL after @grace_ms; cb->exited follows. */
 void sup_stop(struct sup_proc *p, unsigned int grace_ms);
 

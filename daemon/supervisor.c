@@ -116,6 +116,11 @@ static void sup_close(struct sup_proc *p)
 /* Kill what is left in the instance's cgroups and remove them; true when none is left. */
 static bool sup_cgroup_sweep(struct sup_proc *p)
 {
+	return sup_cgroup_sweep_id(p->id);
+}
+
+bool sup_cgroup_sweep_id(const char *id)
+{
 	static const char *const bases[] = { "/sys/fs/cgroup/shoal", "/sys/fs/cgroup/memory/shoal",
 					     "/sys/fs/cgroup/pids/shoal" };
 	bool left = false;
@@ -126,7 +131,7 @@ static bool sup_cgroup_sweep(struct sup_proc *p)
 		FILE *f;
 		int pid;
 
-		snprintf(path, sizeof(path), "%s/%s", bases[i], p->id);
+		snprintf(path, sizeof(path), "%s/%s", bases[i], id);
 		if (rmdir(path) == 0 || errno == ENOENT)
 			continue;
 		snprintf(procs, sizeof(procs), "%s/cgroup.procs", path);

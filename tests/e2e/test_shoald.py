@@ -897,6 +897,10 @@ def restart_readopts():
         status, got = d.request("GET", "/v1/instances/" + c["id"])
         check(got["state"] == "failed" and "could not adopt" in got["reason"], "%r" % got)
         check(c["host_interface"] not in d.links(), "veth of the dead one left")
+        for cg in ("/sys/fs/cgroup/shoal", "/sys/fs/cgroup/memory/shoal",
+                   "/sys/fs/cgroup/pids/shoal"):
+            check(not os.path.exists(os.path.join(cg, c["id"])),
+                  "cgroup of the dead one left in %s" % cg)
         gone = {c["host_interface"], "si" + c["host_interface"][2:]}
         check(d.links() == links_before - gone, "links %r, before %r" % (d.links(), links_before))
         check([r[0] for r in d.db("SELECT instance_id FROM leases")] == [a["id"]],
