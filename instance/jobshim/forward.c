@@ -131,6 +131,28 @@ long forward_pread(int fd, void *buf, size_t len, long off)
 	return r;
 }
 
+long forward_getcwd(char *buf, size_t size)
+{
+	struct slot_call c;
+	long args[6] = { 0, (long)size, 0, 0, 0, 0 };
+	long r = slot_begin(&c);
+	char *p;
+
+	if (r)
+		return r;
+	p = slot_alloc(&c, size);
+	if (!p) {
+		slot_end(&c);
+		return -ERANGE;
+	}
+	args[0] = slot_addr(p);
+	r = slot_post(&c, __NR_getcwd, args);
+	if (r > 0 && (size_t)r <= size)
+		shim_memcpy(buf, p, (size_t)r);
+	slot_end(&c);
+	return r;
+}
+
 long forward_close(int fd)
 {
 	return fwd_kcall(__NR_close, fd, 0, 0, 0, 0, 0);

@@ -30,6 +30,8 @@ long forward_access(const char *path, int mode);
  * pread from a kernel fd (at most one slot's worth), close it. */
 long forward_open_read(const char *path);
 long forward_pread(int fd, void *buf, size_t len, long off);
+/* The kernel task's cwd into @buf (@size bytes, NUL included); its length or -errno. */
+long forward_getcwd(char *buf, size_t size);
 long forward_close(int fd);
 
 /*

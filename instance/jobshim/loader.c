@@ -15,6 +15,7 @@
  */
 #include "instance/jobshim/loader.h"
 
+#include "instance/jobshim/forward.h"
 #include "instance/jobshim/lib.h"
 #include "instance/jobshim/shim.h"
 #include "instance/jobshim/sys.h"
@@ -361,6 +362,37 @@ static long elf_load(const char *path, struct elf_image *img, struct loaded *out
 	return r;
 }
 
+/*
+ * What /proc/self/exe will say: an absolute path (static glibc asserts it).
+ * A relative one resolved where relative paths do: in the instance kernel's
+ * cwd, or the host's in passthrough mode.
+ */
+static void note_exe(const char *cur)
+{
+	char cwd[sizeof(shim_g.exe)];
+	size_t n, m = shim_strlen(cur);
+	long r;
+
+	shim_g.exe[0] = 0;
+	if (cur[0] == '/') {
+		if (m < sizeof(shim_g.exe))
+			shim_memcpy(shim_g.exe, cur, m + 1);
+		return;
+	}
+	r = shim_g.passthrough ? sys2(__NR_getcwd, (long)cwd, sizeof(cwd))
+			       : forward_getcwd(cwd, sizeof(cwd));
+	if (r <= 0)
+		return;
+	n = shim_strlen(cwd);
+	if (n == 1)
+		n = 0; /* "/" */
+	if (n + 1 + m >= sizeof(shim_g.exe))
+		return;
+	shim_memcpy(shim_g.exe, cwd, n);
+	shim_g.exe[n] = '/';
+	shim_memcpy(shim_g.exe + n + 1, cur, m + 1);
+}
+
 static const char *base_name(const char *p)
 {
 	const char *b = p;
@@ -425,8 +457,7 @@ long loader_exec(const char *path, char *const *argv, char *const *envp)
 	r = elf_load(cur, &loader_prog, &prog, loader_interp_path);
 	if (r)
 		return r;
-	if (shim_strlen(cur) < sizeof(shim_g.exe))
-		shim_memcpy(shim_g.exe, cur, shim_strlen(cur) + 1);
+	note_exe(cur);
 	interp.base = 0;
 	if (loader_interp_path[0]) {
 		r = elf_load(loader_interp_path, &loader_interp, &interp, NULL);

@@ -875,6 +875,32 @@ TEST(programs_put_into_the_instance_run_by_their_path)
 	CHECK_EQ_INT(res.exit.exit_code, 0);
 	CHECK_EQ_STR((char *)res.out[0], "static\n");
 	tinst_job_free(&res);
+	/* A static glibc program by a relative path: it reads /proc/self/exe,
+	 * which must be absolute (glibc asserts it). */
+	{
+		const char *const probe[] = { "./job-probe", "10", NULL };
+		const char *build = getenv("SHOAL_BUILD");
+		char path[512];
+
+		snprintf(path, sizeof(path), "%s/tests/bench/job-probe", build ? build : "build");
+		f = fopen(path, "rb");
+		if (f) {
+			elf = malloc(4 << 20);
+			CHECK(elf != NULL);
+			len = fread(elf, 1, 4 << 20, f);
+			fclose(f);
+			CHECK_EQ_INT(tinst_put(&t, "/tmp/job-probe", elf, len, 0755), PROTO_OK);
+			free(elf);
+			tinst_exec_init(&msg, probe);
+			msg.exec.cwd = "/tmp";
+			tinst_exec_send(&t, &msg, &res);
+			CHECK(res.job != 0);
+			tinst_exec_wait(&t, &res, 30000);
+			CHECK_EQ_INT(res.exit.exit_code, 0);
+			CHECK(res.out[0] && strstr((char *)res.out[0], "pipe_call_ns") != NULL);
+			tinst_job_free(&res);
+		}
+	}
 	tinst_run(&t, not_exec, NULL, 10000, &res);
 	CHECK_EQ_INT(res.error, PROTO_ERR_PERMISSION);
 	tinst_run(&t, missing, NULL, 10000, &res);
