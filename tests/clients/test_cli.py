@@ -156,14 +156,24 @@ def daemon_dies_mid_exec():
         deadline = time.monotonic() + 10
         while any(pid_is_instance(pid) for pid in pids) and time.monotonic() < deadline:
             time.sleep(0.05)
-        # Its monitor was killed too, and no daemon is left to sweep its cgroups.
+        # Its monitor was killed too, and no daemon is left to sweep its cgroups:
+        # kill what they still hold (the instance and its zygote die a moment
+        # after the monitor) and remove them, bounded.
         for base in ("/sys/fs/cgroup/shoal", "/sys/fs/cgroup/memory/shoal",
                      "/sys/fs/cgroup/pids/shoal"):
-            if iid:
+            path = os.path.join(base, iid) if iid else None
+            deadline = time.monotonic() + 10
+            while path and os.path.isdir(path) and time.monotonic() < deadline:
                 try:
-                    os.rmdir(os.path.join(base, iid))
+                    os.rmdir(path)
                 except OSError:
-                    pass
+                    try:
+                        with open(os.path.join(path, "cgroup.procs")) as f:
+                            for pid in f.read().split():
+                                os.kill(int(pid), signal.SIGKILL)
+                    except OSError:
+                        pass
+                    time.sleep(0.05)
         d.cleanup()
 
 
