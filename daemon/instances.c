@@ -497,14 +497,27 @@ static void inst_pool_fill(void)
 static void inst_spawn(struct inst *in);
 static void inst_veth_added(void *arg, int r, int packet_fd, const char *msg);
 
+int instances_new_id(char id[STORE_ID_MAX])
+{
+	unsigned char rnd[8];
+	size_t i;
+
+	/* 64 random bits: unique in practice, and not to be guessed from another id. */
+	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+		return -EIO;
+	strcpy(id, "i-");
+	for (i = 0; i < sizeof(rnd); i++)
+		snprintf(id + 2 + 2 * i, 3, "%02x", rnd[i]);
+	return 0;
+}
+
 static void inst_start(const struct inst_spec *spec, bool pooled, inst_done_fn done, void *arg)
 {
 	struct shoal_error err = { 0 };
-	unsigned char rnd[8];
+	int pool_fd = -1;
 	char *labels;
 	struct inst *in;
 	uint32_t addr;
-	size_t i;
 	int r;
 
 	if (inst_shutting_down) {
@@ -519,10 +532,6 @@ static void inst_start(const struct inst_spec *spec, bool pooled, inst_done_fn d
 		done(arg, 429, "too_many_instances", msg, NULL);
 		return;
 	}
-	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd)) {
-		done(arg, 500, "internal", "getrandom failed", NULL);
-		return;
-	}
 	in = calloc(1, sizeof(*in));
 	labels = spec->labels ? json_dumps(spec->labels, JSON_COMPACT | JSON_SORT_KEYS)
 			      : strdup("{}");
@@ -532,9 +541,13 @@ static void inst_start(const struct inst_spec *spec, bool pooled, inst_done_fn d
 		done(arg, 500, "internal", "out of memory", NULL);
 		return;
 	}
-	strcpy(in->row.id, "i-");
-	for (i = 0; i < sizeof(rnd); i++)
-		snprintf(in->row.id + 2 + 2 * i, 3, "%02x", rnd[i]);
+	/* A network create may trade this id for a pooled veth pair's (below). */
+	if (instances_new_id(in->row.id)) {
+		free(in);
+		free(labels);
+		done(arg, 500, "internal", "getrandom failed", NULL);
+		return;
+	}
 	snprintf(in->row.state, sizeof(in->row.state), "starting");
 	in->row.memory_mib = spec->memory_mib;
 	strcpy(in->row.labels, labels);
@@ -582,9 +595,20 @@ static void inst_start(const struct inst_spec *spec, bool pooled, inst_done_fn d
 	in->row.boot_us = -1;
 	in->create_start_ms = uv_now(inst_loop);
 	if (spec->network) {
-		/* Address first: a full pool is refused before anything is made. */
+		uint32_t used, total;
+
+		/*
+		 * A veth pair made ahead (vethpool.c) brings the id it was named
+		 * for; the address is still leased here, to that id. A full pool
+		 * is refused before anything is made or taken.
+		 */
+		ipam_counts(&used, &total);
+		if (used < total)
+			vethpool_take(in->row.id, &pool_fd);
 		r = ipam_alloc(in->row.id, &addr, &err);
 		if (r) {
+			if (pool_fd >= 0)
+				vethpool_discard(in->row.id, pool_fd);
 			inst_close_disks(in);
 			free(in);
 			if (r == -ENOSPC)
@@ -620,10 +644,17 @@ static void inst_start(const struct inst_spec *spec, bool pooled, inst_done_fn d
 		inst_spawn(in);
 		return;
 	}
+	if (pool_fd >= 0) {
+		in->net.packet_fd = pool_fd;
+		shoal_log_debug("instance %s: veth pair from the pool", in->row.id);
+		inst_spawn(in);
+		return;
+	}
 	/* The veth pair is made off the loop; the create goes on in inst_veth_added(). */
 	inst_npending++;
 	inst_njobs++;
-	if (netman_veth_add_async(inst_loop, in->row.id, NETMAN_MTU, inst_veth_added, in, &err))
+	if (netman_veth_add_async(inst_loop, in->row.id, NETMAN_MTU, false, inst_veth_added, in,
+				  &err))
 		inst_veth_added(in, -EIO, -1, err.msg); /* it counts both off */
 }
 
@@ -765,6 +796,7 @@ static void inst_ttl_cb(uv_timer_t *t)
 	if (++ticks % INST_PRUNE_TICKS == 0)
 		inst_prune();
 	inst_pool_fill();
+	vethpool_tick(); /* after a failed make, the veth pool tries again here */
 	for (in = inst_live; in; in = next) {
 		next = in->next;
 		if (in->row.expires_ms && now >= in->row.expires_ms && !in->stopping)

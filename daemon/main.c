@@ -33,11 +33,13 @@ struct shoald_config shoald_config = {
 	.netns = "shoal",
 	.max_instances = 256,
 	.max_connections = 256,
+	.veth_pool = 4,
 };
 
 static uv_loop_t *main_loop;
 static uv_signal_t main_sigterm, main_sigint;
 static bool main_stopping;
+static unsigned int main_stop_waits; /* instances and the veth pool, each done once */
 
 int64_t shoald_now_ms(void)
 {
@@ -54,6 +56,7 @@ static void main_usage(FILE *f)
 		"              [--max-instances N] [--max-connections N]\n"
 		"              [--log-format text|json] [--log-level error|warn|info|debug]\n"
 		"              [--instance-bin PATH] [--image-dir DIR]\n"
+		"              [--warm-pool N] [--veth-pool N]\n"
 		"              [--tcp-port PORT --token-file PATH]\n");
 }
 
@@ -155,9 +158,11 @@ static void main_closed(void)
 	shoal_log_info("stopped");
 }
 
-static void main_instances_gone(void)
+/* Instances and the veth pool stop side by side; the server closes once both are done. */
+static void main_part_gone(void)
 {
-	http_server_stop(main_closed);
+	if (--main_stop_waits == 0)
+		http_server_stop(main_closed);
 }
 
 static void main_signal_cb(uv_signal_t *h, int signum)
@@ -167,7 +172,9 @@ static void main_signal_cb(uv_signal_t *h, int signum)
 		return;
 	main_stopping = true;
 	shoal_log_info("signal %d: stopping every instance, then the server", signum);
-	instances_shutdown(main_instances_gone);
+	main_stop_waits = 2;
+	vethpool_stop(main_part_gone);
+	instances_shutdown(main_part_gone);
 }
 
 static bool main_parse_uint(const char *s, unsigned int min, unsigned int max, unsigned int *out)
@@ -198,6 +205,7 @@ int main(int argc, char **argv)
 		{ "tcp-port", required_argument, NULL, 'p' },
 		{ "image-dir", required_argument, NULL, 'I' },
 		{ "warm-pool", required_argument, NULL, 'w' },
+		{ "veth-pool", required_argument, NULL, 'V' },
 		{ "token-file", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -277,6 +285,12 @@ int main(int argc, char **argv)
 		case 'w':
 			if (!main_parse_uint(optarg, 0, 64, &shoald_config.warm_pool)) {
 				fprintf(stderr, "shoald: --warm-pool %s: not in 0..64\n", optarg);
+				return 2;
+			}
+			break;
+		case 'V':
+			if (!main_parse_uint(optarg, 0, 64, &shoald_config.veth_pool)) {
+				fprintf(stderr, "shoald: --veth-pool %s: not in 0..64\n", optarg);
 				return 2;
 			}
 			break;
@@ -367,6 +381,8 @@ int main(int argc, char **argv)
 		store_close();
 		return 1;
 	}
+	/* After instances_init(): its sweep removes an earlier daemon's pool first. */
+	vethpool_start(main_loop);
 	uv_signal_init(main_loop, &main_sigterm);
 	uv_signal_start(&main_sigterm, main_signal_cb, SIGTERM);
 	uv_signal_init(main_loop, &main_sigint);

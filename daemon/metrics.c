@@ -2,7 +2,8 @@
 /*
  * Metrics for GET /metrics, in Prometheus' text exposition format (version
  * 0.0.4): instances by state (counted in the store, so ended ones too),
- * counters of creates, failures and jobs, the address pool's use, and
+ * counters of creates, failures and jobs, the address pool's and the veth
+ * pool's use, and
  * histograms of create latency (request to ready, as the daemon saw it) and
  * exec latency (request to exit). Counters live in memory and start from zero
  * with each daemon, as Prometheus expects of a restarted process.
@@ -138,6 +139,22 @@ char *metrics_render(size_t *len)
 		"# HELP shoal_address_pool_size Addresses of the pool that can be leased.\n"
 		"# TYPE shoal_address_pool_size gauge\nshoal_address_pool_size %u\n",
 		used, total);
+	{
+		uint64_t takes, misses;
+		unsigned int ready;
+
+		vethpool_counts(&ready, &takes, &misses);
+		fprintf(f,
+			"# HELP shoal_veth_pool_ready Veth pairs made ahead and waiting for a "
+			"create (--veth-pool).\n"
+			"# TYPE shoal_veth_pool_ready gauge\nshoal_veth_pool_ready %u\n",
+			ready);
+		metrics_counter(f, "shoal_veth_pool_takes_total",
+				"Creates with network that took a veth pair from the pool.", takes);
+		metrics_counter(f, "shoal_veth_pool_misses_total",
+				"Creates with network that found the pool empty and made a pair.",
+				misses);
+	}
 	metrics_hist_write(f, "shoal_create_latency_seconds", "Create request to a ready instance.",
 			   &metrics_create_hist);
 	metrics_hist_write(f, "shoal_exec_latency_seconds", "Exec request to the job's exit.",

@@ -289,14 +289,23 @@ void netman_veth_names(const char *id, char *host, char *inner)
 	snprintf(inner, NETMAN_IFNAME_SIZE, "si%.12s", id + 2);
 }
 
-/* A raw packet socket on @ifindex with the virtio-net header on, as the instance's device wants. */
-static int netman_packet_socket(int ifindex, const char *name, int *fd, struct shoal_error *err)
+/*
+ * A raw packet socket on @ifindex with the virtio-net header on, as the
+ * instance's device wants. A @held one is bound with protocol 0, which the
+ * kernel hooks to nothing: it receives no frame (and queues none) until
+ * netman_packet_listen() binds it again for every protocol. A veth pair
+ * waiting in the pool (vethpool.c) thus does not collect the bridge's
+ * broadcasts for an instance that does not exist yet.
+ */
+static int netman_packet_socket(int ifindex, const char *name, bool held, int *fd,
+				struct shoal_error *err)
 {
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET,
+				   .sll_protocol = held ? 0 : htons(ETH_P_ALL) };
 	_cleanup_close_ int sock = -1;
 	int one = 1;
 
-	sock = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+	sock = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, sll.sll_protocol);
 	if (sock < 0)
 		return shoal_error_set(err, errno, "packet socket for %s", name);
 	if (setsockopt(sock, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)))
@@ -308,12 +317,29 @@ static int netman_packet_socket(int ifindex, const char *name, int *fd, struct s
 	return 0;
 }
 
+int netman_packet_listen(int fd, struct shoal_error *err)
+{
+	struct sockaddr_ll sll;
+	socklen_t len = sizeof(sll);
+
+	/* Same interface as before: the kernel knows which one it was bound to. */
+	if (getsockname(fd, (struct sockaddr *)&sll, &len))
+		return shoal_error_set(err, errno, "getsockname of a packet socket");
+	if (!sll.sll_ifindex)
+		return shoal_error_set(err, ENODEV, "the packet socket's veth is gone");
+	sll.sll_protocol = htons(ETH_P_ALL);
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)))
+		return shoal_error_set(err, errno, "bind a packet socket to ifindex %d",
+				       sll.sll_ifindex);
+	return 0;
+}
+
 static int netman_del_sk(struct nl_sock *sk, const char *host, struct shoal_error *err);
 
 /* The veth pair of @id on @sk: made, host end on the bridge, both up, packet socket on the inner
- * end. */
-static int netman_add_sk(struct nl_sock *sk, const char *id, unsigned int mtu, int *packet_fd,
-			 struct shoal_error *err)
+ * end (@held: see netman_packet_socket()). */
+static int netman_add_sk(struct nl_sock *sk, const char *id, unsigned int mtu, bool held,
+			 int *packet_fd, struct shoal_error *err)
 {
 	char host[NETMAN_IFNAME_SIZE], inner[NETMAN_IFNAME_SIZE];
 	struct rtnl_link *veth, *peer;
@@ -345,7 +371,7 @@ static int netman_add_sk(struct nl_sock *sk, const char *id, unsigned int mtu, i
 		netman_del_sk(sk, host, NULL);
 		return r;
 	}
-	r = netman_packet_socket(ifindex, inner, packet_fd, err);
+	r = netman_packet_socket(ifindex, inner, held, packet_fd, err);
 	if (r)
 		netman_del_sk(sk, host, NULL);
 	return r;
@@ -422,6 +448,7 @@ int netman_veth_del(const char *host, struct shoal_error *err)
 struct netman_job {
 	uv_work_t req;
 	bool del;
+	bool held;
 	char id[STORE_ID_MAX];
 	char host[NETMAN_IFNAME_SIZE];
 	unsigned int mtu;
@@ -448,7 +475,7 @@ static void netman_work_cb(uv_work_t *req)
 	else if (j->del)
 		j->r = netman_del_sk(sk, j->host, &j->err);
 	else
-		j->r = netman_add_sk(sk, j->id, j->mtu, &j->packet_fd, &j->err);
+		j->r = netman_add_sk(sk, j->id, j->mtu, j->held, &j->packet_fd, &j->err);
 	nl_socket_free(sk);
 }
 
@@ -475,8 +502,8 @@ static int netman_queue(uv_loop_t *loop, struct netman_job *j, struct shoal_erro
 	return 0;
 }
 
-int netman_veth_add_async(uv_loop_t *loop, const char *id, unsigned int mtu, netman_done_fn done,
-			  void *arg, struct shoal_error *err)
+int netman_veth_add_async(uv_loop_t *loop, const char *id, unsigned int mtu, bool held,
+			  netman_done_fn done, void *arg, struct shoal_error *err)
 {
 	struct netman_job *j = calloc(1, sizeof(*j));
 
@@ -484,6 +511,7 @@ int netman_veth_add_async(uv_loop_t *loop, const char *id, unsigned int mtu, net
 		return shoal_error_set(err, ENOMEM, "netlink job");
 	snprintf(j->id, sizeof(j->id), "%s", id);
 	j->mtu = mtu;
+	j->held = held;
 	j->packet_fd = -1;
 	j->done = done;
 	j->arg = arg;

@@ -33,6 +33,7 @@ struct shoald_config {
 	const char *netns; /* name of the daemon's network namespace under /run/netns */
 	const char *image_dir; /* disk images instances may mount, by file name */
 	unsigned int warm_pool; /* instances of the default shape booted ahead */
+	unsigned int veth_pool; /* veth pairs made ahead for creates with network */
 	unsigned int max_instances;
 	unsigned int max_connections;
 };
@@ -294,16 +295,39 @@ int netman_veth_del(const char *host, struct shoal_error *err);
  * says what failed), @packet_fd the caller's for an add.
  * netman_veth_add_async(): the veth pair of instance @id, host end on the
  * bridge, both up, and a raw packet socket bound to the inner end
- * (PACKET_VNET_HDR on). netman_veth_del_async(): delete the pair whose host
+ * (PACKET_VNET_HDR on); a @held socket receives nothing until
+ * netman_packet_listen(). netman_veth_del_async(): delete the pair whose host
  * end is @host (-ENODEV when there is none).
  */
 typedef void (*netman_done_fn)(void *arg, int r, int packet_fd, const char *msg);
-int netman_veth_add_async(uv_loop_t *loop, const char *id, unsigned int mtu, netman_done_fn done,
-			  void *arg, struct shoal_error *err);
+int netman_veth_add_async(uv_loop_t *loop, const char *id, unsigned int mtu, bool held,
+			  netman_done_fn done, void *arg, struct shoal_error *err);
+/* A held packet socket starts receiving every frame of its veth (one bind, on any thread). */
+int netman_packet_listen(int fd, struct shoal_error *err);
 int netman_veth_del_async(uv_loop_t *loop, const char *host, netman_done_fn done, void *arg,
 			  struct shoal_error *err);
 /* Host ends of every instance veth in the namespace (malloc()ed; caller frees). */
 int netman_veth_list(char (**names)[NETMAN_IFNAME_SIZE], size_t *n, struct shoal_error *err);
+
+/* ---- vethpool.c: veth pairs made ahead (--veth-pool), each named for a future instance id */
+
+/* Start filling the pool (after the start's sweep of leftover veths). Loop thread only. */
+void vethpool_start(uv_loop_t *loop);
+/* Make more if the pool is short (after a take; instances.c's 1 s tick calls vethpool_tick(),
+ * which also retries after a failed make). */
+void vethpool_fill(void);
+void vethpool_tick(void);
+/*
+ * vethpool_take() - a ready pair: the id it is named for into @id (the
+ * instance must take it) and its packet socket, now receiving, into
+ * *@packet_fd (the caller's). false when none is ready: make one as before.
+ */
+bool vethpool_take(char id[STORE_ID_MAX], int *packet_fd);
+/* A taken pair that is not used after all: its socket closed, the pair deleted off the loop. */
+void vethpool_discard(const char *id, int packet_fd);
+/* Stop making pairs and delete those the pool holds; @done once no netlink job is left. */
+void vethpool_stop(void (*done)(void));
+void vethpool_counts(unsigned int *ready, uint64_t *takes, uint64_t *misses);
 
 /* ---- supervisor.c: instance processes and their control channel */
 
@@ -432,6 +456,8 @@ typedef void (*inst_done_fn)(void *arg, int status, const char *code, const char
 			     const struct store_instance *row);
 
 int instances_init(uv_loop_t *loop, struct shoal_error *err);
+/* A fresh instance id, "i-" and 16 hex digits of getrandom(); -EIO if it fails. */
+int instances_new_id(char id[STORE_ID_MAX]);
 void instances_create(const struct inst_spec *spec, inst_done_fn done, void *arg);
 void instances_destroy(const char *id, inst_done_fn done, void *arg);
 /* Stop every instance (daemon shutdown); @done runs when all are gone. */

@@ -235,6 +235,19 @@ class Daemon:
         out = self.ns("ip", "-o", "link", "show").stdout.decode()
         return {line.split(":")[1].strip().split("@")[0] for line in out.splitlines()}
 
+    def pool_links(self, links=None):
+        """The veth pool's ends among @links (default: all): named for an id
+        that no instance row has (yet). Read while no create is in flight."""
+        links = self.links() if links is None else links
+        ids = {r[0][2:14] for r in self.db("SELECT id FROM instances")}
+        return {n for n in links
+                if len(n) == 14 and n[:2] in ("sb", "si") and n[2:] not in ids}
+
+    def instance_links(self):
+        """Interface names without the veth pool's (--veth-pool)."""
+        links = self.links()
+        return links - self.pool_links(links)
+
     def db(self, sql, *params):
         db = sqlite3.connect("file:%s/shoald.db?mode=ro" % self.state, uri=True, timeout=5)
         try:
@@ -368,6 +381,7 @@ def command_line():
         for extra, want in ((["--max-instances", "0"], 2), (["--max-instances", "x"], 2),
                             (["--log-format", "xml"], 2), (["--log-level", "loud"], 2),
                             (["--bogus"], 2), (["extra-arg"], 2),
+                            (["--veth-pool", "65"], 2), (["--veth-pool", "x"], 2),
                             (["--state-dir", "/proc/shoal-no"], 1),
                             (["--instance-bin", "/nonexistent/shoal-instance"], 1)):
             r = subprocess.run(base + extra, stdin=subprocess.DEVNULL, capture_output=True,
@@ -815,7 +829,8 @@ def fifty_instances(d):
     check(len(lst["instances"]) == 50, "listed %d" % len(lst["instances"]))
     addrs = [i["address"] for i in made if i["network"]]
     check(len(addrs) == 25 and len(set(addrs)) == 25, "addresses %r" % addrs)
-    check(len([n for n in d.links() if n.startswith("sb")]) == 25, "veths %r" % d.links())
+    check(len([n for n in d.instance_links() if n.startswith("sb")]) == 25,
+          "veths %r" % d.links())
     check(d.db("SELECT COUNT(*) FROM leases")[0][0] == 25, "leases")
     errors.clear()
 
@@ -837,7 +852,7 @@ def fifty_instances(d):
     check(not left, "processes left: %r" % left)
     status, lst = d.request("GET", "/v1/instances?state=destroyed")
     check(len(lst["instances"]) == 50, "destroyed rows %d" % len(lst["instances"]))
-    check(d.links() == {"lo", "shoal0"}, "links left %r" % d.links())
+    check(d.instance_links() == {"lo", "shoal0"}, "links left %r" % d.links())
     check(d.db("SELECT COUNT(*) FROM leases")[0][0] == 0, "leases left")
 
 
@@ -870,7 +885,7 @@ def restart_readopts():
         base = "/v1/instances/%s/files?path=/tmp/kept" % a["id"]
         status, _ = d.request("PUT", base, raw_body=b"before", content_type="application/octet-stream")
         check(status == 200, "put before the restart")
-        links_before = d.links()
+        links_before = d.instance_links()
         check(d.db("SELECT COUNT(*) FROM leases")[0][0] == 2, "two leases")
         jobs = os.access(JOBSHIM, os.X_OK)
         if jobs:
@@ -902,7 +917,8 @@ def restart_readopts():
             check(not os.path.exists(os.path.join(cg, c["id"])),
                   "cgroup of the dead one left in %s" % cg)
         gone = {c["host_interface"], "si" + c["host_interface"][2:]}
-        check(d.links() == links_before - gone, "links %r, before %r" % (d.links(), links_before))
+        check(d.instance_links() == links_before - gone,
+              "links %r, before %r" % (d.links(), links_before))
         check([r[0] for r in d.db("SELECT instance_id FROM leases")] == [a["id"]],
               "leases %r" % d.db("SELECT * FROM leases"))
         # The channel is back.
@@ -930,7 +946,7 @@ def restart_readopts():
         status, gone = d.request("DELETE", "/v1/instances/" + a["id"])
         check(status == 200 and gone["state"] == "destroyed", "delete adopted %r" % gone)
         check(not pid_is_instance(a["pid"]), "adopted instance still alive after delete")
-        check(d.links() == {"lo", "shoal0"}, "links left %r" % d.links())
+        check(d.instance_links() == {"lo", "shoal0"}, "links left %r" % d.links())
         check(d.db("SELECT COUNT(*) FROM leases")[0][0] == 0, "leases left")
         check(not os.listdir(os.path.join(d.state, "adopt")), "adoption sockets left")
         check(d.stop() == 0, "restarted daemon did not stop clean")
@@ -1183,7 +1199,7 @@ def network_two_instances(d):
     check("signal 9" in got["reason"], "reason %r" % got["reason"])
     check(b["host_interface"] not in d.links(), "veth of a killed instance left")
     check(d.db("SELECT COUNT(*) FROM leases")[0][0] == 0, "lease of a killed instance left")
-    check(d.links() == {"lo", "shoal0"}, "links left: %r" % d.links())
+    check(d.instance_links() == {"lo", "shoal0"}, "links left: %r" % d.links())
 
 
 SERVER = """
@@ -1362,6 +1378,150 @@ def warm_pool(d):
     check(after == before, "pool after the restart %r, before %r" % (after, before))
 
 
+def veth_pool_ready(d):
+    """shoal_veth_pool_ready of /metrics, and the takes and misses so far."""
+    status, body = d.request("GET", "/metrics")
+    m, _ = parse_metrics(body.decode())
+    return (int(m["shoal_veth_pool_ready"]), int(m["shoal_veth_pool_takes_total"]),
+            int(m["shoal_veth_pool_misses_total"]))
+
+
+def wait_pool_full(d, n):
+    """Wait (bounded) until the veth pool holds @n pairs; their ends' names."""
+    wait_for("%d veth pairs in the pool" % n, lambda: veth_pool_ready(d)[0] == n, 20)
+    pool = d.pool_links()
+    check(len(pool) == 2 * n, "pool %r of %d pairs" % (pool, n))
+    return pool
+
+
+def stop_keeping_netns(d):
+    """Stop the daemon while a second name holds its namespace alive, and
+    return the links the daemon left in it: what the daemon itself removed,
+    not what the namespace's end would have removed anyway."""
+    keep = "/run/netns/%s-keep" % d.netns
+    open(keep, "w").close()
+    try:
+        subprocess.run(["mount", "--bind", "/run/netns/" + d.netns, keep], check=True,
+                       stdin=subprocess.DEVNULL, capture_output=True, timeout=10)
+        try:
+            check(d.stop() == 0, "shoald did not stop clean")
+            out = subprocess.run(["ip", "netns", "exec", os.path.basename(keep), "ip", "-o",
+                                  "link", "show"], stdin=subprocess.DEVNULL,
+                                 capture_output=True, timeout=30).stdout.decode()
+            return {line.split(":")[1].strip().split("@")[0] for line in out.splitlines()}
+        finally:
+            subprocess.run(["umount", keep], stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=10)
+    finally:
+        os.unlink(keep)
+
+
+@case(timeout=120)
+@with_daemon("--veth-pool", "3")
+def veth_pool(d):
+    """--veth-pool 3 keeps three veth pairs made ahead, on the bridge and up,
+    each named for an id no instance has; a network create takes one (the
+    instance gets that id and works), the pool fills again, creates beyond
+    what it holds make their own; a stop removes every pair it holds."""
+    pool = wait_pool_full(d, 3)
+    out = d.ns("ip", "-o", "link", "show", "master", "shoal0").stdout.decode()
+    for n in pool:
+        if n.startswith("sb"):
+            check(n in out, "pool end %s not on the bridge: %s" % (n, out))
+    up = d.ns("ip", "-o", "link", "show", "up").stdout.decode()
+    check(all(n in up for n in pool), "pool ends not up: %s" % up)
+    a = d.create(network=True)
+    check(a["host_interface"] in pool and a["host_interface"] == "sb" + a["id"][2:14],
+          "the create did not take a pooled pair: %r, pool %r" % (a, pool))
+    check(veth_pool_ready(d)[1] == 1, "takes %r" % (veth_pool_ready(d),))
+    check(ping(d, a["address"]) and ping(d, a["address6"]), "no ping to a pooled veth's instance")
+    again = wait_pool_full(d, 3)
+    check(not again & {a["host_interface"], "si" + a["id"][2:14]},
+          "the taken pair is still counted in the pool: %r" % again)
+    check(len(again - pool) == 2, "pool not refilled with a new pair: %r then %r" % (pool, again))
+    # More creates at once than the pool holds: every one succeeds.
+    import threading
+    made, errors = [], []
+
+    def create():
+        try:
+            made.append(d.create(network=True))
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=create) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    check(not errors and len(made) == 5, "creates %r" % errors)
+    ready, takes, misses = veth_pool_ready(d)
+    check(takes + misses == 6, "takes %d + misses %d, want 6" % (takes, misses))
+    check(len({i["id"] for i in made + [a]}) == 6, "ids not unique")
+    for i in made:
+        check(i["host_interface"] in d.links(), "veth of %r missing" % i)
+        check(ping(d, i["address"]), "no ping to %s" % i["address"])
+    for i in made + [a]:
+        status, gone = d.request("DELETE", "/v1/instances/" + i["id"])
+        check(status == 200 and gone["state"] == "destroyed", "delete %r" % gone)
+    wait_pool_full(d, 3)
+    check(d.instance_links() == {"lo", "shoal0"}, "links left %r" % d.links())
+    left = stop_keeping_netns(d)
+    check(left == {"lo", "shoal0"}, "the stop left veths of the pool: %r" % left)
+
+
+@case(timeout=60)
+@with_daemon("--veth-pool", "0")
+def veth_pool_off(d):
+    """--veth-pool 0: no pair is made ahead; network creates make their own."""
+    time.sleep(0.3)
+    check(d.links() == {"lo", "shoal0"}, "links %r" % d.links())
+    a = d.create(network=True)
+    check(ping(d, a["address"]), "no ping")
+    check(veth_pool_ready(d) == (0, 0, 0), "pool counters %r" % (veth_pool_ready(d),))
+    d.request("DELETE", "/v1/instances/" + a["id"])
+    check(d.links() == {"lo", "shoal0"}, "links left %r" % d.links())
+
+
+@case(timeout=120)
+def veth_pool_after_kill():
+    """kill -9 the daemon with a full veth pool and an instance on a pooled
+    pair: a new daemon adopts the instance, removes the dead daemon's pool
+    (no orphan veth) and makes a pool of its own; its stop leaves nothing."""
+    d = Daemon("--veth-pool", "2")
+    ok = False
+    try:
+        wait_pool_full(d, 2)
+        a = d.create(network=True)
+        old_pool = wait_pool_full(d, 2)
+        d.proc.kill()
+        d.proc.wait(10)
+        check(pid_is_instance(a["pid"]), "the instance did not outlive the daemon")
+        d.log.write("--- restart ---\n")
+        d.log.flush()
+        os.unlink(d.sock)
+        d.start()
+        new_pool = wait_pool_full(d, 2)
+        check(not old_pool & d.links(), "orphan veths of the dead daemon's pool: %r" %
+              (old_pool & d.links()))
+        check(not old_pool & new_pool, "pool %r kept the old names %r" % (new_pool, old_pool))
+        status, got = d.request("GET", "/v1/instances/" + a["id"])
+        check(got["state"] == "running" and got["pid"] == a["pid"], "adopted %r" % got)
+        check(d.instance_links() == {"lo", "shoal0", a["host_interface"], "si" + a["id"][2:14]},
+              "links %r" % d.links())
+        check(ping(d, a["address"]), "no ping after adoption")
+        status, gone = d.request("DELETE", "/v1/instances/" + a["id"])
+        check(status == 200 and gone["state"] == "destroyed", "delete %r" % gone)
+        left = stop_keeping_netns(d)
+        check(left == {"lo", "shoal0"}, "the stop left veths: %r" % left)
+        check(not os.path.exists("/run/netns/" + d.netns), "namespace left after a clean stop")
+        ok = True
+    finally:
+        if not ok:
+            sys.stdout.write("--- shoald log ---\n" + d.output())
+        d.cleanup()
+
+
 @case(timeout=90)
 @with_daemon("--subnet", "198.18.0.0/30")
 def address_pool_exhausted(d):
@@ -1374,7 +1534,7 @@ def address_pool_exhausted(d):
     check(status == 503 and body["error"]["code"] == "pool_exhausted", "%d %r" % (status, body))
     status, lst = d.request("GET", "/v1/instances")
     check(len(lst["instances"]) == 1, "a refused create left a row: %r" % lst)
-    check(len(d.links()) == 4, "a refused create left a veth: %r" % d.links())
+    check(len(d.instance_links()) == 4, "a refused create left a veth: %r" % d.links())
     lo = d.create(network=False)
     check(lo["address"] is None and lo["mac"] is None and lo["address6"] is None,
           "loopback only %r" % lo)
