@@ -72,16 +72,31 @@ long filter_install(void)
 {
 	static struct sock_filter prog[FILTER_MAX];
 	unsigned int nfast = sizeof(filter_fast_calls) / sizeof(filter_fast_calls[0]);
-	unsigned int n = 0, i, clone_check, mmap_check, trap, allow, enosys;
+	unsigned int n = 0, i, program, clone_check, mmap_check, trap, allow, enosys;
 	struct sock_fprog fprog;
 
 	/*
-	 * Classic BPF jumps only forward, so the layout is: 8 instructions of
-	 * head (architecture, shim instruction pointer, load nr), the number
-	 * comparisons, RET TRAP for the rest, the clone check (3), the mmap
-	 * check (2), then the three shared returns TRAP, ALLOW, ERRNO(ENOSYS).
+	 * Classic BPF jumps only forward, so the layout is: 7 instructions of
+	 * head (architecture (3), load nr, x32, rt_sigreturn, clone3), the fast
+	 * calls, 4 of the shim's instruction pointer, 3 for the program's
+	 * other calls (reload nr, clone, mmap) and RET TRAP, the clone check
+	 * (3), the mmap check (2), then the shared returns TRAP, ALLOW,
+	 * ERRNO(ENOSYS).
+	 *
+	 * Every decision that depends on the number alone comes before the
+	 * first load of the instruction pointer: the kernel's seccomp action
+	 * cache (a bitmap per architecture, filled when a filter is attached)
+	 * then knows that rt_sigreturn and the fast calls are always allowed
+	 * and skips the filter stack for them (this filter and the jail's
+	 * deny filters under it: the cache is kept only for numbers that
+	 * every filter of the stack allows whatever the arguments). The
+	 * sigreturn of every trapped call is one of them, and so are futex,
+	 * clock_gettime and the shim's own futex wake-ups. A filter that reads
+	 * the instruction pointer first is never cached: every call, and
+	 * every sigreturn, ran the whole stack.
 	 */
-	clone_check = 8 + 5 + nfast + 1;
+	program = 7 + nfast + 4;
+	clone_check = program + 4;
 	mmap_check = clone_check + 3;
 	trap = mmap_check + 2;
 	allow = trap + 1;
@@ -91,27 +106,28 @@ long filter_install(void)
 	prog[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, SD_ARCH);
 	jump(prog, &n, BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 3, NEXT);
 	prog[n++] = STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
-	/* Calls from the shim's own text run as they are. */
-	prog[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, SD_IP_HI);
-	jump(prog, &n, BPF_JMP | BPF_JEQ | BPF_K, SHOAL_SHIM_BASE >> 32, NEXT, 7);
-	prog[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, SD_IP_LO);
-	jump(prog, &n, BPF_JMP | BPF_JGE | BPF_K, (uint32_t)SHOAL_SHIM_LIMIT, NEXT, allow);
-	/* The program's calls, by number. */
 	prog[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, SD_NR);
-	/* x32 numbers (bit 30) are not served. */
+	/* x32 numbers (bit 30) are not served (the shim makes none). */
 	jump(prog, &n, BPF_JMP | BPF_JGE | BPF_K, 0x40000000u, enosys, NEXT);
 	/* Returning from any signal handler, ours included, must work. */
 	jump(prog, &n, BPF_JMP | BPF_JEQ | BPF_K, __NR_rt_sigreturn, allow, NEXT);
+	/* clone3 passes its flags in memory the filter cannot read: glibc
+	 * falls back to clone on ENOSYS (the shim never calls clone3). */
+	jump(prog, &n, BPF_JMP | BPF_JEQ | BPF_K, __NR_clone3, enosys, NEXT);
+	for (i = 0; i < nfast; i++)
+		jump(prog, &n, BPF_JMP | BPF_JEQ | BPF_K, filter_fast_calls[i], allow, NEXT);
+	/* Calls from the shim's own text run as they are. */
+	prog[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, SD_IP_HI);
+	jump(prog, &n, BPF_JMP | BPF_JEQ | BPF_K, SHOAL_SHIM_BASE >> 32, NEXT, program);
+	prog[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, SD_IP_LO);
+	jump(prog, &n, BPF_JMP | BPF_JGE | BPF_K, (uint32_t)SHOAL_SHIM_LIMIT, NEXT, allow);
+	/* program: the program's other calls, by number. */
+	prog[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, SD_NR);
 	/* New threads share everything with their process: let them start
 	 * directly; they register with the instance on their first call. */
 	jump(prog, &n, BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, clone_check, NEXT);
-	/* clone3 passes its flags in memory the filter cannot read: glibc
-	 * falls back to clone on ENOSYS. */
-	jump(prog, &n, BPF_JMP | BPF_JEQ | BPF_K, __NR_clone3, enosys, NEXT);
 	/* Anonymous mappings are pure host memory; file mappings trap. */
 	jump(prog, &n, BPF_JMP | BPF_JEQ | BPF_K, __NR_mmap, mmap_check, NEXT);
-	for (i = 0; i < nfast; i++)
-		jump(prog, &n, BPF_JMP | BPF_JEQ | BPF_K, filter_fast_calls[i], allow, NEXT);
 	prog[n++] = STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP);
 	/* clone_check: CLONE_THREAD set and no namespace bits. */
 	prog[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, SD_ARG_LO(0));
