@@ -307,6 +307,9 @@ static void debug_report(void)
 	shim_memcpy(buf + n, " forwarded ", 11);
 	n += 11;
 	n += shim_format_ulong(buf + n, shim_g.forwarded);
+	shim_memcpy(buf + n, " slept ", 7);
+	n += 7;
+	n += shim_format_ulong(buf + n, shim_g.slept);
 	shim_memcpy(buf + n, " placeholders ", 14);
 	n += 14;
 	n += shim_format_ulong(buf + n, fdtable_count());

@@ -30,6 +30,7 @@ struct shim {
 	char *const *envp; /* the shim's own environment (read-only) */
 	unsigned long traps; /* SIGSYS deliveries, for SHOAL_SHIM_DEBUG */
 	unsigned long forwarded; /* calls sent to the instance */
+	unsigned long slept; /* of them, answered after the spin: the futex path */
 	struct shim_lock link_lock; /* one request/reply on the link at a time */
 	uint64_t sigsys_action[4]; /* the program's pretend SIGSYS sigaction */
 	uint64_t handled; /* signals the program installed a handler for */

@@ -117,6 +117,7 @@ long slot_post(struct slot_call *c, long nr, const long args[6])
 		 */
 		uint64_t old;
 
+		__atomic_add_fetch(&shim_g.slept, 1, __ATOMIC_RELAXED);
 		shim_sigprocmask(SHIM_SIG_SETMASK, &c->wait_mask, &old);
 		while ((st = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE)) == SHOAL_SLOT_REQUEST) {
 			__atomic_store_n(&s->client_waiting, 1, __ATOMIC_SEQ_CST);
