@@ -214,6 +214,23 @@ static int netman_add_addr(int ifindex, int family, const void *bytes, size_t le
 	return 0;
 }
 
+/* Write @value to /proc/sys/net/ipv6/conf/@dev/@key of the namespace the calling thread is in. */
+static int netman_ipv6_conf(const char *dev, const char *key, const char *value,
+			    struct shoal_error *err)
+{
+	char path[PATH_MAX];
+	_cleanup_close_ int fd = -1;
+	size_t len = strlen(value);
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/%s", dev, key);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return shoal_error_set(err, errno, "open %s", path);
+	if (write(fd, value, len) != (ssize_t)len)
+		return shoal_error_set(err, errno, "write %s to %s", value, path);
+	return 0;
+}
+
 int netman_init(const char *netns, struct shoal_error *err)
 {
 	struct rtnl_link *br;
@@ -239,7 +256,21 @@ int netman_init(const char *netns, struct shoal_error *err)
 	rtnl_link_put(br);
 	if (r < 0 && r != -NLE_EXIST)
 		return netman_fail(err, r, "create bridge", SHOALD_BRIDGE);
-	r = netman_link_up(netman_sk, SHOALD_BRIDGE, &netman_bridge_ifindex, err);
+	/*
+	 * IPv6 is the bridge's only (it holds the gateway). Every interface made
+	 * after it here is a veth end, which carries instances' frames and no
+	 * address of ours; with IPv6 on, each end would configure itself as it
+	 * comes up (link-local address, duplicate detection, MLD reports, router
+	 * solicitations that go on for minutes), multicast that the bridge floods
+	 * to every instance, and would take in every IPv6 frame flooded to it.
+	 * The bridge's own setting is made explicit for a namespace that
+	 * outlived its bridge.
+	 */
+	r = netman_ipv6_conf(SHOALD_BRIDGE, "disable_ipv6", "0", err);
+	if (!r)
+		r = netman_ipv6_conf("default", "disable_ipv6", "1", err);
+	if (!r)
+		r = netman_link_up(netman_sk, SHOALD_BRIDGE, &netman_bridge_ifindex, err);
 	if (r)
 		return r;
 	{

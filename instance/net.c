@@ -8,6 +8,17 @@
  * device gets its MTU, addresses and default routes, and lo comes up, all
  * through the kernel's own rtnetlink (skl_net.h). Without a `network` object
  * the kernel has loopback only.
+ *
+ * The device's IPv6 is told, before it comes up, not to do what only a host
+ * that configures itself needs: duplicate address detection (the supervisor
+ * leases each address to one instance, and the link-local one derives from
+ * the MAC it derives from that address) and router solicitation (addresses
+ * and routes come from `configure`; nothing on the link sends router
+ * advertisements). Both are multicast, which a bridge floods to every other
+ * instance, whose kernels wake for each: with hundreds of instances on one
+ * bridge that cost grew with the square of their count. Neighbour discovery
+ * itself (solicitations and advertisements for an address) is untouched, and
+ * the addresses are usable at once instead of tentative for a second.
  */
 #include <errno.h>
 #include <arpa/inet.h>
@@ -81,6 +92,24 @@ static void net_ifname(int ifindex, char *name, size_t size)
 	skl_sys_close((unsigned int)sock);
 }
 
+/* Write @value to the kernel's /proc/sys/net/ipv6/conf/@ifname/@key (procfs is mounted by now). */
+static int net_ipv6_conf(const char *ifname, const char *key, const char *value,
+			 struct shoal_error *err)
+{
+	char path[96];
+	long fd, r;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/%s", ifname, key);
+	fd = skl_sys_openat(SKL_AT_FDCWD, path, SKL_O_WRONLY | SKL_O_CLOEXEC, 0);
+	if (fd < 0)
+		return shoal_error_set(err, (int)-fd, "network: open %s", path);
+	r = skl_sys_write((unsigned int)fd, value, strlen(value));
+	skl_sys_close((unsigned int)fd);
+	if (r < 0)
+		return shoal_error_set(err, (int)-r, "network: write %s to %s", value, path);
+	return 0;
+}
+
 int net_configure(struct instance *in, struct shoal_error *err)
 {
 	const struct proto_network *net = &in->config.configure.network;
@@ -97,6 +126,12 @@ int net_configure(struct instance *in, struct shoal_error *err)
 		return shoal_error_set(err, ifindex, "%s", why);
 	in->eth_ifindex = ifindex;
 	net_ifname(ifindex, in->eth_name, sizeof(in->eth_name));
+	/* Before the link is up, when the kernel would start both (see the top of this file). */
+	r = net_ipv6_conf(in->eth_name, "accept_dad", "0", err);
+	if (!r)
+		r = net_ipv6_conf(in->eth_name, "router_solicitations", "0", err);
+	if (r)
+		return r;
 	r = skl_net_set_mtu(ifindex, net->mtu, why, sizeof(why));
 	if (!r)
 		r = skl_net_link_up(ifindex, why, sizeof(why));

@@ -1287,6 +1287,66 @@ def instances_talk_over_the_bridge(d):
         d.request("DELETE", "/v1/instances/" + i["id"])
 
 
+SNIFF = """
+import json, socket, struct, sys, time
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+s.bind((sys.argv[1], 0))
+s.settimeout(0.1)
+end, out = time.monotonic() + float(sys.argv[2]), []
+while time.monotonic() < end:
+    try:
+        f, addr = s.recvfrom(65535)
+    except socket.timeout:
+        continue
+    if addr[2] == socket.PACKET_OUTGOING:
+        continue
+    what, et = 'other', struct.unpack('!H', f[12:14])[0]
+    if et == 0x86dd:
+        nh, p = f[20], 54
+        if nh == 0:
+            nh, p = f[54], 54 + (f[55] + 1) * 8
+        if nh == 58:
+            unspec = f[22:38] == bytes(16)
+            what = {133: 'RS', 143: 'MLD'}.get(f[p], 'icmp6-%d' % f[p])
+            if f[p] == 135 and unspec:
+                what = 'DAD'
+    out.append({'instance': f[6:9] == b'\\x02\\x53\\x48', 'what': what})
+print(json.dumps(out))
+"""
+
+
+@case(timeout=120)
+@with_daemon()
+def network_is_quiet(d):
+    """Nothing sends multicast that the bridge would flood to every instance
+    while it idles: the veth ends carry no IPv6 of the host (the bridge keeps
+    its own), and instances' kernels do no duplicate detection and send no
+    router solicitation; their IPv6 works at once and between them."""
+    a = d.create(network=True)
+    b = d.create(network=True)
+    for i in (a, b):
+        for n in (i["host_interface"], "si" + i["id"][2:14]):
+            out = d.ns("cat", "/proc/sys/net/ipv6/conf/%s/disable_ipv6" % n).stdout
+            check(out.strip() == b"1", "IPv6 of %s: disable_ipv6 %r" % (n, out))
+            out = d.ns("ip", "-6", "-o", "addr", "show", "dev", n).stdout
+            check(not out.strip(), "%s has IPv6 addresses: %r" % (n, out))
+        check(ping(d, i["address6"]), "no IPv6 answer from %s" % i["address6"])
+    out = d.ns("ip", "-6", "-o", "addr", "show", "dev", "shoal0").stdout.decode()
+    check("fd53:6f61:6c00::1/64" in out, "the bridge lost its IPv6 gateway: %s" % out)
+    frames = json.loads(d.ns("python3", "-c", SNIFF, "shoal0", "2").stdout)
+    bad = [f for f in frames if not f["instance"] or f["what"] in ("RS", "DAD")]
+    check(not bad, "unwanted frames on the bridge: %r of %r" % (bad, frames))
+    if os.access(JOBSHIM, os.X_OK):
+        import base64
+        for key, want in (("accept_dad", b"0\n"), ("router_solicitations", b"0\n")):
+            status, got = d.request("POST", "/v1/instances/%s/exec" % a["id"],
+                                    {"argv": ["cat", "/proc/sys/net/ipv6/conf/eth0/" + key]})
+            check(status == 200 and base64.b64decode(got["stdout"]) == want,
+                  "%s in the instance: %r" % (key, got))
+    for i in (a, b):
+        d.request("DELETE", "/v1/instances/" + i["id"])
+
+
 @case(timeout=120)
 def stop_during_creates():
     """SIGTERM while network creates are in flight (veth pairs being made off
