@@ -261,6 +261,17 @@ static bool sup_handle(struct sup_proc *p, struct proto_msg *msg)
 			break;
 		p->phase = SUP_READY;
 		uv_timer_stop(&p->timer);
+		/* Where its boot went, for whoever measures creates (--log-level debug). */
+		shoal_log_debug(
+			"instance %s: ready timings (us): total %llu, configure wait %llu, "
+			"kernel %llu, rootfs %llu, network %llu, disks %llu, lock-down %llu",
+			p->id, (unsigned long long)msg->ready.timings.total_us,
+			(unsigned long long)msg->ready.timings.config_wait_us,
+			(unsigned long long)msg->ready.timings.kernel_boot_us,
+			(unsigned long long)msg->ready.timings.rootfs_us,
+			(unsigned long long)msg->ready.timings.network_us,
+			(unsigned long long)msg->ready.timings.disks_us,
+			(unsigned long long)msg->ready.timings.lockdown_us);
 		p->cb->ready(p->arg, msg->ready.timings.total_us, msg->ready.kernel_release);
 		return true;
 	case PROTO_ERROR:
