@@ -478,8 +478,8 @@ int netman_veth_del(const char *host, struct shoal_error *err)
  */
 struct netman_job {
 	uv_work_t req;
-	bool del;
 	bool held;
+	struct netman_job *next; /* deletes: the next of the same batch */
 	char id[STORE_ID_MAX];
 	char host[NETMAN_IFNAME_SIZE];
 	unsigned int mtu;
@@ -503,8 +503,6 @@ static void netman_work_cb(uv_work_t *req)
 	r = nl_connect(sk, NETLINK_ROUTE);
 	if (r < 0)
 		j->r = netman_fail(&j->err, r, "connect", "NETLINK_ROUTE");
-	else if (j->del)
-		j->r = netman_del_sk(sk, j->host, &j->err);
 	else
 		j->r = netman_add_sk(sk, j->id, j->mtu, j->held, &j->packet_fd, &j->err);
 	nl_socket_free(sk);
@@ -549,6 +547,148 @@ int netman_veth_add_async(uv_loop_t *loop, const char *id, unsigned int mtu, boo
 	return netman_queue(loop, j, err);
 }
 
+/*
+ * Deletes go in batches. Deleting a veth pair makes the host kernel wait for
+ * RCU (a grace period under the rtnl lock, then a barrier), some 20 ms each
+ * here; one request that deletes many links waits once for all of them. So
+ * each pair to delete is first put into a link group of its own number
+ * (cheap: no wait), then one RTM_DELLINK by group deletes every link in it.
+ * At most two batches run at once, each on a thread of the pool and with a
+ * group number of its own, so deletes never hold more than two of its four
+ * threads, which stay free for the adds creates wait for, and a delete asked
+ * while one batch waits starts at once in the other; whatever is asked while
+ * both run makes the next batch. A link left in a group by a batch that
+ * failed goes with the next batch of that group.
+ */
+#define NETMAN_DOOMED_GROUP 0x5348 /* "SH": the first group of links about to be deleted */
+#define NETMAN_BATCHES_MAX 2
+
+struct netman_batch {
+	uv_work_t req;
+	unsigned int slot; /* its group is NETMAN_DOOMED_GROUP + slot */
+	struct netman_job *jobs;
+	int r; /* of the delete by group */
+	struct shoal_error err;
+};
+
+static uv_loop_t *netman_del_loop;
+static struct netman_job *netman_del_pending, **netman_del_tail = &netman_del_pending;
+static bool netman_del_running[NETMAN_BATCHES_MAX];
+
+/* A link request of @type naming link @name (NULL: none) and group @group; waits for the ack. */
+static int netman_group_request(struct nl_sock *sk, int type, const char *name, uint32_t group)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+	struct nl_msg *msg = nlmsg_alloc_simple(type, NLM_F_REQUEST | NLM_F_ACK);
+
+	if (!msg)
+		return -NLE_NOMEM;
+	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+	    (name && nla_put_string(msg, IFLA_IFNAME, name) < 0) ||
+	    nla_put_u32(msg, IFLA_GROUP, group) < 0) {
+		nlmsg_free(msg);
+		return -NLE_NOMEM;
+	}
+	return nl_send_sync(sk, msg); /* frees msg */
+}
+
+static void netman_batch_work_cb(uv_work_t *req)
+{
+	struct netman_batch *b = req->data;
+	struct nl_sock *sk = nl_socket_alloc();
+	struct netman_job *j;
+	bool any = false;
+	int r;
+
+	if (!sk) {
+		b->r = shoal_error_set(&b->err, ENOMEM, "netlink socket");
+		return;
+	}
+	r = nl_connect(sk, NETLINK_ROUTE);
+	if (r < 0) {
+		b->r = netman_fail(&b->err, r, "connect", "NETLINK_ROUTE");
+		nl_socket_free(sk);
+		return;
+	}
+	for (j = b->jobs; j; j = j->next) {
+		/* By the host end's name: the kernel finds the link, the peer goes with it. */
+		r = netman_group_request(sk, RTM_NEWLINK, j->host, NETMAN_DOOMED_GROUP + b->slot);
+		if (r < 0)
+			j->r = netman_fail(&j->err, r, "mark for deletion", j->host);
+		else
+			any = true;
+	}
+	if (any) {
+		r = netman_group_request(sk, RTM_DELLINK, NULL, NETMAN_DOOMED_GROUP + b->slot);
+		if (r < 0)
+			b->r = netman_fail(&b->err, r, "delete veths", "by group");
+	}
+	nl_socket_free(sk);
+}
+
+static void netman_batch_start(void);
+
+static void netman_batch_after_cb(uv_work_t *req, int status)
+{
+	struct netman_batch *b = req->data;
+	struct netman_job *j, *next;
+
+	if (status && !b->r)
+		b->r = shoal_error_set(&b->err, -status, "netlink job");
+	netman_del_running[b->slot] = false;
+	for (j = b->jobs; j; j = next) {
+		next = j->next;
+		if (!j->r && b->r) {
+			j->r = b->r;
+			j->err = b->err;
+		}
+		j->done(j->arg, j->r, -1, j->err.msg);
+		free(j);
+	}
+	free(b);
+	netman_batch_start();
+}
+
+static void netman_batch_start(void)
+{
+	struct netman_batch *b;
+	struct netman_job *j, *next;
+	unsigned int slot;
+	int r;
+
+	for (slot = 0; slot < NETMAN_BATCHES_MAX && netman_del_running[slot]; slot++)
+		;
+	if (slot == NETMAN_BATCHES_MAX || !netman_del_pending)
+		return;
+	b = calloc(1, sizeof(*b));
+	if (b) {
+		/* Whole before it is queued: a pool thread may run it at once. */
+		b->req.data = b;
+		b->slot = slot;
+		b->jobs = netman_del_pending;
+		r = uv_queue_work(netman_del_loop, &b->req, netman_batch_work_cb,
+				  netman_batch_after_cb);
+	} else {
+		r = -ENOMEM;
+	}
+	if (!r) {
+		netman_del_pending = NULL;
+		netman_del_tail = &netman_del_pending;
+		netman_del_running[slot] = true;
+		return;
+	}
+	free(b);
+	/* Nothing can run them: each is told, none is left waiting. */
+	j = netman_del_pending;
+	netman_del_pending = NULL;
+	netman_del_tail = &netman_del_pending;
+	for (; j; j = next) {
+		next = j->next;
+		j->done(j->arg, -ENOMEM, -1, "queue a netlink job: no memory");
+		free(j);
+	}
+}
+
 int netman_veth_del_async(uv_loop_t *loop, const char *host, netman_done_fn done, void *arg,
 			  struct shoal_error *err)
 {
@@ -556,10 +696,13 @@ int netman_veth_del_async(uv_loop_t *loop, const char *host, netman_done_fn done
 
 	if (!j)
 		return shoal_error_set(err, ENOMEM, "netlink job");
-	j->del = true;
 	snprintf(j->host, sizeof(j->host), "%s", host);
 	j->packet_fd = -1;
 	j->done = done;
 	j->arg = arg;
-	return netman_queue(loop, j, err);
+	netman_del_loop = loop;
+	*netman_del_tail = j;
+	netman_del_tail = &j->next;
+	netman_batch_start();
+	return 0;
 }
