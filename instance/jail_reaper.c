@@ -18,7 +18,12 @@
  *  - descriptors: 0, 1, 2 are the host's /dev/null (a job's real stdio is
  *    in the instance kernel), 3 the shim, 4 the link, 5 the region, all
  *    without close-on-exec; everything else is closed;
- *  - the job filter (sandbox.c): calls no job may make on the host;
+ *  - no job filter of its own: the job's deny list (calls no job may make
+ *    on the host) is part of the shim's filter (instance/jobshim/filter.c),
+ *    which the shim installs before it loads any program and which decides
+ *    it before it exempts the shim's own text, so it holds for every call of
+ *    the job; a separate filter ran on every trapped call for nothing. The
+ *    zygote's deny filter (sandbox.c) is inherited and stays under it;
  *  - execveat(shim, "", AT_EMPTY_PATH). If that fails, the errno goes to
  *    the zygote through a close-on-exec pipe, whose silent close otherwise
  *    says that the shim is running.
@@ -72,7 +77,6 @@ static __attribute__((noreturn)) void jail_first_process(const struct jail_spawn
 	struct __user_cap_data_struct data[2];
 	struct rlimit core = { 0, 0 }, nofile = { a->max_open_files, a->max_open_files };
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
-	struct shoal_error err = { 0 };
 	int tmp[5], i, efd = a->exec_fd;
 	unsigned long cap;
 	sigset_t none;
@@ -110,8 +114,6 @@ static __attribute__((noreturn)) void jail_first_process(const struct jail_spawn
 	efd = REAPER_FD_EXEC;
 	syscall(SYS_close_range, REAPER_FD_EXEC + 1, ~0U, 0);
 
-	if (sandbox_job_filter_load(&err) < 0)
-		reaper_fail(efd, err.err);
 	syscall(SYS_execveat, JAIL_FD_SHIM, "", a->argv, a->envp, AT_EMPTY_PATH);
 	reaper_fail(efd, errno);
 }

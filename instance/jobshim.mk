@@ -6,15 +6,16 @@
 # text and data lie in [SHOAL_SHIM_BASE, SHOAL_SHIM_LIMIT): the seccomp filter
 # tells its calls from the program's by instruction pointer. Its objects get
 # their own flags through a static pattern rule, which wins over the shared
-# %.o rule. The pure-logic files are also built as ordinary hosted objects for
-# tests/jobs/ (JOBSHIM_HOSTED_OBJS, under the sanitizer flags when set). The
+# %.o rule. The pure-logic files, and the filter (whose test installs it in a
+# child), are also built as ordinary hosted objects for tests/jobs/
+# (JOBSHIM_HOSTED_OBJS, under the sanitizer flags when set). The
 # binary sits next to shoal-instance, where the jail looks for it.
 
 JOBSHIM_BIN := $(BUILD)/instance/shoal-jobshim
 JOBSHIM_SRCS := $(sort $(wildcard instance/jobshim/*.c))
 JOBSHIM_C_OBJS := $(patsubst instance/jobshim/%.c,$(BUILD)/instance/jobshim/obj/%.o,$(JOBSHIM_SRCS))
 JOBSHIM_OBJS := $(JOBSHIM_C_OBJS) $(BUILD)/instance/jobshim/obj/start.o
-JOBSHIM_LOGIC := lib state route fdtable sysclass
+JOBSHIM_LOGIC := lib state route fdtable sysclass filter
 JOBSHIM_HOSTED_OBJS := $(patsubst %,$(BUILD)/instance/jobshim/hosted/%.o,$(JOBSHIM_LOGIC))
 
 # Must match SHOAL_SHIM_BASE in instance/job_abi.h (a test checks the binary).

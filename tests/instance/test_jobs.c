@@ -950,7 +950,9 @@ TEST(host_files_sockets_and_processes_are_out_of_reach)
 		 "except OSError as e: print('kill', errno.errorcode[e.errno])\n"
 		 "libc = ctypes.CDLL(None, use_errno=True)\n"
 		 "r = libc.syscall(101, 16, %d, 0, 0)\n"
-		 "print('attach', r, errno.errorcode[ctypes.get_errno()])\n",
+		 "print('attach', r, errno.errorcode[ctypes.get_errno()])\n"
+		 "r = libc.syscall(56, 0x40000000 | 17, 0, 0, 0, 0)\n"
+		 "print('clone_newnet', r, errno.errorcode[ctypes.get_errno()])\n",
 		 ntohs(sa.sin_port), (int)getpid(), (int)getpid());
 
 	tinst_start(&t, NULL, NULL);
@@ -963,6 +965,8 @@ TEST(host_files_sockets_and_processes_are_out_of_reach)
 	CHECK(strstr((char *)res.out[0], "connect ECONNREFUSED") != NULL);
 	CHECK(strstr((char *)res.out[0], "kill ESRCH") != NULL);
 	CHECK(strstr((char *)res.out[0], "attach -1 EPERM") != NULL);
+	/* The job's deny list (the shim's filter, tests/jobs/test_filter). */
+	CHECK(strstr((char *)res.out[0], "clone_newnet -1 EPERM") != NULL);
 	tinst_job_free(&res);
 	afd = accept(lfd, NULL, NULL);
 	CHECK(afd < 0); /* nothing ever reached the host's listener */

@@ -4,7 +4,9 @@
 # Debian programs under the shim in passthrough mode (every call on the host)
 # and checks what they print and how they end; test_logic unit-tests the
 # shim's pure-logic files (path routing, state string, placeholder table,
-# call classes) built as hosted objects; test_forward runs programs in
+# call classes) built as hosted objects; test_filter installs the shim's
+# seccomp filter in a child and checks what it traps, allows and denies
+# (the job's deny list, also from the shim's range); test_forward runs programs in
 # forwarding mode against fakeinst, a stand-in for the instance side that
 # speaks the real slot and link protocol and runs the calls on the host. jobprog is a small helper program,
 # built static and dynamic, that makes raw system calls and misbehaves on
@@ -13,7 +15,7 @@
 SUITES += jobs
 
 JOBS_TEST_BINS := $(BUILD)/tests/jobs/test_passthrough $(BUILD)/tests/jobs/test_forward \
-	$(BUILD)/tests/jobs/test_logic
+	$(BUILD)/tests/jobs/test_logic $(BUILD)/tests/jobs/test_filter
 JOBS_PROGS := $(BUILD)/tests/jobs/jobprog-static $(BUILD)/tests/jobs/jobprog-dynamic \
 	$(BUILD)/tests/jobs/fakeinst
 
@@ -26,6 +28,10 @@ $(BUILD)/tests/jobs/test_passthrough $(BUILD)/tests/jobs/test_forward: $(BUILD)/
 
 $(BUILD)/tests/jobs/test_logic: $(BUILD)/tests/jobs/test_logic.o $(JOBSHIM_HOSTED_OBJS) \
 		$(HARNESS_OBJ)
+	$(cmd-link)
+
+$(BUILD)/tests/jobs/test_filter: $(BUILD)/tests/jobs/test_filter.o \
+		$(BUILD)/instance/jobshim/hosted/filter.o $(HARNESS_OBJ)
 	$(cmd-link)
 
 # The helper is a program under test, not test code: no sanitizers (their
