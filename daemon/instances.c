@@ -20,9 +20,10 @@
  *
  * An instance with networking gets, before its process is spawned, an address
  * leased from the pool (ipam.c) and a veth pair on the bridge with a packet
- * socket on its inner end (netman.c); both go back when the process is gone,
- * however it ended. Every change of state is also an event (events.c) and
- * counted (metrics.c).
+ * socket on its inner end (netman.c), taken with the id it is named for from
+ * the pairs made ahead (vethpool.c) when one is ready; both go back when the
+ * process is gone, however it ended. Every change of state is also an event
+ * (events.c) and counted (metrics.c).
  */
 #include <errno.h>
 #include <stdio.h>
