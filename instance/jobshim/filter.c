@@ -44,7 +44,7 @@ static const unsigned short filter_fast_calls[] = {
 	__NR_times,	      __NR_getrlimit,	    __NR_sched_yield, __NR_sched_getaffinity,
 	__NR_getrandom, /* host entropy */
 	__NR_set_robust_list, /* glibc thread start-up */
-	__NR_get_robust_list, __NR_set_tid_address, __NR_rseq,	      __NR_membarrier,
+	__NR_get_robust_list, __NR_set_tid_address, __NR_membarrier,
 };
 
 /*
@@ -134,7 +134,7 @@ long filter_build(struct sock_filter *prog, unsigned int max)
 
 	/*
 	 * Classic BPF jumps only forward, so the layout is: the head (3 for
-	 * the architecture, load nr, x32, rt_sigreturn, clone3, 4 for the
+	 * the architecture, load nr, x32, rt_sigreturn, clone3, rseq, 4 for the
 	 * namespace flags of clone), the fast calls, the denied calls, 4 of
 	 * the shim's instruction pointer, 3 for the program's other calls
 	 * (reload nr, clone, mmap) and RET TRAP, the clone check (2), the mmap
@@ -153,7 +153,7 @@ long filter_build(struct sock_filter *prog, unsigned int max)
 	 * instruction pointer first is never cached: every call, and every
 	 * sigreturn, ran the whole stack.
 	 */
-	numbers = 11;
+	numbers = 12;
 	program = numbers + nfast + ndeny + 4;
 	clone_check = program + 4;
 	mmap_check = clone_check + 2;
@@ -176,6 +176,12 @@ long filter_build(struct sock_filter *prog, unsigned int max)
 	/* clone3 passes its flags in memory the filter cannot read: glibc
 	 * falls back to clone on ENOSYS (the shim never calls clone3). */
 	jump(prog, &n, BPF_JMP | BPF_JEQ | BPF_K, __NR_clone3, enosys, NEXT);
+	/* No restartable sequences: with an rseq area registered, the kernel
+	 * updates it on every signal delivery, so each trapped call paid for
+	 * it (~50 ns here). rseq is optional by design (kernels without
+	 * CONFIG_RSEQ): glibc takes ENOSYS as "not available" and its
+	 * sched_getcpu falls back to the vDSO. */
+	jump(prog, &n, BPF_JMP | BPF_JEQ | BPF_K, __NR_rseq, enosys, NEXT);
 	/* No new namespace, from anywhere (the deny list's clone rule). Only
 	 * clone reads an argument here; the other numbers skip it, so the
 	 * action cache still sees them decided by the number alone. */
