@@ -49,8 +49,11 @@ long slot_begin(struct slot_call *c)
 	c->data = (char *)c->slot + SHOAL_SLOT_HEADER;
 	c->used = 0;
 	/* A call whose results were never taken (cannot happen: every path
-	 * ends its calls) must not block the next one. */
-	slot_end(c);
+	 * ends its calls) must not block the next one. Looked at before the
+	 * compare-and-swap: a locked instruction takes the cache line from the
+	 * serving thread that polls it, even when it fails. */
+	if (__atomic_load_n(&c->slot->state, __ATOMIC_RELAXED) == SHOAL_SLOT_DONE)
+		slot_end(c);
 	return 0;
 }
 

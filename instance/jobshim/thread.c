@@ -136,14 +136,20 @@ long thread_set_wait_mask(uint64_t mask)
 	int32_t tid = thread_tid();
 	long i;
 
-	if (!thread_slot(NULL, NULL))
-		return -EIO;
-	shim_lock(&threads.lock);
-	i = find(tid);
-	if (i >= 0)
-		threads.wait_mask[i] = mask;
-	shim_unlock(&threads.lock);
-	return 0;
+	/* One lookup for a registered thread (every forwarded call comes
+	 * here first); the first call of a thread registers it, then looks
+	 * again. */
+	for (;;) {
+		shim_lock(&threads.lock);
+		i = find(tid);
+		if (i >= 0)
+			threads.wait_mask[i] = mask;
+		shim_unlock(&threads.lock);
+		if (i >= 0)
+			return 0;
+		if (!thread_slot(NULL, NULL))
+			return -EIO;
+	}
 }
 
 void thread_exit(void)
