@@ -305,7 +305,6 @@ enum jail_op {
 	JAIL_SPAWNED, /* zygote -> instance: the shim is running; pid = reaper */
 	JAIL_SPAWN_FAILED, /* zygote -> instance: err, text */
 	JAIL_EXITED, /* zygote -> instance: status = the first process's wait status */
-	JAIL_UNSHARED, /* zygote -> instance: it has its own mount namespace; READY follows */
 };
 
 struct jail_msg {
@@ -327,7 +326,7 @@ struct jail_msg {
 #define JAIL_FD_LINK 4
 #define JAIL_FD_REGION 5
 
-/* jail.c: the instance side. jail_start() runs after the namespaces, before the empty root. */
+/* jail.c: the instance side. jail_start() runs after the cgroup is joined, before the namespaces. */
 int jail_start(struct instance *in, struct shoal_error *err);
 /* jail_finish() waits for the zygote's ready: after the boot, before seccomp. */
 void jail_finish(struct instance *in);

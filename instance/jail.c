@@ -2,12 +2,14 @@
 /*
  * The instance's side of the jail: fork the zygote (jail_zygote.c) at the
  * one moment it can still be given what jobs need, and speak to it. The
- * zygote is forked after the instance's own namespaces exist (it inherits
- * them: jobs share the instance's cgroup, and nothing of the host's network)
- * and before the instance pivots into its empty root and drops its
- * capabilities. The instance waits for its JAIL_READY before going on: the
- * zygote must have a mount namespace of its own before the instance's
- * pivot_root, which would otherwise move the zygote's root too.
+ * zygote is forked after the instance joined its cgroup (jobs are counted
+ * with the instance) and before the instance makes its own namespaces,
+ * pivots into its empty root and drops its capabilities. It makes mount,
+ * net, ipc and uts namespaces of its own: being still in the mount namespace
+ * the instance came from, it is never moved by the instance's pivot_root,
+ * and the instance need not wait for it until jail_finish(), just before
+ * seccomp, by when the jail was built on the other CPU while the kernel
+ * booted.
  *
  * Every send is one SEQPACKET packet and never blocks for long: the zygote
  * reads its socket continuously. Replies and job ends arrive on the same
@@ -33,10 +35,7 @@ static void jail_ready(struct instance *in, ssize_t n, const struct jail_msg *m)
 
 int jail_start(struct instance *in, struct shoal_error *err)
 {
-	struct pollfd pfd = { .events = POLLIN };
-	struct jail_msg m;
 	pid_t self = getpid(), pid;
-	ssize_t n;
 	int sv[2];
 
 	in->jail_up = false;
@@ -57,15 +56,7 @@ int jail_start(struct instance *in, struct shoal_error *err)
 	close(sv[1]);
 	in->jail_fd = sv[0];
 	in->jail_pid = pid;
-	pfd.fd = sv[0];
-	n = poll(&pfd, 1, JAIL_READY_TIMEOUT_MS) == 1 ? recv(sv[0], &m, sizeof(m), 0) : -1;
-	if (n == (ssize_t)sizeof(m) && m.op == JAIL_UNSHARED) {
-		/* Its own mount namespace: our pivot_root cannot move its root.
-		 * It builds the jail while we boot; jail_finish() waits. */
-		in->jail_pending = true;
-		return 0;
-	}
-	jail_ready(in, n, &m);
+	in->jail_pending = true;
 	return 0;
 }
 

@@ -2,8 +2,9 @@
 /*
  * The zygote: the one process of an instance that keeps a privilege after
  * lock-down, so that jobs can get namespaces of their own while the instance
- * itself has none. start.c forks it right after the instance's namespaces
- * exist and before the instance gives up its root and capabilities; from
+ * itself has none. start.c forks it right after the instance joined its
+ * cgroup and before the instance makes its namespaces and gives up its root
+ * and capabilities; from
  * then on it does only this, in this order:
  *
  *  1. it dies with the instance (PR_SET_PDEATHSIG, then a check that the
@@ -14,8 +15,9 @@
  *     /dev/null is opened now for the jobs' host stdio;
  *  3. it opens the shim (next to shoal-instance, or $SHOAL_JOBSHIM), which
  *     every job process is started from by descriptor;
- *  4. it makes a mount namespace of its own and pivots into the jail's
- *     read-only root (jail_root.c): it sees no host path but those;
+ *  4. it makes mount, net, ipc and uts namespaces of its own and pivots
+ *     into the jail's read-only root (jail_root.c): it sees no host path
+ *     but those, and no host network;
  *  5. it keeps only CAP_SYS_ADMIN and CAP_SETPCAP, sets no_new_privs,
  *     loads its deny filter (sandbox.c: no mount, unshare, setns, ptrace,
  *     bpf, module, key or kexec call, no clone into a mount, user or cgroup
@@ -155,13 +157,21 @@ static int zygote_lock_down(const struct proto_configure *cfg, struct shoal_erro
 	int r;
 
 	zygote_open_shim();
-	if (unshare(CLONE_NEWNS) < 0)
-		return shoal_error_set(err, errno, "zygote: unshare a mount namespace");
+	/*
+	 * Forked before the instance made its namespaces: the mount table is
+	 * the one the instance came from (the instance's pivot_root happens in
+	 * another and cannot move ours), and the network is the host's. A
+	 * namespace of each kind of our own: the zygote sees no host network
+	 * and shares no IPC or host name with the host, as if it had inherited
+	 * the instance's.
+	 */
+	if (unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) < 0)
+		return shoal_error_set(err, errno,
+				       "zygote: unshare mount, net, ipc and uts namespaces");
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return shoal_error_set(err, errno, "zygote: make every mount private");
-	/* The instance may pivot into its empty root now, and boot while the
-	 * jail is built on the other CPU. */
-	zygote_send(&(struct jail_msg){ .op = JAIL_UNSHARED });
+	if (sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
+		return shoal_error_set(err, errno, "zygote: sethostname %s", cfg->hostname);
 	r = jail_root_build(err);
 	if (r < 0)
 		return r;

@@ -12,11 +12,11 @@
  *     monitor (monitor.c): it waits, passes the exit status on, removes the
  *     cgroup. The child is pid 1 of the new namespace and becomes the
  *     instance; it dies with the monitor.
- *  3. mount, net, ipc and uts namespaces (sandbox.c); then the cgroup is
- *     joined, and the jail's zygote forked (jail.c): it inherits the
- *     namespaces and the cgroup, so every job is counted and limited with
- *     the instance, and it keeps the one privilege jobs need (namespaces of
- *     their own) in a process that does nothing else.
+ *  3. the cgroup is joined and the jail's zygote forked (jail.c): it
+ *     inherits the cgroup, so every job is counted and limited with the
+ *     instance, makes namespaces of its own, and keeps the one privilege
+ *     jobs need (namespaces of their own) in a process that does nothing
+ *     else; then our mount, net, ipc and uts namespaces (sandbox.c).
  *  4. devices: the packet socket and the disk images become the kernel's
  *     virtio devices; they must be plugged before the root goes away.
  *  5. empty root, no capabilities, no_new_privs, rlimits.
@@ -197,27 +197,23 @@ static int start_boot(struct instance *in, struct shoal_error *err)
 
 	fatal_boot_watchdog(true);
 
-	/* 3. Namespaces: a mount table, network stack, IPC and host name of our own. */
-	t = start_phase_begin("namespaces");
+	/*
+	 * 3. The cgroup first: the zygote forked next must be in it, and with
+	 * it every job process.
+	 */
+	t = start_phase_begin("join the cgroup");
 	if (confined) {
-		r = sandbox_enter_namespaces(cfg->hostname, err);
-		if (r < 0)
-			return r;
-		/*
-		 * The cgroup now, not with the rest of step 5: the zygote forked
-		 * next must be in it, and with it every job process.
-		 */
-		start_phase_begin("join the cgroup");
 		r = cgroup_join(&in->cgroup, err);
 		if (r < 0)
 			return r;
 	}
 	/*
 	 * The jail's zygote: forked while the process is single-threaded, can
-	 * still see the host's /usr and has its capabilities. jail_start()
-	 * returns once the zygote has its own mount namespace (our pivot_root
-	 * below must not move its root) or has failed (then exec says why); it
-	 * builds the jail while we boot, and jail_finish() collects its ready.
+	 * still see the host's /usr and has its capabilities. It is forked
+	 * before our own mount namespace exists, so that it stays in the one
+	 * we came from and makes its own there: our pivot_root below can never
+	 * move its root, and nothing here waits for it. It builds the jail
+	 * while we boot, on the other CPU; jail_finish() collects its ready.
 	 */
 	start_phase_begin("jail");
 	r = job_init(in, err);
@@ -225,6 +221,13 @@ static int start_boot(struct instance *in, struct shoal_error *err)
 		r = jail_start(in, err);
 	if (r < 0)
 		return r;
+	/* Namespaces: a mount table, network stack, IPC and host name of our own. */
+	start_phase_begin("namespaces");
+	if (confined) {
+		r = sandbox_enter_namespaces(cfg->hostname, err);
+		if (r < 0)
+			return r;
+	}
 	in->timings.lockdown_us += instance_now_us() - t;
 
 	/* 4. Devices, while the host paths are still there. */
