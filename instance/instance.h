@@ -305,6 +305,7 @@ enum jail_op {
 	JAIL_SPAWNED, /* zygote -> instance: the shim is running; pid = reaper */
 	JAIL_SPAWN_FAILED, /* zygote -> instance: err, text */
 	JAIL_EXITED, /* zygote -> instance: status = the first process's wait status */
+	JAIL_GO, /* instance -> zygote: its own namespaces and root are made; build the jail */
 };
 
 struct jail_msg {
@@ -328,6 +329,8 @@ struct jail_msg {
 
 /* jail.c: the instance side. jail_start() runs after the cgroup is joined, before the namespaces. */
 int jail_start(struct instance *in, struct shoal_error *err);
+/* jail_go() lets the zygote build the jail: after the instance's namespaces and empty root. */
+void jail_go(struct instance *in);
 /* jail_finish() waits for the zygote's ready: after the boot, before seccomp. */
 void jail_finish(struct instance *in);
 int jail_spawn(struct instance *in, uint64_t job, const char *const *argv, size_t argc,

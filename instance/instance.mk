@@ -23,3 +23,17 @@ $(INSTANCE_OBJS): $(INSTANCE_SKL_HDR_STAMP)
 $(INSTANCE_BIN): $(INSTANCE_OBJS) $(API_LIB) $(INSTANCE_SKL_LIB)
 	$(cmd-link)
 $(INSTANCE_BIN): private LOCAL_LDLIBS += $(API_LDLIBS) $(call pkg-libs,libseccomp) $(SKL_LDLIBS)
+# An instance is exec'd for every create, so what happens before main() is
+# paid by every spawn -> ready: linked statically it is ~0.35 ms less (a
+# shoal-instance that fails at once, fork -> exit: 1.0 ms dynamic, 0.65 ms
+# static; /bin/true 0.57 ms), no dynamic loader, no four libraries to map and
+# relocate. static-pie: the program is still placed at a random address.
+# Sanitizer builds cannot be static: they link libgcc_s as a needed library
+# instead, which the loader maps at exec, where dlopen() in kernel.c cost
+# ~130 us (see kernel_prepare()).
+ifeq ($(SANITIZE_FLAGS),)
+$(INSTANCE_BIN): private LOCAL_LDLIBS += -static-pie
+$(BUILD)/instance/kernel.o: LOCAL_CFLAGS += -DINSTANCE_STATIC=1
+else
+$(INSTANCE_BIN): private LOCAL_LDLIBS += -Wl,--push-state,--no-as-needed -lgcc_s -Wl,--pop-state
+endif

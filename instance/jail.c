@@ -8,8 +8,9 @@
  * net, ipc and uts namespaces of its own: being still in the mount namespace
  * the instance came from, it is never moved by the instance's pivot_root,
  * and the instance need not wait for it until jail_finish(), just before
- * seccomp, by when the jail was built on the other CPU while the kernel
- * booted.
+ * seccomp. It starts building once the instance says go (jail_go(), after
+ * the instance's own namespaces and empty root: both take the same host
+ * locks), and is done on the other CPU while the kernel boots.
  *
  * Every send is one SEQPACKET packet and never blocks for long: the zygote
  * reads its socket continuously. Replies and job ends arrive on the same
@@ -81,6 +82,17 @@ static void jail_ready(struct instance *in, ssize_t n, const struct jail_msg *m)
 		return;
 	}
 	in->jail_up = true;
+}
+
+void jail_go(struct instance *in)
+{
+	struct jail_msg m = { .op = JAIL_GO };
+
+	if (!in->jail_pending)
+		return;
+	/* A zygote that died already shows in jail_finish(). */
+	while (send(in->jail_fd, &m, sizeof(m), MSG_NOSIGNAL) < 0 && errno == EINTR)
+		;
 }
 
 void jail_finish(struct instance *in)

@@ -14,7 +14,8 @@
  *     descriptor but its socket to the instance and stderr (for log lines);
  *     /dev/null is opened now for the jobs' host stdio;
  *  3. it opens the shim (next to shoal-instance, or $SHOAL_JOBSHIM), which
- *     every job process is started from by descriptor;
+ *     every job process is started from by descriptor, and waits for the
+ *     instance's go (it has made its own namespaces and root);
  *  4. it makes mount, net, ipc and uts namespaces of its own and pivots
  *     into the jail's read-only root (jail_root.c): it sees no host path
  *     but those, and no host network;
@@ -150,6 +151,27 @@ static void zygote_detach(int sock, pid_t instance)
 	syscall(SYS_close_range, ZYGOTE_NULL + 1, ~0U, 0);
 }
 
+/*
+ * Wait for the instance's JAIL_GO. Making namespaces and mounts takes host
+ * locks (the mount table's, the network namespace list's) that the instance
+ * takes too while it makes its own; done at the same time, each waits for
+ * the other on the way to ready. After GO, the jail is built while the
+ * instance's kernel boots, which takes longer.
+ */
+static int zygote_wait_go(struct shoal_error *err)
+{
+	struct jail_msg m;
+	ssize_t n;
+
+	do
+		n = recv(ZYGOTE_SOCK, &m, sizeof(m), 0);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(m) || m.op != JAIL_GO)
+		return shoal_error_set(err, n < 0 ? errno : EPROTO,
+				       "zygote: no go from the instance");
+	return 0;
+}
+
 /* Steps 3 to 5. */
 static int zygote_lock_down(const struct proto_configure *cfg, struct shoal_error *err)
 {
@@ -157,6 +179,9 @@ static int zygote_lock_down(const struct proto_configure *cfg, struct shoal_erro
 	int r;
 
 	zygote_open_shim();
+	r = zygote_wait_go(err);
+	if (r < 0)
+		return r;
 	/*
 	 * Forked before the instance made its namespaces: the mount table is
 	 * the one the instance came from (the instance's pivot_root happens in

@@ -89,14 +89,21 @@ static struct skl_thread *kernel_thread_create_cb(void (*fn)(void *), void *arg)
 
 int kernel_prepare(struct shoal_error *err)
 {
+#if INSTANCE_STATIC
+	/* Linked statically, the unwinder pthread_exit() uses is in the program. */
+	(void)err;
+#else
 	/*
 	 * A kernel thread ends with pthread_exit(), which unwinds its stack
 	 * with libgcc_s, and glibc loads that library on first use: by then
 	 * the instance has no files to open and no openat to open them with.
-	 * Load it now; glibc's own load later finds it in memory.
+	 * The sanitizer build links it as a needed library (instance.mk), so
+	 * the loader mapped it at exec; this dlopen only checks that it is
+	 * there, as glibc's own load later will.
 	 */
 	if (!dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_NODELETE))
 		return shoal_error_set(err, ENOENT, "load libgcc_s.so.1: %s", dlerror());
+#endif
 	return 0;
 }
 

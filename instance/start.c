@@ -265,6 +265,8 @@ static int start_boot(struct instance *in, struct shoal_error *err)
 			return r;
 	}
 	in->timings.lockdown_us += instance_now_us() - t;
+	/* Our namespaces and root are made: the zygote may build the jail now. */
+	jail_go(in);
 
 	/* 6. The kernel. */
 	t = start_phase_begin("kernel boot");

@@ -5,7 +5,8 @@
  * it starts that many real shoal-instance processes one after another, the
  * way shoald will (a SEQPACKET socketpair, hello, configure with 64 MiB and
  * no network, `ready`), keeping every one alive, so the k-th spawn -> ready
- * latency is measured with k-1 idle instances beside it. With all of them
+ * latency is measured with k-1 idle instances beside it (a count below
+ * MIN_READY_SAMPLES is repeated until it gave that many). With all of them
  * alive it reads PSS and host threads per instance (the monitor and the
  * instance proper) and, over a few seconds, the CPU they burn idle
  * (schedstat). Then it shuts them all down and checks that none of their
@@ -64,6 +65,12 @@
 #define STOP_TIMEOUT 15000 /* for all of one count together */
 #define UML_READY_TIMEOUT 60000
 #define NETNS_CMD_TIMEOUT 10000
+/*
+ * A count below this is repeated (started, measured, stopped) until it has
+ * given this many ready samples, so that the median of "1 alive" is a median
+ * and not one cold start; memory and idle CPU come from the last repetition.
+ */
+#define MIN_READY_SAMPLES 20
 
 /* Goals of issue 5, printed as information. */
 #define GOAL_READY_MS 5.0
@@ -775,45 +782,58 @@ static void run_round(enum peer_id peer, int count, struct result *res)
 	struct bench_proc_cpu a, b;
 	struct bench_series del = { 0 };
 	int64_t ta, tb, ts;
-	int i, alive = 0;
+	int i, rep, reps, alive = 0;
 
 	res->peer = peer;
 	res->count = count;
 	res->cg_mib = -1;
 	res->delete_ms = -1;
-	for (i = 0; i < count && !bench_interrupted; i++) {
-		struct shoal_error err = { 0 };
-		int r;
-
-		progress(peer_name[peer], i + 1, count);
-		if (peer == PEER_SHOAL) {
-			struct sinst *s = &ctx.shoal[ctx.nshoal++];
-
-			r = shoal_start(s, &err);
-			if (!r) {
-				bench_series_add(&res->ready_ms,
-						 (double)(s->t_ready - s->t_spawn) / 1e6);
-				bench_series_add(&res->inside_ms, s->timings.total_us / 1e3);
-				bench_series_add(&res->cfgwait_ms, s->timings.config_wait_us / 1e3);
-				bench_series_add(&res->kboot_ms, s->timings.kernel_boot_us / 1e3);
-				bench_series_add(&res->lock_ms, s->timings.lockdown_us / 1e3);
+	reps = count >= MIN_READY_SAMPLES ? 1 : (MIN_READY_SAMPLES + count - 1) / count;
+	for (rep = 0; rep < reps && !res->failed && !bench_interrupted; rep++) {
+		if (rep > 0) {
+			/* The previous repetition: stopped like the last one will be. */
+			if (peer == PEER_SHOAL) {
+				res->failed += shoal_stop_all(STOP_TIMEOUT);
+				shoal_cgroups_left(true);
+			} else {
+				res->failed += others_stop_all(peer, &del);
 			}
-		} else {
-			ctx.nothers++;
-			r = other_start(peer, i, &err);
-			if (!r)
-				bench_series_add(&res->ready_ms, (double)(ctx.others[i].t_ready -
-									  ctx.others[i].t_release) /
-									 1e6);
 		}
-		if (r) {
-			res->failed++;
-			fprintf(stderr, "\ninstance-bench: %s %d of %d: %s\n", peer_name[peer],
-				i + 1, count, err.msg);
-			/* One failure ends the round: the rest would not be "alive at once". */
-			break;
+		alive = 0;
+		for (i = 0; i < count && !bench_interrupted; i++) {
+			struct shoal_error err = { 0 };
+			int r;
+
+			progress(peer_name[peer], i + 1, count);
+			if (peer == PEER_SHOAL) {
+				struct sinst *s = &ctx.shoal[ctx.nshoal++];
+
+				r = shoal_start(s, &err);
+				if (!r) {
+					bench_series_add(&res->ready_ms,
+							 (double)(s->t_ready - s->t_spawn) / 1e6);
+					bench_series_add(&res->inside_ms, s->timings.total_us / 1e3);
+					bench_series_add(&res->cfgwait_ms, s->timings.config_wait_us / 1e3);
+					bench_series_add(&res->kboot_ms, s->timings.kernel_boot_us / 1e3);
+					bench_series_add(&res->lock_ms, s->timings.lockdown_us / 1e3);
+				}
+			} else {
+				ctx.nothers++;
+				r = other_start(peer, i, &err);
+				if (!r)
+					bench_series_add(&res->ready_ms, (double)(ctx.others[i].t_ready -
+										  ctx.others[i].t_release) /
+										 1e6);
+			}
+			if (r) {
+				res->failed++;
+				fprintf(stderr, "\ninstance-bench: %s %d of %d: %s\n", peer_name[peer],
+					i + 1, count, err.msg);
+				/* One failure ends the round: the rest would not be "alive at once". */
+				break;
+			}
+			alive++;
 		}
-		alive++;
 	}
 	res->alive = alive;
 	if (alive == count && !bench_interrupted) {
@@ -1064,7 +1084,8 @@ static void usage(FILE *f)
 		   "(--counts, default 1,100,500), then the same for a network namespace with a\n"
 		   "veth and a process (--netns, default: the same counts) and for User-mode\n"
 		   "Linux (--uml, default 1,20); 0 skips a peer. Reports spawn -> ready (median,\n"
-		   "p99), PSS, threads per instance and idle CPU over S seconds (default 3).\n"
+		   "p99; a count below 20 is repeated until it gave 20 spawns), PSS, threads\n"
+		   "per instance and idle CPU over S seconds (default 3).\n"
 		   "Figures only: the exit status says whether it could run.\n");
 }
 
