@@ -608,9 +608,13 @@ static int other_start(enum peer_id peer, int i, struct shoal_error *err)
 {
 	struct bench_instance *inst = &ctx.others[i];
 	char name[64], store[4][PATH_MAX], line[256], script[1024], *argv[20];
-	int n = 0, r;
+	int n = 0, r, k;
 
-	snprintf(name, sizeof(name), "%s%d", peer == PEER_UML ? "uml" : "ns", ctx.seq++);
+	/* Numbered by start, not by slot: a repeated round must not meet the host
+	 * end of a veth whose namespace is still being taken down (that is
+	 * asynchronous in the host kernel). */
+	k = ctx.seq++;
+	snprintf(name, sizeof(name), "%s%d", peer == PEER_UML ? "uml" : "ns", k);
 	ctx.others_ns[i][0] = '\0';
 	if (peer == PEER_UML) {
 		snprintf(store[0], PATH_MAX, "rootflags=%s", ctx.uml_root);
@@ -629,16 +633,16 @@ static int other_start(enum peer_id peer, int i, struct shoal_error *err)
 		argv[n++] = store[1];
 		argv[n++] = store[2];
 	} else {
-		/* Host end h<i> in the hub, eth0 in the instance's namespace. */
-		snprintf(ctx.others_ns[i], sizeof(ctx.others_ns[i]), "%s%d", ctx.nsprefix, i);
+		/* Host end h<k> in the hub, eth0 in the instance's namespace. */
+		snprintf(ctx.others_ns[i], sizeof(ctx.others_ns[i]), "%s%d", ctx.nsprefix, k);
 		snprintf(script, sizeof(script),
 			 "set -e; ip netns add %s; "
 			 "ip -n %s link add h%d type veth peer name eth0 netns %s; "
 			 "ip -n %s addr add 198.18.%d.%d/16 dev eth0; ip -n %s link set eth0 up; "
 			 "ip -n %s link set h%d up; "
 			 "exec ip netns exec %s /bin/sh -c 'echo ready; read x'",
-			 ctx.others_ns[i], ctx.hub, i, ctx.others_ns[i], ctx.others_ns[i],
-			 100 + i / 250, 2 + i % 250, ctx.others_ns[i], ctx.hub, i,
+			 ctx.others_ns[i], ctx.hub, k, ctx.others_ns[i], ctx.others_ns[i],
+			 100 + i / 250, 2 + i % 250, ctx.others_ns[i], ctx.hub, k,
 			 ctx.others_ns[i]);
 		argv[n++] = "/bin/sh";
 		argv[n++] = "-c";
