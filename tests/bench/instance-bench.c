@@ -97,6 +97,7 @@ struct result {
 	/* Shoal: the instance's own `ready` timings (process start = its exec). */
 	struct bench_series inside_ms, cfgwait_ms, kboot_ms, lock_ms;
 	double pss_mib, rss_mib, cg_mib; /* per instance, mean; cg_mib < 0: none */
+	double pss_own_mib; /* PSS without file pages (program text, libraries): per instance */
 	double threads, procs; /* per instance, mean */
 	double idle_seconds, idle_cpu_pct, idle_wakeups; /* all N together */
 	double delete_ms; /* netns: ip netns del, median; else -1 */
@@ -715,7 +716,7 @@ static int peer_pids(enum peer_id peer, int i, pid_t *pids, int max)
 
 static void sample_memory(enum peer_id peer, int count, struct result *res)
 {
-	double pss = 0, rss = 0, cg = 0, threads = 0, procs = 0;
+	double pss = 0, pss_own = 0, rss = 0, cg = 0, threads = 0, procs = 0;
 	int i, cgn = 0;
 
 	for (i = 0; i < count; i++) {
@@ -737,6 +738,7 @@ static void sample_memory(enum peer_id peer, int count, struct result *res)
 			if (seen)
 				continue;
 			pss += mem.pss_kib / 1024.0;
+			pss_own += mem.pss_own_kib / 1024.0;
 			rss += mem.rss_kib / 1024.0;
 		}
 		if (peer != PEER_SHOAL && ctx.others[i].cgroup[0] &&
@@ -747,6 +749,7 @@ static void sample_memory(enum peer_id peer, int count, struct result *res)
 		}
 	}
 	res->pss_mib = pss / count;
+	res->pss_own_mib = pss_own / count;
 	res->rss_mib = rss / count;
 	res->threads = threads / count;
 	res->procs = procs / count;
@@ -940,10 +943,10 @@ static void print_table(FILE *f, const struct bench_settings *set)
 			continue;
 		stats_of(r, &st);
 		fprintf(f,
-			"  %4d alive: ready p50 %.2f ms %s; PSS %.2f MiB %s; %d/%d alive, %d "
-			"failed %s\n",
+			"  %4d alive: ready p50 %.2f ms %s; PSS %.2f MiB (%.2f without file pages) %s; "
+			"%d/%d alive, %d failed %s\n",
 			r->count, st.median, st.n && st.median <= GOAL_READY_MS ? "met" : "NOT met",
-			r->pss_mib,
+			r->pss_mib, r->pss_own_mib,
 			r->alive == r->count && r->pss_mib <= GOAL_PSS_MIB ? "met" : "NOT met",
 			r->alive, r->count, r->failed,
 			r->count < GOAL_ALIVE		     ? ""
@@ -1012,6 +1015,7 @@ static void print_json(FILE *f, const struct bench_settings *set)
 			fprintf(f, "\"instance_total_p50_ms\": null, ");
 		}
 		json_num(f, "pss_mib", r->pss_mib, full, true);
+		json_num(f, "pss_without_files_mib", r->pss_own_mib, full, true);
 		json_num(f, "rss_mib", r->rss_mib, full, true);
 		json_num(f, "cgroup_mib", r->cg_mib, full && r->cg_mib >= 0, true);
 		json_num(f, "host_threads", r->threads, full, true);

@@ -26,6 +26,7 @@ static const char *const numbers[] = {
 	"ready_max_ms",
 	"instance_total_p50_ms",
 	"pss_mib",
+	"pss_without_files_mib",
 	"rss_mib",
 	"cgroup_mib",
 	"host_threads",
