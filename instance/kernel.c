@@ -89,7 +89,7 @@ static struct skl_thread *kernel_thread_create_cb(void (*fn)(void *), void *arg)
 
 int kernel_prepare(struct shoal_error *err)
 {
-#if INSTANCE_STATIC
+#ifdef INSTANCE_STATIC
 	/* Linked statically, the unwinder pthread_exit() uses is in the program. */
 	(void)err;
 #else
