@@ -372,6 +372,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	main_loop = uv_default_loop();
+	/*
+	 * Before the socket exists: whoever sees it may send SIGTERM at once,
+	 * and libuv keeps the signal for the loop, which handles it when it runs.
+	 */
+	uv_signal_init(main_loop, &main_sigterm);
+	uv_signal_start(&main_sigterm, main_signal_cb, SIGTERM);
+	uv_signal_init(main_loop, &main_sigint);
+	uv_signal_start(&main_sigint, main_signal_cb, SIGINT);
 	if (instances_init(main_loop, &err) ||
 	    http_server_start(main_loop, shoald_config.socket_path, tcp_fd, token, &err)) {
 		shoal_log_error("%s", err.msg);
@@ -383,10 +391,6 @@ int main(int argc, char **argv)
 	}
 	/* After instances_init(): its sweep removes an earlier daemon's pool first. */
 	vethpool_start(main_loop);
-	uv_signal_init(main_loop, &main_sigterm);
-	uv_signal_start(&main_sigterm, main_signal_cb, SIGTERM);
-	uv_signal_init(main_loop, &main_sigint);
-	uv_signal_start(&main_sigint, main_signal_cb, SIGINT);
 	shoal_log_info("listening on %s (state %s, network namespace %s, pool %s, at most %u "
 		       "instances, instance binary %s)",
 		       shoald_config.socket_path, shoald_config.state_dir, shoald_config.netns,
