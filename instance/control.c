@@ -322,8 +322,23 @@ static void control_disconnected(struct control *c)
 static void control_refuse_peer(struct control *c)
 {
 	bool first = !c->adoption && !c->in->configured;
+	char sink[256];
+	struct iovec iov = { .iov_base = sink, .iov_len = sizeof(sink) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	int i;
 
 	control_flush(c->in, 1000);
+	/*
+	 * Requests the peer pipelined behind its hello are not acted on, but
+	 * they are read: closing a socket with unread messages makes the
+	 * peer's next receive fail with ECONNRESET, and the error just sent
+	 * (version_mismatch, say) would never be read. Bounded: a peer that
+	 * keeps sending is cut off all the same. Descriptors passed with them
+	 * are closed by the kernel (no room for them here).
+	 */
+	for (i = 0; c->sock >= 0 && i < 64; i++)
+		if (recvmsg(c->sock, &mh, MSG_DONTWAIT) <= 0) /* recvmsg: in the allow-list */
+			break;
 	control_disconnected(c);
 	if (first)
 		c->exit_status = INSTANCE_EXIT_PROTOCOL;

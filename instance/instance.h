@@ -229,8 +229,9 @@ int sandbox_job_filter_load(struct shoal_error *err);
 int sandbox_zygote_filter_load(struct shoal_error *err);
 /* The allow-list's size, known before it is loaded (for README and tests). */
 uint32_t sandbox_seccomp_count(void);
-/* Name of host system call @nr (async-signal-safe once sandbox_seccomp_prepare ran). */
+/* Name of host system call @nr, "?" until sandbox_name_syscalls() ran (async-signal-safe). */
 const char *sandbox_syscall_name(long nr);
+void sandbox_name_syscalls(void);
 /* Print the allow-list table (--print-seccomp). */
 void sandbox_seccomp_print(void);
 

@@ -450,8 +450,7 @@ static int shoal_start(struct sinst *s, struct shoal_error *err)
 	s->sock = sv[0];
 	deadline = s->t_spawn + (int64_t)READY_TIMEOUT * 1000000;
 	r = channel_setup(s->sock, err);
-	if (!r)
-		r = expect_msg(s, PROTO_HELLO, deadline, NULL, err);
+	/* hello and configure at once, without waiting for the instance's hello (PROTOCOL.md, section 3). */
 	if (!r) {
 		proto_msg_init(&msg, PROTO_HELLO, 0);
 		msg.hello.version = PROTO_VERSION;
@@ -467,6 +466,8 @@ static int shoal_start(struct sinst *s, struct shoal_error *err)
 		msg.configure.keep_on_supervisor_exit = false;
 		r = channel_send_msg(s->sock, &msg, NULL, 0, err);
 	}
+	if (!r)
+		r = expect_msg(s, PROTO_HELLO, deadline, NULL, err);
 	if (!r)
 		r = expect_msg(s, PROTO_OK, deadline, NULL, err);
 	if (!r)

@@ -34,6 +34,8 @@ TEST(hello_with_another_version_is_refused)
 	CHECK_EQ_STR(msg.hello.software, "shoal-instance 0.1");
 	proto_msg_free(&msg);
 	RAW(&t, "{\"type\":\"hello\",\"version\":2,\"role\":\"daemon\",\"future\":true}");
+	/* A configure pipelined behind a refused hello is never acted on. */
+	RAW(&t, "{\"type\":\"configure\",\"id\":1,\"instance_id\":\"never\",\"memory_mib\":64}");
 	tinst_expect(&t, &msg, PROTO_ERROR, 10000);
 	CHECK_EQ_INT(msg.id, 0);
 	CHECK_EQ_INT(msg.error.code, PROTO_ERR_VERSION_MISMATCH);
@@ -43,6 +45,8 @@ TEST(hello_with_another_version_is_refused)
 	CHECK(tinst_wait_exit(&t, 5000));
 	CHECK(WIFEXITED(t.status));
 	CHECK_EQ_INT(WEXITSTATUS(t.status), 2);
+	CHECK(access("/sys/fs/cgroup/pids/shoal/never", F_OK) != 0);
+	CHECK(access("/sys/fs/cgroup/memory/shoal/never", F_OK) != 0);
 }
 
 TEST(first_message_must_be_hello)
@@ -85,6 +89,34 @@ TEST(configure_then_ready_with_timings)
 	      tm->total_us);
 	CHECK(!strncmp(ready.ready.kernel_release, "6.12", 4));
 	proto_msg_free(&ready);
+	tinst_shutdown(&t);
+}
+
+/* PROTOCOL.md section 3: the daemon may send configure right after its hello. */
+TEST(configure_sent_with_hello_before_the_instance_hello_boots)
+{
+	struct proto_msg hello, cfg, msg;
+	struct tinst t;
+	uint64_t id;
+
+	tinst_require_root();
+	tinst_spawn(&t, NULL);
+	proto_msg_init(&hello, PROTO_HELLO, 0);
+	hello.hello.version = PROTO_VERSION;
+	hello.hello.role = PROTO_ROLE_DAEMON;
+	hello.hello.software = "tests/instance";
+	tinst_send(&t, &hello, NULL, 0);
+	tinst_configure_init(&t, &cfg);
+	id = tinst_send(&t, &cfg, NULL, 0);
+	/* The instance's hello still comes first, then the configure's answer. */
+	tinst_expect(&t, &msg, PROTO_HELLO, 10000);
+	CHECK_EQ_INT(msg.hello.state, PROTO_STATE_NEW);
+	proto_msg_free(&msg);
+	tinst_expect_ok(&t, &msg, id, PROTO_CONFIGURE, 10000);
+	proto_msg_free(&msg);
+	tinst_expect(&t, &msg, PROTO_READY, 20000);
+	CHECK(msg.ready.timings.kernel_boot_us > 0);
+	proto_msg_free(&msg);
 	tinst_shutdown(&t);
 }
 
