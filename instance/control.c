@@ -675,16 +675,6 @@ int control_run(struct instance *in)
 	struct control *c = in->ctl;
 
 	control_send_hello(c);
-	/*
-	 * While the supervisor answers: compile the seccomp filter, which
-	 * would otherwise take its time on the way to ready. A failure is
-	 * met again, and reported, when the filter is loaded.
-	 */
-	if (!in->opt.unconfined) {
-		struct shoal_error err = { 0 };
-
-		sandbox_seccomp_prepare(&err);
-	}
 	while (!c->stop) {
 		/* The channel (or the adoption listener), then the jobs' descriptors. */
 		struct pollfd pfd[1 + 2 + PROTO_JOBS_MAX];

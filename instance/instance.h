@@ -220,8 +220,6 @@ int sandbox_pivot_empty_root(struct shoal_error *err);
 int sandbox_drop_capabilities(struct shoal_error *err);
 int sandbox_no_new_privs(struct shoal_error *err);
 int sandbox_set_rlimits(const struct proto_configure *cfg, struct shoal_error *err);
-/* Compile the allow-list ahead (while the supervisor answers hello); the load is then quick. */
-int sandbox_seccomp_prepare(struct shoal_error *err);
 int sandbox_seccomp_load(uint32_t *allowed, struct shoal_error *err);
 /* The jail: the zygote keeps CAP_SYS_ADMIN and CAP_SETPCAP; a job's calls that never pass. */
 int sandbox_zygote_capabilities(struct shoal_error *err);
@@ -229,9 +227,8 @@ int sandbox_job_filter_load(struct shoal_error *err);
 int sandbox_zygote_filter_load(struct shoal_error *err);
 /* The allow-list's size, known before it is loaded (for README and tests). */
 uint32_t sandbox_seccomp_count(void);
-/* Name of host system call @nr, "?" until sandbox_name_syscalls() ran (async-signal-safe). */
+/* Name of host system call @nr, or "?" (async-signal-safe: a table made at build time). */
 const char *sandbox_syscall_name(long nr);
-void sandbox_name_syscalls(void);
 /* Print the allow-list table (--print-seccomp). */
 void sandbox_seccomp_print(void);
 

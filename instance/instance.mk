@@ -2,7 +2,7 @@
 #
 # instance/: shoal-instance, the process that hosts one library kernel and
 # serves its supervisor over the control protocol. It links the shared api
-# library (codec, channel), the library kernel and libseccomp (sandbox.c only).
+# library (codec, channel), the library kernel and libseccomp (sandbox*.c).
 #
 # kernel-lib/kernel.mk sorts after this file, so its variables are not yet set
 # when the prerequisites below are read: its outputs are named here the way it
@@ -17,10 +17,26 @@ INSTANCE_SKL_HDR_STAMP := $(BUILD_ROOT)/kernel/include/.stamp
 ALL_TARGETS += $(INSTANCE_BIN)
 
 $(INSTANCE_OBJS): LOCAL_CFLAGS += $(SKL_CFLAGS)
-$(BUILD)/instance/sandbox.o: LOCAL_CFLAGS += $(call pkg-cflags,libseccomp)
+$(BUILD)/instance/sandbox.o $(BUILD)/instance/sandbox_allow.o: LOCAL_CFLAGS += $(call pkg-cflags,libseccomp)
 $(INSTANCE_OBJS): $(INSTANCE_SKL_HDR_STAMP)
 
-$(INSTANCE_BIN): $(INSTANCE_OBJS) $(API_LIB) $(INSTANCE_SKL_LIB)
+# The seccomp allow-list compiled to BPF at build time (sandbox.c loads it):
+# a build tool runs libseccomp on sandbox_allow.c's table and writes C.
+INSTANCE_BPF_GEN := $(BUILD)/instance/gen/seccomp-bpf-gen
+INSTANCE_BPF_SRC := $(BUILD)/instance/gen/sandbox_bpf.c
+INSTANCE_BPF_OBJ := $(BUILD)/instance/gen/sandbox_bpf.o
+$(BUILD)/instance/gen/seccomp_bpf_gen.o: LOCAL_CFLAGS += $(call pkg-cflags,libseccomp)
+$(INSTANCE_BPF_GEN): $(BUILD)/instance/gen/seccomp_bpf_gen.o $(BUILD)/instance/sandbox_allow.o \
+		$(API_LIB)
+	$(cmd-link)
+$(INSTANCE_BPF_GEN): private LOCAL_LDLIBS += $(API_LDLIBS) $(call pkg-libs,libseccomp)
+$(INSTANCE_BPF_SRC): $(INSTANCE_BPF_GEN)
+	$(call msg,GEN,$@)$(INSTANCE_BPF_GEN) > $@.tmp && mv $@.tmp $@
+$(INSTANCE_BPF_OBJ): $(INSTANCE_BPF_SRC) | $(DEPS_STAMP)
+	$(call msg,CC,$<)mkdir -p $(@D) && \
+		$(CC) $(OUR_CPPFLAGS) $(OUR_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(INSTANCE_BIN): $(INSTANCE_OBJS) $(INSTANCE_BPF_OBJ) $(API_LIB) $(INSTANCE_SKL_LIB)
 	$(cmd-link)
 $(INSTANCE_BIN): private LOCAL_LDLIBS += $(API_LDLIBS) $(call pkg-libs,libseccomp) $(SKL_LDLIBS)
 # An instance is exec'd for every create, so what happens before main() is

@@ -312,9 +312,6 @@ static int start_boot(struct instance *in, struct shoal_error *err)
 	in->timings.lockdown_us += instance_now_us() - t;
 
 	fatal_set_phase("checks");
-	/* The checks may make a forbidden call: its report names it. */
-	if (in->opt.selfcheck || in->opt.test_forbidden)
-		sandbox_name_syscalls();
 	if (in->opt.selfcheck)
 		selfcheck_run(in);
 	if (in->opt.test_forbidden) {
@@ -340,8 +337,6 @@ static int start_boot(struct instance *in, struct shoal_error *err)
 	ready.ready.timings = in->timings;
 	ready.ready.kernel_release = in->kernel_release;
 	control_send(in, &ready);
-	/* For fatal.c's message about a forbidden call; not worth a wait before ready. */
-	sandbox_name_syscalls();
 	shoal_log_info("ready in %llu us (kernel %llu us, lock-down %llu us)",
 		       (unsigned long long)in->timings.total_us,
 		       (unsigned long long)in->timings.kernel_boot_us,

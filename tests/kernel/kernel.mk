@@ -15,7 +15,8 @@ $(KERNEL_TEST_OBJS): $(SKL_HDR_STAMP)
 
 # klockdown.o: kboot() applies the instance's lock-down (instance/sandbox.c)
 # when SHOAL_KTEST_LOCKDOWN is set; lockdown-run runs the cases that way.
-KERNEL_TEST_LOCKDOWN_OBJS := $(BUILD)/tests/kernel/klockdown.o $(BUILD)/instance/sandbox.o
+KERNEL_TEST_LOCKDOWN_OBJS := $(BUILD)/tests/kernel/klockdown.o $(BUILD)/instance/sandbox.o \
+	$(BUILD)/instance/sandbox_allow.o $(BUILD)/instance/gen/sandbox_bpf.o
 $(BUILD)/tests/kernel/klockdown.o: LOCAL_CFLAGS += $(SKL_CFLAGS)
 $(BUILD)/tests/kernel/klockdown.o: $(SKL_HDR_STAMP)
 
