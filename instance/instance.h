@@ -327,7 +327,8 @@ struct jail_msg {
 #define JAIL_FD_LINK 4
 #define JAIL_FD_REGION 5
 
-/* jail.c: the instance side. jail_start() runs after the cgroup is joined, before the namespaces. */
+/* jail.c: the instance side. jail_start() runs after the cgroup is joined, before the namespaces.
+ */
 int jail_start(struct instance *in, struct shoal_error *err);
 /* jail_go() lets the zygote build the jail: after the instance's namespaces and empty root. */
 void jail_go(struct instance *in);

@@ -335,7 +335,8 @@ const char *sandbox_syscall_name(long nr)
 
 int sandbox_seccomp_load(uint32_t *allowed, struct shoal_error *err)
 {
-	struct sock_fprog fprog = { .len = sandbox_bpf_len, .filter = (struct sock_filter *)sandbox_bpf };
+	struct sock_fprog fprog = { .len = sandbox_bpf_len,
+				    .filter = (struct sock_filter *)sandbox_bpf };
 	long r;
 
 	/* TSYNC: on every thread the kernel made; no_new_privs was set at step 5. */

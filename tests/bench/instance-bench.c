@@ -450,7 +450,8 @@ static int shoal_start(struct sinst *s, struct shoal_error *err)
 	s->sock = sv[0];
 	deadline = s->t_spawn + (int64_t)READY_TIMEOUT * 1000000;
 	r = channel_setup(s->sock, err);
-	/* hello and configure at once, without waiting for the instance's hello (PROTOCOL.md, section 3). */
+	/* hello and configure at once, without waiting for the instance's hello (PROTOCOL.md,
+	 * section 3). */
 	if (!r) {
 		proto_msg_init(&msg, PROTO_HELLO, 0);
 		msg.hello.version = PROTO_VERSION;
@@ -820,24 +821,30 @@ static void run_round(enum peer_id peer, int count, struct result *res)
 				if (!r) {
 					bench_series_add(&res->ready_ms,
 							 (double)(s->t_ready - s->t_spawn) / 1e6);
-					bench_series_add(&res->inside_ms, s->timings.total_us / 1e3);
-					bench_series_add(&res->cfgwait_ms, s->timings.config_wait_us / 1e3);
-					bench_series_add(&res->kboot_ms, s->timings.kernel_boot_us / 1e3);
-					bench_series_add(&res->lock_ms, s->timings.lockdown_us / 1e3);
+					bench_series_add(&res->inside_ms,
+							 s->timings.total_us / 1e3);
+					bench_series_add(&res->cfgwait_ms,
+							 s->timings.config_wait_us / 1e3);
+					bench_series_add(&res->kboot_ms,
+							 s->timings.kernel_boot_us / 1e3);
+					bench_series_add(&res->lock_ms,
+							 s->timings.lockdown_us / 1e3);
 				}
 			} else {
 				ctx.nothers++;
 				r = other_start(peer, i, &err);
 				if (!r)
-					bench_series_add(&res->ready_ms, (double)(ctx.others[i].t_ready -
-										  ctx.others[i].t_release) /
-										 1e6);
+					bench_series_add(&res->ready_ms,
+							 (double)(ctx.others[i].t_ready -
+								  ctx.others[i].t_release) /
+								 1e6);
 			}
 			if (r) {
 				res->failed++;
-				fprintf(stderr, "\ninstance-bench: %s %d of %d: %s\n", peer_name[peer],
-					i + 1, count, err.msg);
-				/* One failure ends the round: the rest would not be "alive at once". */
+				fprintf(stderr, "\ninstance-bench: %s %d of %d: %s\n",
+					peer_name[peer], i + 1, count, err.msg);
+				/* One failure ends the round: the rest would not be "alive at
+				 * once". */
 				break;
 			}
 			alive++;
@@ -944,7 +951,8 @@ static void print_table(FILE *f, const struct bench_settings *set)
 			continue;
 		stats_of(r, &st);
 		fprintf(f,
-			"  %4d alive: ready p50 %.2f ms %s; PSS %.2f MiB (%.2f without file pages) %s; "
+			"  %4d alive: ready p50 %.2f ms %s; PSS %.2f MiB (%.2f without file pages) "
+			"%s; "
 			"%d/%d alive, %d failed %s\n",
 			r->count, st.median, st.n && st.median <= GOAL_READY_MS ? "met" : "NOT met",
 			r->pss_mib, r->pss_own_mib,
