@@ -302,6 +302,31 @@ static void send_with_fd(struct tinst *t, const char *text)
 	CHECK(sendmsg(t->sock, &mh, 0) == (ssize_t)strlen(text));
 }
 
+/* Refused messages: each is answered with an error carrying the id it could read (or 0). */
+static const struct {
+	const char *text;
+	uint64_t id;
+	enum proto_error_code code;
+} hostile[] = {
+	{ "this is not json", 0, PROTO_ERR_BAD_REQUEST },
+	{ "{}", 0, PROTO_ERR_BAD_REQUEST },
+	{ "[1,2,3]", 0, PROTO_ERR_BAD_REQUEST },
+	{ "{\"type\":\"launch_missiles\",\"id\":3}", 0, PROTO_ERR_BAD_REQUEST },
+	{ "{\"type\":\"stats\",\"id\":5,\"bogus\":1}", 5, PROTO_ERR_BAD_REQUEST },
+	{ "{\"type\":\"stats\",\"id\":6,\"id\":7}", 0, PROTO_ERR_BAD_REQUEST },
+	{ "{\"type\":\"stats\",\"id\":1e3}", 0, PROTO_ERR_BAD_REQUEST },
+	{ "{\"type\":\"stats\",\"id\":9007199254740992}", 0, PROTO_ERR_BAD_REQUEST },
+	{ "{\"type\":\"console\",\"id\":8,\"max_bytes\":0}", 8, PROTO_ERR_BAD_REQUEST },
+	{ "{\"type\":\"file_get\",\"id\":9,\"path\":\"/tmp/\\u0000x\"}", 0, PROTO_ERR_BAD_REQUEST },
+	{ "{\"type\":\"stats\",\"id\":10,\"x\":\"\xff\xfe\"}", 0,
+	  PROTO_ERR_BAD_REQUEST }, /* not UTF-8 */
+	/* What only an instance may send. */
+	{ "{\"type\":\"ok\",\"id\":11,\"request\":\"stats\",\"result\":{}}", 11,
+	  PROTO_ERR_BAD_REQUEST },
+	{ "{\"type\":\"error\",\"id\":12,\"code\":\"io\",\"message\":\"x\"}", 12,
+	  PROTO_ERR_BAD_REQUEST },
+};
+
 TEST(malformed_and_hostile_messages_get_errors_and_change_nothing)
 {
 	static char big[300 * 1024];
@@ -313,28 +338,10 @@ TEST(malformed_and_hostile_messages_get_errors_and_change_nothing)
 	tinst_require_root();
 	tinst_start(&t, NULL, NULL);
 
-	RAW(&t, "this is not json");
-	tinst_expect_error(&t, 0, PROTO_ERR_BAD_REQUEST, 5000);
-	RAW(&t, "{}");
-	tinst_expect_error(&t, 0, PROTO_ERR_BAD_REQUEST, 5000);
-	RAW(&t, "[1,2,3]");
-	tinst_expect_error(&t, 0, PROTO_ERR_BAD_REQUEST, 5000);
-	RAW(&t, "{\"type\":\"launch_missiles\",\"id\":3}");
-	tinst_expect_error(&t, 0, PROTO_ERR_BAD_REQUEST, 5000);
-	RAW(&t, "{\"type\":\"stats\",\"id\":5,\"bogus\":1}");
-	tinst_expect_error(&t, 5, PROTO_ERR_BAD_REQUEST, 5000);
-	RAW(&t, "{\"type\":\"stats\",\"id\":6,\"id\":7}");
-	tinst_expect_error(&t, 0, PROTO_ERR_BAD_REQUEST, 5000);
-	RAW(&t, "{\"type\":\"stats\",\"id\":1e3}");
-	tinst_expect_error(&t, 0, PROTO_ERR_BAD_REQUEST, 5000);
-	RAW(&t, "{\"type\":\"stats\",\"id\":9007199254740992}");
-	tinst_expect_error(&t, 0, PROTO_ERR_BAD_REQUEST, 5000);
-	RAW(&t, "{\"type\":\"console\",\"id\":8,\"max_bytes\":0}");
-	tinst_expect_error(&t, 8, PROTO_ERR_BAD_REQUEST, 5000);
-	RAW(&t, "{\"type\":\"file_get\",\"id\":9,\"path\":\"/tmp/\\u0000x\"}");
-	tinst_expect_error(&t, 0, PROTO_ERR_BAD_REQUEST, 5000);
-	tinst_send_raw(&t, "{\"type\":\"stats\",\"id\":10,\"x\":\"\xff\xfe\"}", 30);
-	tinst_expect_error(&t, 0, PROTO_ERR_BAD_REQUEST, 5000);
+	for (i = 0; i < (int)(sizeof(hostile) / sizeof(hostile[0])); i++) {
+		RAW(&t, hostile[i].text);
+		tinst_expect_error(&t, hostile[i].id, hostile[i].code, 5000);
+	}
 	/* Nested deeper than any message. */
 	for (i = 0; i < 20; i++)
 		deep[i] = '[';
@@ -342,11 +349,6 @@ TEST(malformed_and_hostile_messages_get_errors_and_change_nothing)
 		deep[i] = ']';
 	tinst_send_raw(&t, deep, 40);
 	tinst_expect_error(&t, 0, PROTO_ERR_BAD_REQUEST, 5000);
-	/* What only an instance may send. */
-	RAW(&t, "{\"type\":\"ok\",\"id\":11,\"request\":\"stats\",\"result\":{}}");
-	tinst_expect_error(&t, 11, PROTO_ERR_BAD_REQUEST, 5000);
-	RAW(&t, "{\"type\":\"error\",\"id\":12,\"code\":\"io\",\"message\":\"x\"}");
-	tinst_expect_error(&t, 12, PROTO_ERR_BAD_REQUEST, 5000);
 	/* A descriptor with a message that names none: refused, and closed. */
 	send_with_fd(&t, "{\"type\":\"stats\",\"id\":13}");
 	tinst_expect_error(&t, 13, PROTO_ERR_BAD_REQUEST, 5000);
@@ -428,47 +430,60 @@ static void adopt_connect(struct tinst *t, const struct sockaddr_un *addr, sockl
 	tinst_send(t, &msg, NULL, 0);
 }
 
-TEST(keep_on_supervisor_exit_waits_for_adoption)
+/* Boot an instance that waits @wait_ms for adoption on a listener at @addr; then leave it. */
+static void boot_adoptable_and_leave(struct tinst *t, unsigned int wait_ms,
+				     struct sockaddr_un *addr, socklen_t *len)
 {
-	struct tinst t;
-	struct proto_msg msg, ready;
-	struct sockaddr_un addr;
-	socklen_t len;
-	uint64_t id;
+	struct proto_msg cfg, ready;
 	int ls;
 
 	tinst_require_root();
-	ls = adopt_listener(&addr, &len);
-	tinst_spawn(&t, NULL);
-	tinst_hello(&t);
-	tinst_configure_init(&t, &msg);
-	msg.configure.keep_on_supervisor_exit = true;
-	msg.configure.adopt_listen_fd = 0;
-	msg.configure.adopt_wait_ms = 20000;
-	tinst_boot(&t, &msg, &ls, 1, &ready);
+	ls = adopt_listener(addr, len);
+	tinst_spawn(t, NULL);
+	tinst_hello(t);
+	tinst_configure_init(t, &cfg);
+	cfg.configure.keep_on_supervisor_exit = true;
+	cfg.configure.adopt_listen_fd = 0;
+	cfg.configure.adopt_wait_ms = wait_ms;
+	tinst_boot(t, &cfg, &ls, 1, &ready);
 	proto_msg_free(&ready);
 	close(ls);
+	/* The supervisor goes away. */
+	tinst_close(t);
+}
 
-	/* The supervisor goes away; the instance stays. */
-	tinst_close(&t);
+/* An adoption connection whose first request is @msg is answered @code and closed. */
+static void adoption_refused(struct tinst *t, const struct sockaddr_un *addr, socklen_t len,
+			     struct proto_msg *msg, enum proto_error_code code)
+{
+	uint64_t id;
+
+	adopt_connect(t, addr, len);
+	id = tinst_send(t, msg, NULL, 0);
+	tinst_expect_error(t, id, code, 5000);
+	tinst_expect_eof(t, 5000);
+	tinst_close(t);
+}
+
+TEST(keep_on_supervisor_exit_waits_for_adoption)
+{
+	struct tinst t;
+	struct proto_msg msg;
+	struct sockaddr_un addr;
+	socklen_t len;
+	uint64_t id;
+
+	boot_adoptable_and_leave(&t, 20000, &addr, &len);
+	/* The instance stays. */
 	CHECK(!tinst_wait_exit(&t, 1000));
 
 	/* A connection that names another instance is refused and closed. */
-	adopt_connect(&t, &addr, len);
 	proto_msg_init(&msg, PROTO_ADOPT, 0);
 	msg.adopt.instance_id = "someone-else";
-	id = tinst_send(&t, &msg, NULL, 0);
-	tinst_expect_error(&t, id, PROTO_ERR_NOT_FOUND, 5000);
-	tinst_expect_eof(&t, 5000);
-	tinst_close(&t);
-
+	adoption_refused(&t, &addr, len, &msg, PROTO_ERR_NOT_FOUND);
 	/* One that starts with something else than adopt, too. */
-	adopt_connect(&t, &addr, len);
 	proto_msg_init(&msg, PROTO_STATS, 0);
-	id = tinst_send(&t, &msg, NULL, 0);
-	tinst_expect_error(&t, id, PROTO_ERR_BAD_STATE, 5000);
-	tinst_expect_eof(&t, 5000);
-	tinst_close(&t);
+	adoption_refused(&t, &addr, len, &msg, PROTO_ERR_BAD_STATE);
 
 	/* The right one adopts it, and it serves as before. */
 	adopt_connect(&t, &addr, len);
@@ -490,23 +505,10 @@ TEST(keep_on_supervisor_exit_waits_for_adoption)
 TEST(keep_on_supervisor_exit_gives_up_after_adopt_wait_ms)
 {
 	struct tinst t;
-	struct proto_msg msg, ready;
 	struct sockaddr_un addr;
 	socklen_t len;
-	int ls;
 
-	tinst_require_root();
-	ls = adopt_listener(&addr, &len);
-	tinst_spawn(&t, NULL);
-	tinst_hello(&t);
-	tinst_configure_init(&t, &msg);
-	msg.configure.keep_on_supervisor_exit = true;
-	msg.configure.adopt_listen_fd = 0;
-	msg.configure.adopt_wait_ms = 1000;
-	tinst_boot(&t, &msg, &ls, 1, &ready);
-	proto_msg_free(&ready);
-	close(ls);
-	tinst_close(&t);
+	boot_adoptable_and_leave(&t, 1000, &addr, &len);
 	CHECK(!tinst_wait_exit(&t, 500));
 	if (!tinst_wait_exit(&t, 5000))
 		FAIL("no adoption, yet the instance still runs 5.5 s later");
