@@ -30,17 +30,18 @@ BENCH_DIR := $(BUILD)/tests/bench
 BENCH_BOOT := $(BENCH_DIR)/boot-bench
 BENCH_BOOT_ONE := $(BENCH_DIR)/boot-one
 BENCH_TEST := $(BENCH_DIR)/test_bench
-BENCH_OBJS := $(addprefix $(BENCH_DIR)/,boot-bench.o cgroup.o instance.o procfs.o report.o)
+BENCH_OBJS := $(addprefix $(BENCH_DIR)/,boot-bench.o cgroup.o instance.o procfs.o report.o \
+	program.o)
 BENCH_ARGS ?=
 NET_BENCH := $(BENCH_DIR)/net-bench
 NET_BENCH_TEST := $(BENCH_DIR)/test_net_bench
 NET_BENCH_OBJS := $(addprefix $(BENCH_DIR)/,net-bench.o net-stream.o net-sock-host.o \
-	net-sock-skl.o net-node.o net-proc.o netns.o net-iperf.o net-report.o report.o)
+	net-sock-skl.o net-node.o net-proc.o netns.o net-iperf.o net-report.o report.o program.o)
 NET_BENCH_ARGS ?=
 INSTANCE_BENCH := $(BENCH_DIR)/instance-bench
 INSTANCE_BENCH_TEST := $(BENCH_DIR)/test_instance_bench
 INSTANCE_BENCH_OBJS := $(addprefix $(BENCH_DIR)/,instance-bench.o cgroup.o instance.o procfs.o \
-	report.o)
+	report.o program.o)
 INSTANCE_BENCH_ARGS ?=
 # job-bench (running programs in an instance, beside native and bubblewrap) is
 # Python over `shoal-instance --stdio`; its shape test runs in the instance suite.

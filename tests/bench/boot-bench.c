@@ -40,6 +40,7 @@
 #include "tests/bench/cgroup.h"
 #include "tests/bench/instance.h"
 #include "tests/bench/procfs.h"
+#include "tests/bench/program.h"
 #include "tests/bench/report.h"
 
 /* Bounds of every wait, in ms. UML boots in about a second, but on a loaded
@@ -126,27 +127,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	bench_interrupted = 1;
-}
-
-/* @name as an executable: a path, or looked up in PATH. */
-static bool find_program(const char *name, char *out, size_t len)
-{
-	const char *path = getenv("PATH");
-	_cleanup_free_ char *dirs = NULL;
-	char *dir, *save = NULL;
-
-	if (strchr(name, '/')) {
-		snprintf(out, len, "%s", name);
-		return access(out, X_OK) == 0;
-	}
-	dirs = strdup(path && *path ? path : "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin");
-	if (!dirs)
-		return false;
-	for (dir = strtok_r(dirs, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
-		if ((size_t)snprintf(out, len, "%s/%s", dir, name) < len && access(out, X_OK) == 0)
-			return true;
-	}
-	return false;
 }
 
 static int copy_file(const char *from, const char *to, mode_t mode, struct shoal_error *err)
@@ -638,10 +618,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (peers[PEER_UML].runs > 0) {
-		if (!find_program(uml, ctx.uml, sizeof(ctx.uml)))
+		if (!bench_find_program(uml, ctx.uml, sizeof(ctx.uml)))
 			snprintf(peers[PEER_UML].skipped, sizeof(peers[PEER_UML].skipped),
 				 "%s not found (package user-mode-linux; `make deps`)", uml);
-		else if (!find_program(busybox, ctx.busybox, sizeof(ctx.busybox)))
+		else if (!bench_find_program(busybox, ctx.busybox, sizeof(ctx.busybox)))
 			snprintf(peers[PEER_UML].skipped, sizeof(peers[PEER_UML].skipped),
 				 "%s not found (package busybox-static; `make deps`)", busybox);
 	} else {
@@ -650,7 +630,7 @@ int main(int argc, char **argv)
 	if (peers[PEER_UNSHARE].runs == 0)
 		snprintf(peers[PEER_UNSHARE].skipped, sizeof(peers[PEER_UNSHARE].skipped),
 			 "--unshare-runs 0");
-	else if (!find_program("unshare", found, sizeof(found)))
+	else if (!bench_find_program("unshare", found, sizeof(found)))
 		snprintf(peers[PEER_UNSHARE].skipped, sizeof(peers[PEER_UNSHARE].skipped),
 			 "unshare not found (package util-linux)");
 

@@ -55,6 +55,7 @@
 #include "tests/bench/cgroup.h"
 #include "tests/bench/instance.h"
 #include "tests/bench/procfs.h"
+#include "tests/bench/program.h"
 #include "tests/bench/report.h"
 
 #define MAX_COUNTS 8
@@ -148,23 +149,6 @@ static void on_signal(int sig)
 }
 
 /* ---------------------------------------------------------------- helpers */
-
-static bool find_program(const char *name, char *out, size_t len)
-{
-	const char *path = getenv("PATH");
-	char dirs[4096], *dir, *save = NULL;
-
-	if (strchr(name, '/')) {
-		snprintf(out, len, "%s", name);
-		return access(out, X_OK) == 0;
-	}
-	snprintf(dirs, sizeof(dirs), "%s",
-		 path && *path ? path : "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin");
-	for (dir = strtok_r(dirs, ":", &save); dir; dir = strtok_r(NULL, ":", &save))
-		if ((size_t)snprintf(out, len, "%s/%s", dir, name) < len && access(out, X_OK) == 0)
-			return true;
-	return false;
-}
 
 /* Run @argv, bounded by @timeout_ms (killed after); its exit status or -errno. */
 static int run_cmd(char *const argv[], int timeout_ms)
@@ -1236,14 +1220,14 @@ int main(int argc, char **argv)
 		return 1;
 
 	if (ncounts[PEER_UML] > 0) {
-		if (!find_program(uml, ctx.uml, sizeof(ctx.uml)))
+		if (!bench_find_program(uml, ctx.uml, sizeof(ctx.uml)))
 			snprintf(skip[PEER_UML], sizeof(skip[PEER_UML]),
 				 "%s not found (package user-mode-linux)", uml);
-		else if (!find_program(busybox, ctx.busybox, sizeof(ctx.busybox)))
+		else if (!bench_find_program(busybox, ctx.busybox, sizeof(ctx.busybox)))
 			snprintf(skip[PEER_UML], sizeof(skip[PEER_UML]),
 				 "%s not found (package busybox-static)", busybox);
 	}
-	if (ncounts[PEER_NETNS] > 0 && !find_program("ip", found, sizeof(found)))
+	if (ncounts[PEER_NETNS] > 0 && !bench_find_program("ip", found, sizeof(found)))
 		snprintf(skip[PEER_NETNS], sizeof(skip[PEER_NETNS]),
 			 "ip not found (package iproute2)");
 

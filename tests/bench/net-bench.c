@@ -40,6 +40,7 @@
 #include "tests/bench/net-report.h"
 #include "tests/bench/net-stream.h"
 #include "tests/bench/netns.h"
+#include "tests/bench/program.h"
 
 /* Bounds, in ms, on top of a run's own length. */
 #define NODE_START_TIMEOUT 30000
@@ -308,24 +309,6 @@ static int run_iperf(const struct meas *m, double seconds, struct shoal_error *e
 	return 0;
 }
 
-/* @name as an executable: a path, or looked up in PATH. */
-static bool find_program(const char *name, char *out, size_t len)
-{
-	const char *path = getenv("PATH");
-	char dirs[4096], *dir, *save = NULL;
-
-	if (strchr(name, '/')) {
-		snprintf(out, len, "%s", name);
-		return access(out, X_OK) == 0;
-	}
-	snprintf(dirs, sizeof(dirs), "%s",
-		 path && *path ? path : "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin");
-	for (dir = strtok_r(dirs, ":", &save); dir; dir = strtok_r(NULL, ":", &save))
-		if ((size_t)snprintf(out, len, "%s/%s", dir, name) < len && access(out, X_OK) == 0)
-			return true;
-	return false;
-}
-
 /* A comma-separated list of names into @on (indexed like @names). */
 static bool parse_list(const char *arg, const char *const *names, size_t n, bool *on)
 {
@@ -486,7 +469,7 @@ int main(int argc, char **argv)
 			snprintf(report.peers[c].skipped, sizeof(report.peers[c].skipped),
 				 "not in --peers");
 	if (!report.peers[NET_PEER_IPERF].skipped[0] &&
-	    !find_program(iperf3, ctx.iperf3, sizeof(ctx.iperf3)))
+	    !bench_find_program(iperf3, ctx.iperf3, sizeof(ctx.iperf3)))
 		snprintf(report.peers[NET_PEER_IPERF].skipped,
 			 sizeof(report.peers[NET_PEER_IPERF].skipped),
 			 "%s not found (package iperf3; `make deps`)", iperf3);
