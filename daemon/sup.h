@@ -13,8 +13,8 @@
 #include "daemon/shoald.h"
 
 enum sup_phase {
-	SUP_HELLO, /* waiting for the instance's hello */
-	SUP_CONFIGURING, /* configure sent, waiting for ok */
+	SUP_HELLO, /* spawned, nothing sent yet */
+	SUP_CONFIGURING, /* hello and configure sent at once, waiting for hello and ok */
 	SUP_BOOTING, /* waiting for ready */
 	SUP_READY,
 	SUP_STOPPING, /* shutdown sent or signal given, grace timer running */
@@ -61,6 +61,7 @@ struct sup_proc {
 	bool poll_active;
 	int handles; /* handles still open */
 	enum sup_phase phase;
+	bool hello_seen; /* the instance's hello came (its first message) */
 	bool exited;
 	int cgroup_tries;
 	char id[STORE_ID_MAX];

@@ -2,13 +2,13 @@
 /*
  * Instance processes: spawn shoal-instance through uv_spawn with one end of a
  * SOCK_SEQPACKET socketpair as its fd 3 (--control-fd 3), speak the control
- * protocol on the other end (hello, configure, then wait for ready, bounded by
- * a timer), stop it politely (shutdown, then SIGKILL after a grace period),
- * and notice its death at once: libuv reaps it on SIGCHLD and calls
- * sup_exit_cb, and end of file on the channel tells the same story. The
- * instance is untrusted: every message goes through the strict decoder, and
- * one that is refused, or one that is not expected now, kills the instance.
- * After the process is gone its cgroup (named by the instance id, see
+ * protocol on the other end (hello and configure at once, without waiting for
+ * the instance's hello, which saves a round trip per create; then wait for
+ * its hello, the ok and ready, bounded by a timer), stop it politely (shutdown, then SIGKILL after
+ * a grace period), and notice its death at once: libuv reaps it on SIGCHLD and calls sup_exit_cb,
+ * and end of file on the channel tells the same story. The instance is untrusted: every message
+ * goes through the strict decoder, and one that is refused, or one that is not expected now, kills
+ * the instance. After the process is gone its cgroup (named by the instance id, see
  * instance/cgroup.c) is emptied and removed, since a monitor killed with
  * SIGKILL cannot remove it itself; only then does cb->exited run.
  *
@@ -239,12 +239,16 @@ static bool sup_handle(struct sup_proc *p, struct proto_msg *msg)
 		sup__why(p, "protocol violation: %s", err.msg);
 		return false;
 	}
+	/* Its hello first, once (it speaks our version: proto_check_peer above). */
+	if (!p->hello_seen && msg->type != PROTO_HELLO) {
+		sup__why(p, "protocol violation: %s before hello", proto_type_name(msg->type));
+		return false;
+	}
 	switch (msg->type) {
 	case PROTO_HELLO:
-		if (p->phase != SUP_HELLO)
+		if (p->hello_seen)
 			break;
-		if (sup_configure(p))
-			sup__why(p, "could not send configure");
+		p->hello_seen = true;
 		return true;
 	case PROTO_OK:
 		if (p->phase == SUP_CONFIGURING && msg->id == SUP_CONFIGURE_ID) {
@@ -541,6 +545,10 @@ struct sup_proc *sup_spawn(uv_loop_t *loop, const char *id, uint32_t memory_mib,
 	uv_poll_start(&p->poll, UV_READABLE | UV_DISCONNECT, sup__poll_cb);
 	uv_timer_start(&p->timer, sup_timeout_cb, ready_timeout_ms, 0);
 	shoal_log_info("instance %s: spawned pid %d", id, p->proc.pid);
+	/* hello and configure now (PROTOCOL.md section 3); a failed send shows as
+	 * the instance's end, which the poll and exit callbacks handle. */
+	if (sup_configure(p))
+		sup__why(p, "could not send configure");
 	return p;
 }
 
@@ -573,6 +581,7 @@ struct sup_proc *sup_adopt(uv_loop_t *loop, const char *id, pid_t pid, int sock,
 	p->cb = cb;
 	p->arg = arg;
 	p->sock = sock;
+	p->hello_seen = true; /* adopt.c read it */
 	p->phase = SUP_READY;
 	uv_timer_init(loop, &p->timer);
 	p->timer.data = p;
