@@ -434,8 +434,7 @@ static int shoal_start(struct sinst *s, struct shoal_error *err)
 	s->sock = sv[0];
 	deadline = s->t_spawn + (int64_t)READY_TIMEOUT * 1000000;
 	r = channel_setup(s->sock, err);
-	/* hello and configure at once, without waiting for the instance's hello (PROTOCOL.md,
-	 * section 3). */
+	/* hello and configure at once, as shoald does (PROTOCOL.md, section 3). */
 	if (!r) {
 		proto_msg_init(&msg, PROTO_HELLO, 0);
 		msg.hello.version = PROTO_VERSION;
