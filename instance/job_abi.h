@@ -28,10 +28,12 @@
  *   shim: writes nr, args (pointers already translated to instance
  *         addresses, pointing into this slot's data area), stores
  *         state = REQUEST (release), FUTEX_WAKE if server_waiting;
- *         spins a little on state == DONE, then sets client_waiting and
- *         FUTEX_WAITs.
+ *         spins a little on state == DONE (not when it runs on
+ *         server_cpu: the server cannot answer before it yields), then
+ *         sets client_waiting and FUTEX_WAITs.
  *   instance: the slot's serving thread (bound to the job thread's kernel
- *         task) spins a little on state == REQUEST, then sets
+ *         task) notes its CPU in server_cpu and spins a little on
+ *         state == REQUEST, then sets
  *         server_waiting and FUTEX_WAITs; runs skl_syscall(nr, args),
  *         writes ret, stores state = DONE (release), FUTEX_WAKE if
  *         client_waiting.
@@ -84,7 +86,10 @@ struct shoal_slot {
 	uint32_t state; /* enum shoal_slot_state; the futex word (atomics) */
 	uint32_t server_waiting; /* the instance thread sleeps on state */
 	uint32_t client_waiting; /* the job thread sleeps on state */
-	uint32_t pad;
+	/* 1 + the host CPU the serving thread last polled from (0: unknown).
+	 * A hint, never trusted: a job thread on that same CPU knows that the
+	 * serving thread cannot run while it spins, and sleeps at once. */
+	uint32_t server_cpu;
 	int64_t nr; /* host x86-64 system call number (SYS_*) */
 	int64_t args[6]; /* pointers are instance addresses in the data area */
 	int64_t ret; /* the kernel's return: >= 0, or -errno */
