@@ -10,6 +10,7 @@
  */
 #include "instance/jobshim/slot.h"
 
+#include "instance/jobshim/cpu.h"
 #include "instance/jobshim/lib.h"
 #include "instance/jobshim/shim.h"
 #include "instance/jobshim/sys.h"
@@ -28,63 +29,6 @@
 #define SLOT_CPU_CHECK 16
 #define SLOT_POLLHUP 0x10
 
-/*
- * The CPU this thread runs on, without a system call: RDPID, or RDTSCP's
- * TSC_AUX (Linux keeps the CPU number in its low 12 bits); -1 when the CPU
- * has neither (then every call spins, as before the hint existed). Which
- * one is decided once, with CPUID.
- */
-#define SLOT_CPU_UNKNOWN 0
-#define SLOT_CPU_RDPID 1
-#define SLOT_CPU_RDTSCP 2
-#define SLOT_CPU_NONE 3
-static int slot_cpu_how;
-
-static void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
-{
-	__asm__ volatile("cpuid"
-			 : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
-			 : "a"(leaf), "c"(sub));
-}
-
-static long slot_cpu(void)
-{
-	int how = __atomic_load_n(&slot_cpu_how, __ATOMIC_RELAXED);
-	uint64_t aux;
-
-	if (how == SLOT_CPU_UNKNOWN) {
-		uint32_t r[4];
-
-		how = SLOT_CPU_NONE;
-		cpuid(0, 0, r);
-		if (r[0] >= 7) {
-			cpuid(7, 0, r);
-			if (r[2] & (1u << 22))
-				how = SLOT_CPU_RDPID;
-		}
-		if (how == SLOT_CPU_NONE) {
-			cpuid(0x80000000u, 0, r);
-			if (r[0] >= 0x80000001u) {
-				cpuid(0x80000001u, 0, r);
-				if (r[3] & (1u << 27))
-					how = SLOT_CPU_RDTSCP;
-			}
-		}
-		__atomic_store_n(&slot_cpu_how, how, __ATOMIC_RELAXED);
-	}
-	if (how == SLOT_CPU_RDPID) {
-		__asm__ volatile("rdpid %0" : "=r"(aux));
-	} else if (how == SLOT_CPU_RDTSCP) {
-		uint32_t lo, hi, c;
-
-		__asm__ volatile("rdtscp" : "=a"(lo), "=d"(hi), "=c"(c));
-		aux = c;
-	} else {
-		return -1;
-	}
-	return (long)(aux & 0xfff);
-}
-
 /* Is the serving thread's CPU (its own hint, job_abi.h) ours? */
 static int slot_server_here(const struct shoal_slot *s)
 {
@@ -93,7 +37,7 @@ static int slot_server_here(const struct shoal_slot *s)
 
 	if (!sc)
 		return 0;
-	cpu = slot_cpu();
+	cpu = cpu_current();
 	return cpu >= 0 && (uint32_t)cpu + 1 == sc;
 }
 
