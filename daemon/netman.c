@@ -336,7 +336,10 @@ static int netman_packet_socket(int ifindex, const char *name, bool held, int *f
 	_cleanup_close_ int sock = -1;
 	int one = 1;
 
-	sock = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, sll.sll_protocol);
+	/* Made for protocol 0 and bound once: a socket made for ETH_P_ALL listens on
+	 * every interface, and binding it to one then waits for an RCU grace period
+	 * (synchronize_net(), ~10 ms here). */
+	sock = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 	if (sock < 0)
 		return shoal_error_set(err, errno, "packet socket for %s", name);
 	if (setsockopt(sock, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)))

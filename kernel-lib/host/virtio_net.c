@@ -519,8 +519,10 @@ static int packet_socket_setup(const struct skl_netdev_params *p, char *err,
 				 p->ifname);
 			return -ENODEV;
 		}
-		fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC,
-			    htons(ETH_P_ALL));
+		/* Protocol 0, then bound for every protocol in one step: a
+		 * socket made for ETH_P_ALL listens everywhere, and binding it
+		 * to one interface waits for an RCU grace period (~10 ms). */
+		fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 		if (fd < 0) {
 			int e = errno;
 

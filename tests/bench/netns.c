@@ -175,7 +175,8 @@ int netns_enter(int fd, struct shoal_error *err)
 int netns_packet_socket(const char *ifname, struct shoal_error *err)
 {
 	struct sockaddr_ll sll;
-	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+	/* Protocol 0, bound for all at once: no RCU wait (see instance/net.c). */
+	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
 		return shoal_error_set(err, errno, "packet socket for %s", ifname);
