@@ -18,8 +18,9 @@
  * filter of its own, loaded by the jail under this one; the kernel runs
  * every filter of the stack on every call that is not in its action cache,
  * so it cost each trapped call (and each host call of the shim) one more
- * filter run, ~55 ns here. The zygote's deny filter (sandbox.c) still
- * stacks under this one.
+ * filter run (~55 ns in a test program here, too little to see in the
+ * job-bench's noise). The zygote's deny filter (sandbox.c) still stacks
+ * under this one.
  */
 #include "instance/jobshim/filter.h"
 
@@ -178,9 +179,9 @@ long filter_build(struct sock_filter *prog, unsigned int max)
 	jump(prog, &n, BPF_JMP | BPF_JEQ | BPF_K, __NR_clone3, enosys, NEXT);
 	/* No restartable sequences: with an rseq area registered, the kernel
 	 * updates it on every signal delivery, so each trapped call paid for
-	 * it (~50 ns here). rseq is optional by design (kernels without
-	 * CONFIG_RSEQ): glibc takes ENOSYS as "not available" and its
-	 * sched_getcpu falls back to the vDSO. */
+	 * it (~90 ns a trap in A/B runs here). rseq is optional by design
+	 * (kernels without CONFIG_RSEQ): glibc takes ENOSYS as "not
+	 * available" and its sched_getcpu falls back to the vDSO. */
 	jump(prog, &n, BPF_JMP | BPF_JEQ | BPF_K, __NR_rseq, enosys, NEXT);
 	/* No new namespace, from anywhere (the deny list's clone rule). Only
 	 * clone reads an argument here; the other numbers skip it, so the
