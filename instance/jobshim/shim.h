@@ -28,8 +28,8 @@ struct shim {
 	uint64_t instance_base; /* where the instance mapped the region */
 	struct shim_aux aux;
 	char *const *envp; /* the shim's own environment (read-only) */
-	unsigned long traps; /* SIGSYS deliveries, for SHOAL_SHIM_DEBUG */
-	unsigned long forwarded; /* calls sent to the instance */
+	unsigned long traps; /* SIGSYS deliveries (counted only with debug) */
+	unsigned long forwarded; /* calls sent to the instance (only with debug) */
 	unsigned long slept; /* of them, answered after the spin: the futex path */
 	struct shim_lock link_lock; /* one request/reply on the link at a time */
 	uint64_t sigsys_action[4]; /* the program's pretend SIGSYS sigaction */

@@ -112,7 +112,8 @@ long slot_post(struct slot_call *c, long nr, const long args[6])
 	for (i = 0; i < 6; i++)
 		s->args[i] = args[i];
 	s->ret = -ENOSYS;
-	__atomic_add_fetch(&shim_g.forwarded, 1, __ATOMIC_RELAXED);
+	if (shim_g.debug) /* see sigsys_cb */
+		__atomic_add_fetch(&shim_g.forwarded, 1, __ATOMIC_RELAXED);
 	/* Sequentially consistent with the load of server_waiting: either
 	 * the instance sees REQUEST before it sleeps, or we see it sleeping
 	 * and wake it. */
