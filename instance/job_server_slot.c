@@ -182,6 +182,8 @@ static bool slot_should_stop(struct job_slot *slot)
  * CPU, where the job thread's spin can only delay the answer (a forwarded
  * call cost ~15 us that way instead of ~2). Written only when it changes:
  * the word shares the cache line the job thread writes its call into.
+ * sched_getcpu reads glibc's rseq area (or the vDSO): no system call, which
+ * matters here: getcpu is not on the instance's allow-list (sandbox_allow.c).
  */
 static void slot_note_cpu(struct shoal_slot *sh)
 {
