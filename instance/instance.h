@@ -223,7 +223,6 @@ int sandbox_set_rlimits(const struct proto_configure *cfg, struct shoal_error *e
 int sandbox_seccomp_load(uint32_t *allowed, struct shoal_error *err);
 /* The jail: the zygote keeps CAP_SYS_ADMIN and CAP_SETPCAP; a job's calls that never pass. */
 int sandbox_zygote_capabilities(struct shoal_error *err);
-int sandbox_job_filter_load(struct shoal_error *err);
 int sandbox_zygote_filter_load(struct shoal_error *err);
 /* The allow-list's size, known before it is loaded (for README and tests). */
 uint32_t sandbox_seccomp_count(void);

@@ -39,6 +39,7 @@
 
 #include "api/log.h"
 #include "instance/instance.h"
+#include "instance/job_denied.h"
 #include "instance/sandbox_allow.h"
 
 /*
@@ -161,109 +162,43 @@ int sandbox_zygote_capabilities(struct shoal_error *err)
 }
 
 /*
- * What a job may never do on the host, whatever the shim's own filter lets
- * through: these calls fail with EPERM as they would for an unprivileged
- * user (they would anyway, without capabilities; the filter makes it hold
- * if a capability check ever has a hole). clone3 fails with ENOSYS because
- * its flags cannot be inspected: libc falls back to clone, whose namespace
- * flags are refused here. Loaded in the job's first process right before
- * it becomes the shim, so it holds for every process of the job.
+ * The zygote, once its root is built: it never mounts, unshares, joins a
+ * namespace, traces, loads a module or a BPF program again, so neither can
+ * a subverted zygote, CAP_SYS_ADMIN notwithstanding (instance/job_denied.h:
+ * EPERM). It keeps clone with the four namespace flags of a reaper (pid,
+ * net, ipc, uts); clone3 is ENOSYS, its flags being out of a filter's
+ * reach. A filter is inherited by every child and survives execve, so this
+ * one holds for every job too, under the shim's own (which denies the same
+ * list and every namespace flag). It runs on every job call the shim's
+ * filter does not let through by number alone, so libseccomp lays it out as
+ * a binary tree: a few comparisons instead of one per denied call.
  */
-static const char *const sandbox_job_denied[] = {
-	"ptrace",
-	"process_vm_readv",
-	"process_vm_writev",
-	"mount",
-	"umount2",
-	"pivot_root",
-	"chroot",
-	"unshare",
-	"setns",
-	"kexec_load",
-	"kexec_file_load",
-	"init_module",
-	"finit_module",
-	"delete_module",
-	"bpf",
-	"perf_event_open",
-	"keyctl",
-	"add_key",
-	"request_key",
-	"reboot",
-	"swapon",
-	"swapoff",
-	"acct",
-	"userfaultfd",
-	"open_by_handle_at",
-	"name_to_handle_at",
-	"fsopen",
-	"fsmount",
-	"fsconfig",
-	"fspick",
-	"move_mount",
-	"open_tree",
-	"mount_setattr",
-	"quotactl",
-	"syslog",
-	"iopl",
-	"ioperm",
-};
-
-/*
- * The deny-list, for a job (@zygote false) or for the zygote itself (true).
- * A seccomp filter is inherited by every child and survives execve, so the
- * zygote's filter also holds for every job; the job's adds the namespace
- * flags the zygote needs for the reapers (pid, net, ipc, uts).
- */
-static int sandbox_deny_filter_load(bool zygote, struct shoal_error *err)
+int sandbox_zygote_filter_load(struct shoal_error *err)
 {
-	static const unsigned long job_ns[] = { CLONE_NEWNS,	CLONE_NEWPID, CLONE_NEWNET,
-						CLONE_NEWIPC,	CLONE_NEWUTS, CLONE_NEWUSER,
-						CLONE_NEWCGROUP };
-	static const unsigned long zygote_ns[] = { CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWCGROUP };
-	const unsigned long *ns = zygote ? zygote_ns : job_ns;
-	size_t nns = zygote ? sizeof(zygote_ns) / sizeof(zygote_ns[0])
-			    : sizeof(job_ns) / sizeof(job_ns[0]);
+#define SANDBOX_DENIED_NR(name) SCMP_SYS(name),
+	static const int denied[] = { JOB_DENIED_CALLS(SANDBOX_DENIED_NR) };
+	static const unsigned long ns[] = { CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWCGROUP };
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	size_t i;
-	int r = 0;
+	int r;
 
 	if (!ctx)
-		return shoal_error_set(err, ENOMEM, "deny filter: seccomp_init");
-	for (i = 0; !r && i < sizeof(sandbox_job_denied) / sizeof(sandbox_job_denied[0]); i++) {
-		int nr = seccomp_syscall_resolve_name(sandbox_job_denied[i]);
-
-		if (nr != __NR_SCMP_ERROR)
-			r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
-	}
+		return shoal_error_set(err, ENOMEM, "zygote filter: seccomp_init");
+	r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+	for (i = 0; !r && i < sizeof(denied) / sizeof(denied[0]); i++)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), denied[i], 0);
 	if (!r)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
 	/* One rule per namespace flag: a filter compares with equality only. */
-	for (i = 0; !r && i < nns; i++)
+	for (i = 0; !r && i < sizeof(ns) / sizeof(ns[0]); i++)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
 				     SCMP_A0(SCMP_CMP_MASKED_EQ, ns[i], ns[i]));
 	if (!r)
 		r = seccomp_load(ctx);
 	seccomp_release(ctx);
 	if (r < 0)
-		return shoal_error_set(err, -r, "%s filter: libseccomp", zygote ? "zygote" : "job");
+		return shoal_error_set(err, -r, "zygote filter: libseccomp");
 	return 0;
-}
-
-int sandbox_job_filter_load(struct shoal_error *err)
-{
-	return sandbox_deny_filter_load(false, err);
-}
-
-/*
- * The zygote, once its root is built: it never mounts, unshares, joins a
- * namespace, traces, loads a module or a BPF program again, so neither can
- * a subverted zygote, CAP_SYS_ADMIN notwithstanding. It keeps clone with
- * the four namespace flags of a reaper.
- */
-int sandbox_zygote_filter_load(struct shoal_error *err)
-{
-	return sandbox_deny_filter_load(true, err);
 }
 
 /* No execve can grant anything (setuid, file capabilities); seccomp requires it too. */

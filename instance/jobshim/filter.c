@@ -25,6 +25,7 @@
 #include "instance/jobshim/filter.h"
 
 #include "instance/job_abi.h"
+#include "instance/job_denied.h"
 #include "instance/jobshim/sys.h"
 
 #include <stddef.h>
@@ -49,54 +50,15 @@ static const unsigned short filter_fast_calls[] = {
 };
 
 /*
- * The job's deny list: what no process of a job may do on the host, from
- * the program or from the shim's text, whatever the shim would do with it
- * (sysclass.c refuses all of these and more, but only for calls that
- * trap). Without capabilities they fail anyway; this makes it hold if a
- * capability check ever has a hole. The same list as the zygote's own
- * filter (sandbox_job_denied in instance/sandbox.c), answered the same way:
- * EPERM. clone3 is ENOSYS (its flags are in memory), and clone with any
- * namespace flag is EPERM (FILTER_CLONE_NEW_MASK).
+ * The job's deny list (instance/job_denied.h, the same list as the zygote's
+ * filter): what no process of a job may do on the host, from the program or
+ * from the shim's text, whatever the shim would do with it (sysclass.c
+ * refuses all of these and more, but only for calls that trap): EPERM.
+ * clone3 is ENOSYS (its flags are in memory), and clone with any namespace
+ * flag is EPERM (FILTER_CLONE_NEW_MASK).
  */
-static const unsigned short filter_denied_calls[] = {
-	__NR_ptrace,
-	__NR_process_vm_readv,
-	__NR_process_vm_writev,
-	__NR_mount,
-	__NR_umount2,
-	__NR_pivot_root,
-	__NR_chroot,
-	__NR_unshare,
-	__NR_setns,
-	__NR_kexec_load,
-	__NR_kexec_file_load,
-	__NR_init_module,
-	__NR_finit_module,
-	__NR_delete_module,
-	__NR_bpf,
-	__NR_perf_event_open,
-	__NR_keyctl,
-	__NR_add_key,
-	__NR_request_key,
-	__NR_reboot,
-	__NR_swapon,
-	__NR_swapoff,
-	__NR_acct,
-	__NR_userfaultfd,
-	__NR_open_by_handle_at,
-	__NR_name_to_handle_at,
-	__NR_fsopen,
-	__NR_fsmount,
-	__NR_fsconfig,
-	__NR_fspick,
-	__NR_move_mount,
-	__NR_open_tree,
-	__NR_mount_setattr,
-	__NR_quotactl,
-	__NR_syslog,
-	__NR_iopl,
-	__NR_ioperm,
-};
+#define FILTER_DENIED_NR(name) __NR_##name,
+static const unsigned short filter_denied_calls[] = { JOB_DENIED_CALLS(FILTER_DENIED_NR) };
 
 /* Offsets in struct seccomp_data (x86-64 is little-endian). */
 #define SD_NR 0
