@@ -10,7 +10,8 @@
  * and the instance need not wait for it until jail_finish(), just before
  * seccomp. It starts building once the instance says go (jail_go(), after
  * the instance's own namespaces and empty root: both take the same host
- * locks), and is done on the other CPU while the kernel boots.
+ * locks), joins the network namespace that comes with the go, and is done
+ * on the other CPU while the kernel boots.
  *
  * Every send is one SEQPACKET packet and never blocks for long: the zygote
  * reads its socket continuously. Replies and job ends arrive on the same
@@ -84,14 +85,28 @@ static void jail_ready(struct instance *in, ssize_t n, const struct jail_msg *m)
 	in->jail_up = true;
 }
 
-void jail_go(struct instance *in)
+void jail_go(struct instance *in, int netns_fd)
 {
 	struct jail_msg m = { .op = JAIL_GO };
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cm;
 
 	if (!in->jail_pending)
 		return;
+	if (netns_fd >= 0) {
+		memset(cbuf, 0, sizeof(cbuf));
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof(cbuf);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &netns_fd, sizeof(int));
+	}
 	/* A zygote that died already shows in jail_finish(). */
-	while (send(in->jail_fd, &m, sizeof(m), MSG_NOSIGNAL) < 0 && errno == EINTR)
+	while (sendmsg(in->jail_fd, &mh, MSG_NOSIGNAL) < 0 && errno == EINTR)
 		;
 }
 
