@@ -72,6 +72,7 @@
  * and not one cold start; memory and idle CPU come from the last repetition.
  */
 #define MIN_READY_SAMPLES 20
+#define REPEAT_SETTLE_MS 300
 
 /* Goals of issue 5, printed as information. */
 #define GOAL_READY_MS 5.0
@@ -790,6 +791,9 @@ static void run_round(enum peer_id peer, int count, struct result *res)
 			} else {
 				res->failed += others_stop_all(peer, &del);
 			}
+			/* The host takes namespaces down after their last process is gone,
+			 * in the background: that work is not the next start's. */
+			bench_sleep_ms(REPEAT_SETTLE_MS);
 		}
 		alive = 0;
 		for (i = 0; i < count && !bench_interrupted; i++) {
