@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * instance-bench works: `instance-bench --counts 1,3 --netns 1 --uml 0
- * --idle-seconds 0.3 --json` runs to the end and prints one well-formed JSON
+ * --idle-seconds 0.3 --settle 0.2 --json` runs to the end and prints one well-formed JSON
  * document with every field of every result present, the Shoal and netns
  * rounds with all their instances alive and none failed, and nothing
  * left behind (the benchmark's own count, and no namespace or instance cgroup
@@ -94,7 +94,7 @@ TEST_TIMEOUT(instance_bench_json_is_complete_and_nothing_is_left, 240)
 		close(pipefd[0]);
 		close(pipefd[1]);
 		execl(bench, bench, "--counts", "1,3", "--netns", "1", "--uml", "0",
-		      "--idle-seconds", "0.3", "--json", inst, (char *)NULL);
+		      "--idle-seconds", "0.3", "--settle", "0.2", "--json", inst, (char *)NULL);
 		_exit(127);
 	}
 	close(pipefd[1]);
