@@ -34,6 +34,7 @@
 #define JAIL_READY_TIMEOUT_MS 10000
 
 static void jail_ready(struct instance *in, ssize_t n, const struct jail_msg *m);
+static int jail_sendmsg(int sock, const void *buf, size_t len, const int *fds, size_t nfds);
 
 int jail_start(struct instance *in, struct shoal_error *err)
 {
@@ -88,26 +89,10 @@ static void jail_ready(struct instance *in, ssize_t n, const struct jail_msg *m)
 void jail_go(struct instance *in, int netns_fd)
 {
 	struct jail_msg m = { .op = JAIL_GO };
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct cmsghdr *cm;
 
-	if (!in->jail_pending)
-		return;
-	if (netns_fd >= 0) {
-		memset(cbuf, 0, sizeof(cbuf));
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &netns_fd, sizeof(int));
-	}
 	/* A zygote that died already shows in jail_finish(). */
-	while (sendmsg(in->jail_fd, &mh, MSG_NOSIGNAL) < 0 && errno == EINTR)
-		;
+	if (in->jail_pending)
+		jail_sendmsg(in->jail_fd, &m, sizeof(m), &netns_fd, netns_fd >= 0 ? 1 : 0);
 }
 
 void jail_finish(struct instance *in)
@@ -122,15 +107,16 @@ void jail_finish(struct instance *in)
 	jail_ready(in, n, &m);
 }
 
-static int jail_send(struct instance *in, const void *buf, size_t len, const int *fds, size_t nfds)
+/* One SEQPACKET packet to the zygote, with up to two descriptors. */
+static int jail_sendmsg(int sock, const void *buf, size_t len, const int *fds, size_t nfds)
 {
 	char cbuf[CMSG_SPACE(sizeof(int) * 2)];
 	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	struct cmsghdr *cm;
 
-	if (!in->jail_up)
-		return -ENOTCONN;
+	if (nfds > 2)
+		return -EINVAL;
 	if (nfds) {
 		memset(cbuf, 0, sizeof(cbuf));
 		mh.msg_control = cbuf;
@@ -142,11 +128,18 @@ static int jail_send(struct instance *in, const void *buf, size_t len, const int
 		memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
 	}
 	for (;;) {
-		if (sendmsg(in->jail_fd, &mh, MSG_NOSIGNAL) >= 0)
+		if (sendmsg(sock, &mh, MSG_NOSIGNAL) >= 0)
 			return 0;
 		if (errno != EINTR)
 			return -errno;
 	}
+}
+
+static int jail_send(struct instance *in, const void *buf, size_t len, const int *fds, size_t nfds)
+{
+	if (!in->jail_up)
+		return -ENOTCONN;
+	return jail_sendmsg(in->jail_fd, buf, len, fds, nfds);
 }
 
 int jail_spawn(struct instance *in, uint64_t job, const char *const *argv, size_t argc,
