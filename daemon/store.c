@@ -535,30 +535,33 @@ int store_count_states(void (*fn)(void *arg, const char *state, int64_t n), void
 	return 0;
 }
 
+/* Run statement @which with one integer; the number of rows it changed into @changes. */
+static int store_run_int64(int which, int64_t value, const char *what, int *changes,
+			   struct shoal_error *err)
+{
+	sqlite3_stmt *st = store_stmts[which];
+	int r;
+
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, value);
+	r = store_step_done(st, what, err);
+	if (!r && changes)
+		*changes = sqlite3_changes(store_db);
+	return r;
+}
+
 int store_prune(int64_t keep_events, int64_t ended_before_ms, int *events, int *instances,
 		struct shoal_error *err)
 {
-	sqlite3_stmt *st;
-	int r;
+	int r = store_run_int64(STMT_PRUNE_EVENTS, keep_events, "prune events", events, err);
 
-	st = store_stmts[STMT_PRUNE_EVENTS];
-	sqlite3_reset(st);
-	sqlite3_bind_int64(st, 1, keep_events);
-	r = store_step_done(st, "prune events", err);
-	if (r)
-		return r;
-	*events = sqlite3_changes(store_db);
-	st = store_stmts[STMT_PRUNE_INSTANCES];
-	sqlite3_reset(st);
-	sqlite3_bind_int64(st, 1, ended_before_ms);
-	r = store_step_done(st, "prune instances", err);
-	if (r)
-		return r;
-	*instances = sqlite3_changes(store_db);
-	st = store_stmts[STMT_PRUNE_EXECS];
-	sqlite3_reset(st);
-	sqlite3_bind_int64(st, 1, ended_before_ms);
-	return store_step_done(st, "prune exec records", err);
+	if (!r)
+		r = store_run_int64(STMT_PRUNE_INSTANCES, ended_before_ms, "prune instances",
+				    instances, err);
+	if (!r)
+		r = store_run_int64(STMT_PRUNE_EXECS, ended_before_ms, "prune exec records", NULL,
+				    err);
+	return r;
 }
 
 int store_each_exec(const char *id,
