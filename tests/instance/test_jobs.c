@@ -65,7 +65,7 @@ __attribute__((constructor)) static void stand_in_shim(int argc, char **argv)
 	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
 		_exit(110);
 	if (prctl(PR_GET_SECCOMP) != 2)
-		_exit(106); /* the job filter */
+		_exit(106); /* a seccomp filter: the zygote's, which every job inherits */
 	if (getpid() != 2 || getsid(0) != 2)
 		_exit(107); /* under pid 1, the reaper, of a pid namespace; its own session */
 	if (access("/etc/shadow", F_OK) == 0 || access("/usr/bin/sh", X_OK) != 0)
