@@ -26,6 +26,7 @@
 #include "instance/jobshim/lib.h"
 #include "instance/jobshim/link.h"
 #include "instance/jobshim/loader.h"
+#include "instance/jobshim/patch.h"
 #include "instance/jobshim/route.h"
 #include "instance/jobshim/shim.h"
 #include "instance/jobshim/slot.h"
@@ -111,6 +112,8 @@ long exec_fork(long nr, const long *a, struct shim_ucontext *uc)
 		return pid;
 	}
 	if (pid == 0) {
+		patch_after_fork();
+		shim_g.fast = 0;
 		if (!shim_g.passthrough)
 			fork_child(rep.slot, child_link);
 		else
@@ -292,27 +295,34 @@ out:
 	return r;
 }
 
+/* Append " @label @v" to @buf at *@n. */
+static void debug_append(char *buf, size_t *n, const char *label, unsigned long v)
+{
+	size_t len = shim_strlen(label);
+
+	buf[(*n)++] = ' ';
+	shim_memcpy(buf + *n, label, len);
+	*n += len;
+	buf[(*n)++] = ' ';
+	*n += shim_format_ulong(buf + *n, v);
+}
+
 static void debug_report(void)
 {
-	char buf[128];
+	char buf[192];
 	size_t n = 0;
 
 	if (!shim_g.debug)
 		return;
-	shim_memcpy(buf, "shoal-jobshim: pid ", 19);
-	n = 19 + shim_format_ulong(buf + 19, (unsigned long)shim_getpid());
-	shim_memcpy(buf + n, " traps ", 7);
-	n += 7;
-	n += shim_format_ulong(buf + n, shim_g.traps);
-	shim_memcpy(buf + n, " forwarded ", 11);
-	n += 11;
-	n += shim_format_ulong(buf + n, shim_g.forwarded);
-	shim_memcpy(buf + n, " slept ", 7);
-	n += 7;
-	n += shim_format_ulong(buf + n, shim_g.slept);
-	shim_memcpy(buf + n, " placeholders ", 14);
-	n += 14;
-	n += shim_format_ulong(buf + n, fdtable_count());
+	shim_memcpy(buf, "shoal-jobshim:", 14);
+	n = 14;
+	debug_append(buf, &n, "pid", (unsigned long)shim_getpid());
+	debug_append(buf, &n, "traps", shim_g.traps);
+	debug_append(buf, &n, "fast", shim_g.fast);
+	debug_append(buf, &n, "patched", patch_count());
+	debug_append(buf, &n, "forwarded", shim_g.forwarded);
+	debug_append(buf, &n, "slept", shim_g.slept);
+	debug_append(buf, &n, "placeholders", fdtable_count());
 	buf[n++] = '\n';
 	/* Host fd 2: in passthrough it is the program's stderr; when
 	 * forwarding, whatever the jail left there. */

@@ -18,6 +18,7 @@
 
 #include "instance/jobshim/exec.h"
 #include "instance/jobshim/forward.h"
+#include "instance/jobshim/patch.h"
 #include "instance/jobshim/shim.h"
 #include "instance/jobshim/sig.h"
 #include "instance/jobshim/sysclass.h"
@@ -160,6 +161,26 @@ static void sigsys_cb(int sig, struct shim_siginfo *si, struct shim_ucontext *uc
 	a[4] = (long)mc->r8;
 	a[5] = (long)mc->r9;
 	mc->ax = (uint64_t)dispatch(si->syscall, a, uc);
+	patch_consider(mc->ip, si->syscall);
+}
+
+long handler_fast_call(long nr, const long *regs)
+{
+	struct shim_ucontext uc; /* only its signal mask is read, for fast_nr_ok's calls */
+	long a[6], r;
+	int i;
+
+	if (shim_g.debug)
+		__atomic_add_fetch(&shim_g.fast, 1, __ATOMIC_RELAXED);
+	/* The calls may change their argument array (masks are copied). */
+	for (i = 0; i < 6; i++)
+		a[i] = regs[i];
+	/* What delivering SIGSYS would have done: the handler's mask in
+	 * place, the program's kept to come back to. */
+	shim_sigprocmask(SHIM_SIG_SETMASK, &handler_mask, &uc.uc_sigmask);
+	r = dispatch(nr, a, &uc);
+	shim_sigprocmask(SHIM_SIG_SETMASK, &uc.uc_sigmask, NULL);
+	return r;
 }
 
 long handler_install(void)

@@ -20,6 +20,13 @@ long handler_install(void);
  */
 long handler_host_call(long nr, const long *a, const struct shim_ucontext *uc);
 
+/*
+ * A call from a rewritten site (patch.c, through shim_fast_entry): run it as
+ * the SIGSYS handler would, with the handler's signal mask while it runs.
+ * @regs: the six argument registers, left as they were.
+ */
+long handler_fast_call(long nr, const long *regs);
+
 /* The blocked mask the handler runs with (every signal but the faults). */
 extern const uint64_t handler_mask;
 

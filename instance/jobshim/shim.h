@@ -29,6 +29,7 @@ struct shim {
 	struct shim_aux aux;
 	char *const *envp; /* the shim's own environment (read-only) */
 	unsigned long traps; /* SIGSYS deliveries (counted only with debug) */
+	unsigned long fast; /* calls from rewritten sites (only with debug) */
 	unsigned long forwarded; /* calls sent to the instance (only with debug) */
 	unsigned long slept; /* of them, answered after the spin: the futex path */
 	struct shim_lock link_lock; /* one request/reply on the link at a time */

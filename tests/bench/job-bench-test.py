@@ -28,7 +28,7 @@ def json_has_every_figure():
         for peer in ("shoal", "native"):
             s = r["exec"][prog][peer]
             assert s["runs"] == 3 and s["median_ms"] > 0 and s["p99_ms"] >= s["median_ms"], s
-    for side in ("shoal", "native"):
+    for side in ("shoal", "shoal_trapped", "native"):
         for key in ("pipe_call_ns", "getppid_ns", "trapped_host_ns"):
             assert isinstance(r["calls"][side][key], (int, float)), (side, key)
     return 0

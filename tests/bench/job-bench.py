@@ -15,7 +15,12 @@ Measured in one run, side by side:
                     instance's /tmp): a 1-byte write + read on a pipe
                     (forwarded: served by the instance kernel), getppid (a
                     host call the filter lets through) and getpriority (a host
-                    call trapped and run by the shim), per call.
+                    call trapped and run by the shim), per call; in the
+                    instance twice: as jobs run (hot call sites rewritten
+                    into calls of the shim after a few traps,
+                    instance/jobshim/patch.c) and with SHOAL_SHIM_PATCH=0
+                    in the job's environment ("traps only": every such
+                    call pays for a SIGSYS).
 
 Nothing here passes or fails on time: it prints figures (a table, or JSON
 with --json) and exits 0 unless something could not be measured.
@@ -99,10 +104,13 @@ class Instance:
         if reply["type"] != "ok":
             raise RuntimeError("file_put %s: %s" % (path, reply))
 
-    def run(self, argv):
+    def run(self, argv, env=None):
         """exec request -> exec_exit; returns (seconds, stdout bytes, exit)."""
         t = time.perf_counter()
-        job = self.request({"type": "exec", "argv": argv})["job"]
+        req = {"type": "exec", "argv": argv}
+        if env is not None:
+            req["env"] = env
+        job = self.request(req)["job"]
         out = b""
         while True:
             msg = self.read_until(lambda m: m.get("job") == job)
@@ -172,10 +180,11 @@ def main():
             result["exec"][name] = row
         with open(args.probe, "rb") as f:
             inst.put("/tmp/job-probe", f.read(), 0o755)
-        _, out, ex = inst.run(["/tmp/job-probe", str(args.calls)])
-        if ex.get("exit_code") != 0:
-            raise RuntimeError("call probe in the instance: %s" % ex)
-        result["calls"]["shoal"] = json.loads(out)
+        for peer, env in (("shoal", None), ("shoal_trapped", ["SHOAL_SHIM_PATCH=0"])):
+            _, out, ex = inst.run(["/tmp/job-probe", str(args.calls)], env)
+            if ex.get("exit_code") != 0:
+                raise RuntimeError("call probe in the instance: %s" % ex)
+            result["calls"][peer] = json.loads(out)
     finally:
         inst.close()
     result["calls"]["native"] = json.loads(subprocess.run(
@@ -190,12 +199,13 @@ def main():
         for peer, s in row.items():
             print("  %-10s %-8s %10.2f %10.2f" % (name, peer, s["median_ms"], s["p99_ms"]))
     print("system calls (job-probe, best of 3 loops of %d, per call)" % args.calls)
-    print("  %-40s %10s %10s" % ("call", "shoal ns", "native ns"))
+    print("  %-40s %10s %12s %10s" % ("call", "shoal ns", "traps only", "native ns"))
+    calls = result["calls"]
     for key, label in (("pipe_call_ns", "1-byte pipe write or read (forwarded)"),
                        ("getppid_ns", "getppid (host, not trapped)"),
                        ("trapped_host_ns", "getpriority (host, trapped)")):
-        print("  %-40s %10.0f %10.0f" % (label, result["calls"]["shoal"][key],
-                                         result["calls"]["native"][key]))
+        print("  %-40s %10.0f %12.0f %10.0f" % (label, calls["shoal"][key],
+                                                calls["shoal_trapped"][key], calls["native"][key]))
     return 0
 
 

@@ -9,14 +9,23 @@
  *   sigsys         try to take SIGSYS from the shim, then make calls
  *   threads N      N threads each write a line through write(2)
  *   mmap PATH      map PATH privately and print its first line
+ *   pipes T N      T threads (1: the main one alone) each move N bytes
+ *                  through a pipe of their own, 1-byte write then read,
+ *                  checking each byte, while a SIGALRM every 200 µs runs a
+ *                  handler that does the same on its own pipe: glibc's
+ *                  read and write sites, the ones the shim rewrites, hit
+ *                  from several threads and from a signal handler; then
+ *                  says whether the sites of write and read were rewritten
  */
 #include <pthread.h>
+#include <sys/time.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -40,6 +49,94 @@ static void *thread_main(void *arg)
 	if (write(1, line, (size_t)n) != n)
 		abort();
 	return NULL;
+}
+
+static int alarm_pipe[2];
+static volatile long alarm_ok, alarm_bad;
+
+static void alarm_handler(int sig)
+{
+	char c = 'a', back = 0;
+
+	(void)sig;
+	if (write(alarm_pipe[1], &c, 1) == 1 && read(alarm_pipe[0], &back, 1) == 1 && back == c)
+		alarm_ok++;
+	else
+		alarm_bad++;
+}
+
+static void *pipes_thread(void *arg)
+{
+	long i, n = (long)arg, bad = 0;
+	int fds[2];
+
+	if (pipe(fds))
+		return (void *)-1L;
+	for (i = 0; i < n; i++) {
+		char c = (char)i, back = 0;
+		ssize_t w, r;
+
+		/* EINTR is possible: the handler has no SA_RESTART. */
+		while ((w = write(fds[1], &c, 1)) < 0 && errno == EINTR)
+			;
+		while ((r = read(fds[0], &back, 1)) < 0 && errno == EINTR)
+			;
+		bad += w != 1 || r != 1 || back != c;
+	}
+	close(fds[0]);
+	close(fds[1]);
+	return (void *)bad;
+}
+
+/*
+ * Whether the `syscall` sites in the first bytes of @fn were left as glibc
+ * has them (`mov $nr, %eax` or `xor %eax, %eax` before each: "original") or
+ * one was rewritten into a jmp by the shim's patch.c ("rewritten").
+ */
+static const char *site_state(const void *fn)
+{
+	const unsigned char *b = fn;
+	int i, original = 0;
+
+	for (i = 8; i < 200; i++) {
+		if (b[i] != 0x0f || b[i + 1] != 0x05)
+			continue;
+		if (b[i - 5] == 0xe9 || b[i - 2] == 0xe9)
+			return "rewritten";
+		original |= b[i - 5] == 0xb8 || (b[i - 2] == 0x31 && b[i - 1] == 0xc0);
+	}
+	return original ? "original" : "unknown";
+}
+
+static int pipes_mode(long threads, long n)
+{
+	struct itimerval it = { { 0, 200 }, { 0, 200 } };
+	struct sigaction sa;
+	pthread_t t[16];
+	long i, bad = 0;
+	void *r;
+
+	if (threads < 1 || threads > 16 || pipe(alarm_pipe))
+		return 1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = alarm_handler;
+	if (sigaction(SIGALRM, &sa, NULL) || setitimer(ITIMER_REAL, &it, NULL))
+		return 1;
+	for (i = 1; i < threads; i++)
+		if (pthread_create(&t[i], NULL, pipes_thread, (void *)n))
+			return 1;
+	bad += (long)pipes_thread((void *)n);
+	for (i = 1; i < threads; i++) {
+		pthread_join(t[i], &r);
+		bad += (long)r;
+	}
+	memset(&it, 0, sizeof(it));
+	setitimer(ITIMER_REAL, &it, NULL);
+	printf("pipes bytes=%ld bad=%ld handler-bad=%ld handler-ran=%s\n", threads * n, bad,
+	       alarm_bad, alarm_ok > 0 ? "yes" : "no");
+	printf("write-site=%s read-site=%s\n", site_state((const void *)write),
+	       site_state((const void *)read));
+	return 0;
 }
 
 static int sigsys_mode(void)
@@ -121,6 +218,8 @@ int main(int argc, char **argv)
 		printf("%.*s\n", nl ? (int)(nl - p) : 0, p);
 		return 0;
 	}
+	if (!strcmp(mode, "pipes") && argc > 3)
+		return pipes_mode(atol(argv[2]), atol(argv[3]));
 	fprintf(stderr, "jobprog: unknown mode '%s'\n", mode);
 	return 2;
 }

@@ -8,7 +8,8 @@
  * (a pipeline of three), `#!` scripts, exec errors, threads, file mappings,
  * signals delivered during blocking calls, a program's own `syscall`
  * instruction trapped, SIGSYS kept from the program, a SIGSEGV reported to
- * the parent. One case checks the shim binary itself lies in
+ * the parent; hot call sites rewritten into calls of the shim, and left
+ * alone when that is turned off. One case checks the shim binary itself lies in
  * [SHOAL_SHIM_BASE, SHOAL_SHIM_LIMIT). Each run is bounded (its process
  * group is killed at a deadline) and temporary files are removed.
  */
@@ -226,6 +227,38 @@ TEST(threads_static_and_dynamic)
 	RUN(&r, 20, build_path("tests/jobs/jobprog-dynamic"), "threads", "16");
 	check_exit(&r, 0);
 	CHECK(strstr(r.out, "joined 16\n") != NULL);
+}
+
+/*
+ * Hot read and write sites rewritten (patch.c) in both builds, with four
+ * threads and a signal handler calling through them; the same run with
+ * SHOAL_SHIM_PATCH=0 leaves them as glibc has them. The shim's debug line
+ * counts the sites and the calls that came through them.
+ */
+TEST(hot_sites_rewritten_static_and_dynamic)
+{
+	static const char *const debug[] = { "SHOAL_SHIM_DEBUG=1", NULL };
+	static const char *const off[] = { "SHOAL_SHIM_DEBUG=1", "SHOAL_SHIM_PATCH=0", NULL };
+	static const char *const builds[] = { "tests/jobs/jobprog-static",
+					      "tests/jobs/jobprog-dynamic" };
+	struct jobrun r;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		const char *const args[] = { build_path(builds[i]), "pipes", "4", "5000", NULL };
+
+		run_shim(&r, args, debug, 30);
+		check_exit(&r, 0);
+		CHECK_EQ_STR(r.out, "pipes bytes=20000 bad=0 handler-bad=0 handler-ran=yes\n"
+				    "write-site=rewritten read-site=rewritten\n");
+		CHECK(strstr(r.err, " patched 0 ") == NULL);
+		CHECK(strstr(r.err, " fast 0 ") == NULL);
+		run_shim(&r, args, off, 30);
+		check_exit(&r, 0);
+		CHECK_EQ_STR(r.out, "pipes bytes=20000 bad=0 handler-bad=0 handler-ran=yes\n"
+				    "write-site=original read-site=original\n");
+		CHECK(strstr(r.err, " fast 0 patched 0 ") != NULL);
+	}
 }
 
 TEST(file_mapping)
