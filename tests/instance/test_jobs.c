@@ -74,38 +74,6 @@ __attribute__((constructor)) static void stand_in_shim(int argc, char **argv)
 	_exit(109);
 }
 
-/* The zygote: the instance's only child process. */
-static pid_t zygote_pid(struct tinst *t)
-{
-	pid_t inner = tinst_inner_pid(t);
-	char path[64];
-	int pid = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)inner, (int)inner);
-	f = fopen(path, "r");
-	if (!f || fscanf(f, "%d", &pid) != 1)
-		FAIL("no zygote under instance %d", (int)inner);
-	fclose(f);
-	return pid;
-}
-
-/* Children of @pid's main thread, as a string ("" for none). */
-static void children_of(pid_t pid, char *buf, size_t size)
-{
-	char path[64];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
-	buf[0] = 0;
-	f = fopen(path, "r");
-	if (f) {
-		if (!fgets(buf, (int)size, f))
-			buf[0] = 0;
-		fclose(f);
-	}
-}
-
 static void status_line(pid_t pid, const char *key, char *value, size_t size)
 {
 	char path[64], line[256];
@@ -163,7 +131,7 @@ TEST(jail_holds_programs_read_only_and_no_secret)
 
 	tinst_require_root();
 	tinst_start(&t, NULL, NULL);
-	z = zygote_pid(&t);
+	z = tinst_zygote_pid(&t);
 	/* What a program needs to start is there... */
 	snprintf(path, sizeof(path), "/proc/%d/root/usr/bin/sh", (int)z);
 	CHECK(stat(path, &st) == 0);
@@ -207,7 +175,7 @@ TEST(zygote_dies_with_its_instance)
 
 	tinst_require_root();
 	tinst_start(&t, NULL, NULL);
-	z = zygote_pid(&t);
+	z = tinst_zygote_pid(&t);
 	CHECK(kill(tinst_inner_pid(&t), SIGKILL) == 0);
 	for (i = 0; i < 200 && kill(z, 0) == 0; i++)
 		usleep(10000);
@@ -243,7 +211,7 @@ TEST(missing_program_is_not_found_and_leaves_nothing)
 	tinst_run(&t, relative, NULL, 10000, &res);
 	CHECK_EQ_INT(res.error, PROTO_ERR_NOT_FOUND);
 	/* No job process, no thread of a job server or of a job's stdio. */
-	children_of(zygote_pid(&t), kids, sizeof(kids));
+	tinst_children(tinst_zygote_pid(&t), kids, sizeof(kids));
 	CHECK_EQ_STR(kids, "");
 	CHECK_EQ_INT(host_threads(&t), threads);
 
@@ -274,7 +242,7 @@ TEST(spawn_failure_after_the_server_leaves_nothing)
 		CHECK_EQ_INT(res.error, PROTO_ERR_UNSUPPORTED);
 		CHECK(strstr(res.message, "shim") != NULL);
 	}
-	children_of(zygote_pid(&t), kids, sizeof(kids));
+	tinst_children(tinst_zygote_pid(&t), kids, sizeof(kids));
 	CHECK_EQ_STR(kids, "");
 	CHECK_EQ_INT(host_threads(&t), threads);
 	tinst_shutdown(&t);
@@ -371,7 +339,7 @@ TEST(lifecycle_with_a_stand_in_shim)
 	}
 
 	/* Nothing is left: no job process, no thread of a server or of a job's stdio. */
-	children_of(zygote_pid(&t), kids, sizeof(kids));
+	tinst_children(tinst_zygote_pid(&t), kids, sizeof(kids));
 	CHECK_EQ_STR(kids, "");
 	for (i = 0; i < 100 && host_threads(&t) != threads; i++)
 		usleep(20000);

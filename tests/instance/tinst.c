@@ -411,6 +411,36 @@ pid_t tinst_inner_pid(struct tinst *t)
 	return pid;
 }
 
+pid_t tinst_zygote_pid(struct tinst *t)
+{
+	pid_t inner = tinst_inner_pid(t);
+	char path[64];
+	int pid = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)inner, (int)inner);
+	f = fopen(path, "r");
+	if (!f || fscanf(f, "%d", &pid) != 1)
+		FAIL("no zygote under instance %d", (int)inner);
+	fclose(f);
+	return pid;
+}
+
+void tinst_children(pid_t pid, char *buf, size_t size)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
+	buf[0] = 0;
+	f = fopen(path, "r");
+	if (f) {
+		if (!fgets(buf, (int)size, f))
+			buf[0] = 0;
+		fclose(f);
+	}
+}
+
 enum proto_type tinst_put(struct tinst *t, const char *path, const void *data, size_t len,
 			  uint32_t mode)
 {

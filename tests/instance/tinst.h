@@ -80,6 +80,10 @@ void tinst_close(struct tinst *t);
 
 /* The instance proper: the monitor's child (pid 1 of its namespace). */
 pid_t tinst_inner_pid(struct tinst *t);
+/* The jail's zygote: the instance's only child process (fails the case if there is none). */
+pid_t tinst_zygote_pid(struct tinst *t);
+/* The children of @pid's main thread as /proc lists them ("4 7 "), "" for none. */
+void tinst_children(pid_t pid, char *buf, size_t size);
 
 /* Upload @len bytes to @path in chunks; returns the reply (ok or error) message type. */
 enum proto_type tinst_put(struct tinst *t, const char *path, const void *data, size_t len,
