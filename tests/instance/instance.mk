@@ -17,8 +17,8 @@ INSTANCE_TEST_HELPER := $(BUILD)/tests/instance/tinst.o
 
 TEST_BINS_instance += $(INSTANCE_TEST_BINS)
 TEST_DEPS_instance += $(INSTANCE_BIN)
-# test_jobs_patch puts jobprog (tests/jobs/) into an instance.
-TEST_DEPS_instance += $(BUILD)/tests/jobs/jobprog-static
+# test_jobs_forward and test_jobs_patch put tests/jobs' helper program into their instances.
+TEST_DEPS_instance += $(BUILD)/tests/jobs/jobprog-static $(BUILD)/tests/jobs/jobprog-dynamic
 
 $(INSTANCE_TEST_BINS): $(BUILD)/tests/instance/%: $(BUILD)/tests/instance/%.o \
 		$(INSTANCE_TEST_HELPER) $(HARNESS_OBJ) $(API_LIB)
