@@ -6,24 +6,24 @@
 # shim's pure-logic files (path routing, state string, placeholder table,
 # call classes) built as hosted objects; test_filter installs the shim's
 # seccomp filter in a child and checks what it traps, allows and denies
-# (the job's deny list, also from the shim's range); test_forward runs programs in
-# forwarding mode against fakeinst, a stand-in for the instance side that
-# speaks the real slot and link protocol and runs the calls on the host. jobprog is a small helper program,
+# (the job's deny list, also from the shim's range). Forwarding mode runs
+# against real instances only: tests/instance/test_jobs.c and
+# test_jobs_forward.c (suite instance). jobprog is a small helper program,
 # built static and dynamic, that makes raw system calls and misbehaves on
-# request. A suite of its own: `make test SUITE=jobs`.
+# request (test_jobs_forward puts it into instances). A suite of its own:
+# `make test SUITE=jobs`.
 
 SUITES += jobs
 
-JOBS_TEST_BINS := $(BUILD)/tests/jobs/test_passthrough $(BUILD)/tests/jobs/test_forward \
-	$(BUILD)/tests/jobs/test_logic $(BUILD)/tests/jobs/test_filter
-JOBS_PROGS := $(BUILD)/tests/jobs/jobprog-static $(BUILD)/tests/jobs/jobprog-dynamic \
-	$(BUILD)/tests/jobs/fakeinst
+JOBS_TEST_BINS := $(BUILD)/tests/jobs/test_passthrough $(BUILD)/tests/jobs/test_logic \
+	$(BUILD)/tests/jobs/test_filter
+JOBS_PROGS := $(BUILD)/tests/jobs/jobprog-static $(BUILD)/tests/jobs/jobprog-dynamic
 
 TEST_BINS_jobs += $(JOBS_TEST_BINS)
 TEST_DEPS_jobs += $(JOBSHIM_BIN) $(JOBS_PROGS)
 
-$(BUILD)/tests/jobs/test_passthrough $(BUILD)/tests/jobs/test_forward: $(BUILD)/tests/jobs/%: \
-		$(BUILD)/tests/jobs/%.o $(BUILD)/tests/jobs/jobrun.o $(HARNESS_OBJ)
+$(BUILD)/tests/jobs/test_passthrough: $(BUILD)/tests/jobs/test_passthrough.o \
+		$(BUILD)/tests/jobs/jobrun.o $(HARNESS_OBJ)
 	$(cmd-link)
 
 $(BUILD)/tests/jobs/test_logic: $(BUILD)/tests/jobs/test_logic.o $(JOBSHIM_HOSTED_OBJS) \
@@ -41,9 +41,3 @@ $(BUILD)/tests/jobs/jobprog-static: tests/jobs/jobprog.c | $(DEPS_STAMP)
 
 $(BUILD)/tests/jobs/jobprog-dynamic: tests/jobs/jobprog.c | $(DEPS_STAMP)
 	$(call msg,CC,$@)mkdir -p $(@D) && $(CC) -O2 -Wall -Werror -pthread -o $@ $<
-
-# The fake instance is a stand-in for another component: plain flags, no
-# sanitizers (its serving threads run arbitrary calls for the job).
-$(BUILD)/tests/jobs/fakeinst: tests/jobs/fakeinst.c instance/job_abi.h | $(DEPS_STAMP)
-	$(call msg,CC,$@)mkdir -p $(@D) && \
-		$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -I. -pthread -o $@ $<
