@@ -329,9 +329,8 @@ struct jail_msg {
 /* jail.c: the instance side. jail_start() runs after the cgroup is joined, before the namespaces.
  */
 int jail_start(struct instance *in, struct shoal_error *err);
-/* jail_go() lets the zygote build the jail: after the instance's namespaces and empty root;
- * @netns_fd (or -1) is the instance's network namespace, for the zygote to join. */
-void jail_go(struct instance *in, int netns_fd);
+/* jail_go() lets the zygote build the jail: after the instance's namespaces and empty root. */
+void jail_go(struct instance *in);
 /* jail_finish() waits for the zygote's ready: after the boot, before seccomp. */
 void jail_finish(struct instance *in);
 int jail_spawn(struct instance *in, uint64_t job, const char *const *argv, size_t argc,

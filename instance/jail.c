@@ -10,8 +10,7 @@
  * and the instance need not wait for it until jail_finish(), just before
  * seccomp. It starts building once the instance says go (jail_go(), after
  * the instance's own namespaces and empty root: both take the same host
- * locks), joins the network namespace that comes with the go, and is done
- * on the other CPU while the kernel boots.
+ * locks), and is done on the other CPU while the kernel boots.
  *
  * Every send is one SEQPACKET packet and never blocks for long: the zygote
  * reads its socket continuously. Replies and job ends arrive on the same
@@ -86,13 +85,13 @@ static void jail_ready(struct instance *in, ssize_t n, const struct jail_msg *m)
 	in->jail_up = true;
 }
 
-void jail_go(struct instance *in, int netns_fd)
+void jail_go(struct instance *in)
 {
 	struct jail_msg m = { .op = JAIL_GO };
 
 	/* A zygote that died already shows in jail_finish(). */
 	if (in->jail_pending)
-		jail_sendmsg(in->jail_fd, &m, sizeof(m), &netns_fd, netns_fd >= 0 ? 1 : 0);
+		jail_sendmsg(in->jail_fd, &m, sizeof(m), NULL, 0);
 }
 
 void jail_finish(struct instance *in)

@@ -16,10 +16,10 @@
  *  3. it opens the shim (next to shoal-instance, or $SHOAL_JOBSHIM), which
  *     every job process is started from by descriptor, and waits for the
  *     instance's go (it has made its own namespaces and root);
- *  4. it joins the instance's network namespace (sent with the go), makes
- *     mount, ipc and uts namespaces of its own and pivots into the jail's
- *     read-only root (jail_root.c): it sees no host path but those, and no
- *     host network;
+ *  4. it makes mount, network, ipc and uts namespaces of its own and
+ *     pivots into the jail's read-only root (jail_root.c): it sees no host
+ *     path but those, and no host network. Its network namespace, empty, is
+ *     the one every job of the instance runs in;
  *  5. it keeps only CAP_SYS_ADMIN and CAP_SETPCAP, sets no_new_privs,
  *     loads its deny filter (sandbox.c: no mount, unshare, setns, ptrace,
  *     bpf, module, key or kexec call, no clone into a mount, user or cgroup
@@ -159,33 +159,17 @@ static void zygote_detach(int sock, pid_t instance)
  * the other on the way to ready. After GO, the jail is built while the
  * instance's kernel boots, which takes longer.
  */
-static int zygote_wait_go(int *netns_fd, struct shoal_error *err)
+static int zygote_wait_go(struct shoal_error *err)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
 	struct jail_msg m;
-	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
-	struct msghdr mh = { .msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = cbuf,
-			     .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm;
 	ssize_t n;
 
-	*netns_fd = -1;
 	do
-		n = recvmsg(ZYGOTE_SOCK, &mh, MSG_CMSG_CLOEXEC);
+		n = recv(ZYGOTE_SOCK, &m, sizeof(m), 0);
 	while (n < 0 && errno == EINTR);
-	cm = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL;
-	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
-	    cm->cmsg_len == CMSG_LEN(sizeof(int)))
-		memcpy(netns_fd, CMSG_DATA(cm), sizeof(int));
-	if (n != (ssize_t)sizeof(m) || m.op != JAIL_GO || (mh.msg_flags & MSG_CTRUNC)) {
-		if (*netns_fd >= 0)
-			close(*netns_fd);
-		*netns_fd = -1;
+	if (n != (ssize_t)sizeof(m) || m.op != JAIL_GO)
 		return shoal_error_set(err, n < 0 ? errno : EPROTO,
 				       "zygote: no go from the instance");
-	}
 	return 0;
 }
 
@@ -193,33 +177,26 @@ static int zygote_wait_go(int *netns_fd, struct shoal_error *err)
 static int zygote_lock_down(const struct proto_configure *cfg, struct shoal_error *err)
 {
 	struct rlimit core = { 0, 0 };
-	int r, netns_fd;
+	int r;
 
 	zygote_open_shim();
-	r = zygote_wait_go(&netns_fd, err);
+	r = zygote_wait_go(err);
 	if (r < 0)
 		return r;
 	/*
 	 * Forked before the instance made its namespaces: the mount table is
 	 * the one the instance came from (the instance's pivot_root happens in
-	 * another and cannot move ours), and the network is the host's. The
-	 * instance's network namespace (empty: its packet socket was made
-	 * outside) came with the go: joined, as if inherited, rather than one
-	 * more made, which costs the host ~0.4 ms to make and more to take down
-	 * (an unconfined instance has none to give: then one of our own). IPC
-	 * and host name: namespaces of our own, which cost next to nothing.
+	 * another and cannot move ours), and the network is the host's. Ours
+	 * are made here, on the other CPU while the instance's kernel boots.
+	 * The network namespace, empty, is the jobs' too: made once here rather
+	 * than once per job, which cost every exec ~0.4 ms to make and the host
+	 * more to take down after it. The jobs of one instance share it (and
+	 * nothing else: they already share the instance's kernel and its
+	 * network); the instance's own is not theirs.
 	 */
-	if (netns_fd >= 0) {
-		r = setns(netns_fd, CLONE_NEWNET);
-		close(netns_fd);
-		if (r < 0)
-			return shoal_error_set(err, errno,
-					       "zygote: join the instance's network namespace");
-	}
-	if (unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | (netns_fd < 0 ? CLONE_NEWNET : 0)) <
-	    0)
+	if (unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) < 0)
 		return shoal_error_set(err, errno,
-				       "zygote: unshare mount, ipc, uts (and net) namespaces");
+				       "zygote: unshare mount, net, ipc and uts namespaces");
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return shoal_error_set(err, errno, "zygote: make every mount private");
 	if (sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
@@ -381,13 +358,12 @@ static void zygote_spawn(struct jail_msg *m, char *blob, size_t len, int *fds, s
 	};
 	/*
 	 * The reaper: pid 1 of a fresh pid namespace (so that its end ends
-	 * every process of the job), with an empty network namespace (a job's
-	 * sockets are the instance kernel's, never the host's), and IPC and
-	 * host name of its own.
+	 * every process of the job), with IPC and host name of its own. Its
+	 * network namespace is the zygote's, empty (a job's sockets are the
+	 * instance kernel's, never the host's): see zygote_lock_down().
 	 */
-	pid = (pid_t)syscall(SYS_clone,
-			     CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | SIGCHLD, 0,
-			     0, 0, 0);
+	pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | SIGCHLD, 0, 0, 0,
+			     0);
 	if (pid == 0) {
 		/* The reaper must not be able to talk to the instance as the zygote. */
 		close(ZYGOTE_SOCK);

@@ -192,7 +192,6 @@ static int start_boot(struct instance *in, struct shoal_error *err)
 	const struct proto_configure *cfg = &in->config.configure;
 	bool confined = !in->opt.unconfined;
 	struct proto_msg ready;
-	int netns_fd = -1;
 	uint64_t t;
 	int r;
 
@@ -228,10 +227,6 @@ static int start_boot(struct instance *in, struct shoal_error *err)
 		r = sandbox_enter_namespaces(cfg->hostname, err);
 		if (r < 0)
 			return r;
-		/* For the zygote to join (with the go below), while /proc is there. */
-		netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-		if (netns_fd < 0)
-			return shoal_error_set(err, errno, "open /proc/self/ns/net");
 	}
 	in->timings.lockdown_us += instance_now_us() - t;
 
@@ -271,9 +266,7 @@ static int start_boot(struct instance *in, struct shoal_error *err)
 	}
 	in->timings.lockdown_us += instance_now_us() - t;
 	/* Our namespaces and root are made: the zygote may build the jail now. */
-	jail_go(in, netns_fd);
-	if (netns_fd >= 0)
-		close(netns_fd);
+	jail_go(in);
 
 	/* 6. The kernel. */
 	t = start_phase_begin("kernel boot");

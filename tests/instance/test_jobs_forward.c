@@ -13,13 +13,17 @@
  * and cwd; a default-action signal ending a call blocked in the instance
  * (seen blocked from the host: the job waits on a futex of its region); and
  * the instance's death while a job waits in a forwarded call: the job, its
- * reaper and the zygote end, nothing is left.
+ * reaper and the zygote end, nothing is left; and the jobs' host network
+ * namespace: empty, not the host's nor the instance's, one per instance.
  *
  * Every case starts its own instance; tinst's guardian removes what a
  * failed case left. Nothing is written on the host.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -438,6 +442,90 @@ TEST_TIMEOUT(placeholder_table_mirrors_the_kernel, 60)
 					 "open 5\n"
 					 "closed\n");
 	tinst_job_free(&res);
+	tinst_shutdown(&t);
+}
+
+/* The inode of /proc/@pid/ns/net (0: unreadable). */
+static unsigned long long netns_inode(pid_t pid)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	return stat(path, &st) == 0 ? (unsigned long long)st.st_ino : 0;
+}
+
+/* The network interfaces of @pid's network namespace, "lo" or "lo,eth0"... */
+static void netns_links(pid_t pid, char *buf, size_t size)
+{
+	char path[64];
+	int pfd[2], fd;
+	pid_t child;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	CHECK(pipe(pfd) == 0);
+	child = fork();
+	CHECK(child >= 0);
+	if (child == 0) {
+		struct if_nameindex *ifs, *i;
+		char out[256] = "";
+
+		fd = open(path, O_RDONLY);
+		if (fd < 0 || setns(fd, CLONE_NEWNET) < 0 || !(ifs = if_nameindex()))
+			_exit(1);
+		for (i = ifs; i->if_name; i++)
+			snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%s",
+				 i == ifs ? "" : ",", i->if_name);
+		if (write(pfd[1], out, strlen(out)) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(pfd[1]);
+	n = read(pfd[0], buf, size - 1);
+	buf[n > 0 ? n : 0] = 0;
+	close(pfd[0]);
+	waitpid(child, NULL, 0);
+}
+
+/*
+ * A job's host network namespace is empty (loopback only) and neither the
+ * host's nor the instance's: the zygote made it once, and every job of the
+ * instance runs in it (a job's sockets are the instance kernel's).
+ */
+TEST_TIMEOUT(jobs_run_in_an_empty_network_namespace_of_their_own, 60)
+{
+	const char *const wait_line[] = { "sh", "-c", "echo up; read x; echo done", NULL };
+	unsigned long long job_ns, first_ns;
+	struct tinst_job a, b;
+	char links[256];
+	pid_t pid, reaper;
+	struct tinst t;
+
+	REQUIRE_SHIM();
+	tinst_start(&t, NULL, NULL);
+	start_streamed(&t, wait_line, &a);
+	wait_output(&t, &a, "up\n", 30000);
+	pid = job_host_pid(&t, &reaper);
+	job_ns = netns_inode(pid);
+	CHECK(job_ns != 0);
+	CHECK(job_ns != netns_inode(getpid()));
+	CHECK(job_ns != netns_inode(tinst_inner_pid(&t)));
+	netns_links(pid, links, sizeof(links));
+	CHECK_EQ_STR(links, "lo");
+	send_input(&t, a.job, "x\n", true);
+	tinst_exec_wait(&t, &a, 10000);
+	CHECK_EQ_STR((char *)a.out[0], "up\ndone\n");
+	tinst_job_free(&a);
+	/* The next job: the same empty namespace, not a new one per job. */
+	first_ns = job_ns;
+	start_streamed(&t, wait_line, &b);
+	wait_output(&t, &b, "up\n", 30000);
+	pid = job_host_pid(&t, &reaper);
+	CHECK(netns_inode(pid) == first_ns);
+	send_input(&t, b.job, "x\n", true);
+	tinst_exec_wait(&t, &b, 10000);
+	tinst_job_free(&b);
 	tinst_shutdown(&t);
 }
 
