@@ -12,67 +12,22 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/capability.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <stddef.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "api/channel.h"
 #include "tests/harness.h"
 #include "tests/instance/tinst.h"
-
-/*
- * A stand-in for the shim, so that the lifecycle can be tested before the
- * real one exists and apart from it: this very binary, started by the jail
- * as "shoal-jobshim" (SHOAL_JOBSHIM names it). Before main() it checks what
- * the jail promised its first process, then runs the program directly on
- * the host (its stdio is /dev/null there: no output reaches the
- * instance, exit codes and signals do). A broken promise is exit code
- * 100 + n instead of the program.
- */
-__attribute__((constructor)) static void stand_in_shim(int argc, char **argv)
-{
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct data[2];
-	char state[64];
-
-	if (argc < 3 || strcmp(argv[0], "shoal-jobshim"))
-		return;
-	snprintf(state, sizeof(state), "link=4,region=5,self=3,slot=0,filtered=0");
-	if (strcmp(argv[1], state))
-		_exit(101);
-	if (fcntl(3, F_GETFD) != 0 || fcntl(4, F_GETFD) != 0 || fcntl(5, F_GETFD) != 0)
-		_exit(102); /* open, without close-on-exec */
-	if (fcntl(6, F_GETFD) >= 0 || fcntl(7, F_GETFD) >= 0)
-		_exit(103); /* nothing else: 6 was the exec-status pipe, closed by the exec */
-	if (syscall(SYS_capget, &hdr, data) || data[0].effective || data[0].permitted ||
-	    data[0].inheritable || data[1].effective || data[1].permitted)
-		_exit(104);
-	if (prctl(PR_CAPBSET_READ, CAP_SYS_ADMIN) != 0)
-		_exit(105); /* an empty bounding set */
-	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
-		_exit(110);
-	if (prctl(PR_GET_SECCOMP) != 2)
-		_exit(106); /* a seccomp filter: the zygote's, which every job inherits */
-	if (getpid() != 2 || getsid(0) != 2)
-		_exit(107); /* under pid 1, the reaper, of a pid namespace; its own session */
-	if (access("/etc/shadow", F_OK) == 0 || access("/usr/bin/sh", X_OK) != 0)
-		_exit(108);
-	execv(argv[2], argv + 3);
-	_exit(109);
-}
 
 static void status_line(pid_t pid, const char *key, char *value, size_t size)
 {
@@ -121,6 +76,14 @@ static uint32_t host_threads(struct tinst *t)
 	proto_msg_free(&msg);
 	return n;
 }
+
+/* Programs run under the real shim: the cases that start any need it built. */
+#define REQUIRE_SHIM()                                                                     \
+	do {                                                                               \
+		tinst_require_root();                                                      \
+		if (!tinst_have_jobshim())                                                 \
+			SKIP("the job shim is not built yet (instance/jobshim, issue 6)"); \
+	} while (0)
 
 TEST(jail_holds_programs_read_only_and_no_secret)
 {
@@ -248,20 +211,7 @@ TEST(spawn_failure_after_the_server_leaves_nothing)
 	tinst_shutdown(&t);
 }
 
-/* Start an instance whose jail uses this binary as its shim. */
-static void start_with_stand_in(struct tinst *t)
-{
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	CHECK(n > 0);
-	self[n] = 0;
-	setenv("SHOAL_JOBSHIM", self, 1);
-	tinst_start(t, NULL, NULL);
-	unsetenv("SHOAL_JOBSHIM");
-}
-
-TEST(lifecycle_with_a_stand_in_shim)
+TEST(lifecycle_of_jobs)
 {
 	const char *const code[] = { "sh", "-c", "exit 42", NULL };
 	const char *const segv[] = { "sh", "-c", "kill -SEGV $$", NULL };
@@ -284,16 +234,14 @@ TEST(lifecycle_with_a_stand_in_shim)
 	uint64_t id;
 	int i;
 
-	tinst_require_root();
-#ifdef __SANITIZE_ADDRESS__
-	SKIP("AddressSanitizer needs /proc, which the jail does not have");
-#endif
-	start_with_stand_in(&t);
+	REQUIRE_SHIM();
+	tinst_start(&t, NULL, NULL);
 	threads = host_threads(&t);
 	tinst_run(&t, code, NULL, 30000, &res);
 	CHECK_EQ_INT(res.exit.exit_code, 42);
 	CHECK_EQ_INT(res.exit.signal, -1);
 	CHECK_EQ_INT(res.exit.stdout_bytes, 0);
+	CHECK_EQ_INT(res.exit.stderr_bytes, 0);
 	tinst_job_free(&res);
 	tinst_run(&t, segv, NULL, 30000, &res);
 	CHECK_EQ_INT(res.exit.signal, 11);
@@ -376,20 +324,11 @@ TEST(max_jobs_is_a_limit)
 	const char *const sleeper[] = { "sleep", "1000", NULL };
 	struct tinst_job res[3];
 	struct proto_msg msg, cfg, ready;
-	char self[PATH_MAX];
 	struct tinst t;
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	int i;
 
-	tinst_require_root();
-#ifdef __SANITIZE_ADDRESS__
-	SKIP("AddressSanitizer needs /proc, which the jail does not have");
-#endif
-	CHECK(n > 0);
-	self[n] = 0;
-	setenv("SHOAL_JOBSHIM", self, 1);
+	REQUIRE_SHIM();
 	tinst_spawn(&t, NULL);
-	unsetenv("SHOAL_JOBSHIM");
 	tinst_hello(&t);
 	tinst_configure_init(&t, &cfg);
 	cfg.configure.limits.max_jobs = 2;
@@ -403,14 +342,6 @@ TEST(max_jobs_is_a_limit)
 	CHECK_EQ_INT(res[2].error, PROTO_ERR_LIMIT);
 	tinst_shutdown_jobs(&t, 2);
 }
-
-/* The rest runs programs: it needs the shim. */
-#define REQUIRE_SHIM()                                                                     \
-	do {                                                                               \
-		tinst_require_root();                                                      \
-		if (!tinst_have_jobshim())                                                 \
-			SKIP("the job shim is not built yet (instance/jobshim, issue 6)"); \
-	} while (0)
 
 TEST(echo_to_a_file_is_seen_by_file_get_and_the_next_job_not_the_host)
 {

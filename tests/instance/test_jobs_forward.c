@@ -13,8 +13,10 @@
  * and cwd; a default-action signal ending a call blocked in the instance
  * (seen blocked from the host: the job waits on a futex of its region); and
  * the instance's death while a job waits in a forwarded call: the job, its
- * reaper and the zygote end, nothing is left; and the jobs' host network
- * namespace: empty, not the host's nor the instance's, one per instance.
+ * reaper and the zygote end, nothing is left; what the jail gives a job's
+ * first process (capabilities, filters, pid namespace, descriptors), and
+ * the jobs' host network namespace: empty, not the host's nor the
+ * instance's, one per instance.
  *
  * Every case starts its own instance; tinst's guardian removes what a
  * failed case left. Nothing is written on the host.
@@ -526,6 +528,113 @@ TEST_TIMEOUT(jobs_run_in_an_empty_network_namespace_of_their_own, 60)
 	send_input(&t, b.job, "x\n", true);
 	tinst_exec_wait(&t, &b, 10000);
 	tinst_job_free(&b);
+	tinst_shutdown(&t);
+}
+
+/* The value of "@key:" in /proc/@pid/status, its last field for NSpid and NSsid. */
+static void proc_status(pid_t pid, const char *key, char *value, size_t size)
+{
+	char path[64], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	CHECK(f != NULL);
+	value[0] = 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *v, *last;
+
+		if (strncmp(line, key, strlen(key)) || line[strlen(key)] != ':')
+			continue;
+		v = line + strlen(key) + 1;
+		v[strcspn(v, "\n")] = 0;
+		last = strrchr(v, '\t');
+		snprintf(value, size, "%s", last ? last + 1 : v);
+	}
+	fclose(f);
+}
+
+/*
+ * What the jail promised a job's first process, seen from the host while a
+ * real one (sh under the shim) waits in a forwarded read: no capability in
+ * any set, no_new_privs, seccomp filters (the zygote's and the shim's), pid
+ * 2 and its own session in a pid namespace of its own (the reaper is 1),
+ * and exactly the descriptors job_abi.h names: /dev/null on 0, 1, 2, the
+ * shim on 3, the link on 4, the region on 5. The only others allowed are
+ * the shim's own probe pipe (patch.c: close-on-exec, non-blocking).
+ */
+TEST_TIMEOUT(the_first_process_gets_what_the_jail_promised, 60)
+{
+	static const char *const caps[] = { "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb" };
+	const char *const wait_line[] = { "sh", "-c", "echo up; read x; echo done", NULL };
+	char value[256], path[64], target[256], fdinfo[256];
+	struct tinst_job res;
+	pid_t pid, reaper;
+	struct dirent *e;
+	struct tinst t;
+	unsigned int i;
+	DIR *d;
+
+	REQUIRE_SHIM();
+	tinst_start(&t, NULL, NULL);
+	start_streamed(&t, wait_line, &res);
+	wait_output(&t, &res, "up\n", 30000);
+	pid = job_host_pid(&t, &reaper);
+	wait_blocked_in_the_instance(pid);
+	for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		proc_status(pid, caps[i], value, sizeof(value));
+		CHECK_EQ_STR(value, "0000000000000000");
+	}
+	proc_status(pid, "NoNewPrivs", value, sizeof(value));
+	CHECK_EQ_STR(value, "1");
+	proc_status(pid, "Seccomp", value, sizeof(value));
+	CHECK_EQ_STR(value, "2");
+	proc_status(pid, "NSpid", value, sizeof(value));
+	CHECK_EQ_STR(value, "2");
+	proc_status(pid, "NSsid", value, sizeof(value));
+	CHECK_EQ_STR(value, "2");
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	CHECK(d != NULL);
+	while ((e = readdir(d))) {
+		char link[300];
+		ssize_t n;
+		int fd;
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		fd = atoi(e->d_name);
+		snprintf(link, sizeof(link), "/proc/%d/fd/%d", (int)pid, fd);
+		n = readlink(link, target, sizeof(target) - 1);
+		CHECK(n > 0);
+		target[n] = 0;
+		snprintf(link, sizeof(link), "/proc/%d/fdinfo/%d", (int)pid, fd);
+		f = fopen(link, "r");
+		CHECK(f != NULL);
+		value[0] = 0;
+		while (fgets(fdinfo, sizeof(fdinfo), f))
+			if (!strncmp(fdinfo, "flags:", 6))
+				snprintf(value, sizeof(value), "%s", fdinfo + 6 + strspn(fdinfo + 6, " \t"));
+		fclose(f);
+		value[strcspn(value, "\n")] = 0;
+		printf("fd %d -> %s (flags %s)\n", fd, target, value);
+		if (fd <= 2)
+			CHECK_EQ_STR(target, "/dev/null");
+		else if (fd == 3)
+			CHECK(strstr(target, "shoal-jobshim") != NULL);
+		else if (fd == 4)
+			CHECK(!strncmp(target, "socket:", 7));
+		else if (fd == 5)
+			CHECK(!strncmp(target, "/memfd:shoal-job", 16));
+		else
+			CHECK(!strncmp(target, "pipe:", 5) && (strtoul(value, NULL, 8) & 02004000) == 02004000);
+	}
+	closedir(d);
+	send_input(&t, res.job, "x\n", true);
+	tinst_exec_wait(&t, &res, 10000);
+	CHECK_EQ_STR((char *)res.out[0], "up\ndone\n");
+	tinst_job_free(&res);
 	tinst_shutdown(&t);
 }
 
