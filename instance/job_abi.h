@@ -50,7 +50,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SHOAL_JOB_ABI_VERSION 1
+#define SHOAL_JOB_ABI_VERSION 2 /* 2: the slot's seq, SHOAL_LINK_CANCEL */
 
 /* Fixed addresses in a job process (x86-64, 47-bit user space). */
 #define SHOAL_SHIM_BASE 0x1f0000000000UL /* the shim is linked here */
@@ -90,6 +90,10 @@ struct shoal_slot {
 	 * A hint, never trusted: a job thread on that same CPU knows that the
 	 * serving thread cannot run while it spins, and sleeps at once. */
 	uint32_t server_cpu;
+	/* The shim counts its calls here (written before state goes to
+	 * REQUEST): SHOAL_LINK_CANCEL names the call it means by it. */
+	uint32_t seq;
+	uint32_t pad;
 	int64_t nr; /* host x86-64 system call number (SYS_*) */
 	int64_t args[6]; /* pointers are instance addresses in the data area */
 	int64_t ret; /* the kernel's return: >= 0, or -errno */
@@ -120,6 +124,11 @@ enum shoal_link_op {
 	SHOAL_LINK_EXEC = 5,
 	/* A thread ends: release its slot. No reply. */
 	SHOAL_LINK_THREAD_EXIT = 6,
+	/* A signal the program handles arrived while the call on msg.slot
+	 * whose seq is msg.arg waits in the kernel: interrupt it (it then
+	 * answers -EINTR, having done nothing), if it is still that call.
+	 * No reply. */
+	SHOAL_LINK_CANCEL = 7,
 };
 
 struct shoal_link_msg {

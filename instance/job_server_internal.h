@@ -141,6 +141,8 @@ long job_slot_start(struct job_slot *slot, enum job_task_how how, long parent_ti
  * process goes) it closes its task's fds before its task ends. Does not wait.
  */
 void job_slot_release(struct job_slot *slot, int signal, bool close_fds);
+/* SHOAL_LINK_CANCEL: interrupt @slot's call if it is still call @seq, waiting. */
+void job_slot_cancel(struct job_slot *slot, uint32_t seq);
 /* Wait up to @timeout_ms (-1: for ever) for a released slot's task to end,
  * interrupting it again now and then; 0 if it ended, -ETIMEDOUT, or
  * -ECANCELED when the server stops meanwhile (only with a timeout). */

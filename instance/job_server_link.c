@@ -264,6 +264,14 @@ static void link_thread_exit(struct job_server *s, struct job_proc *proc,
 		job_slot_release(slot, SKL_SIGUSR1, false);
 }
 
+static void link_cancel(struct job_server *s, struct job_proc *proc, const struct shoal_link_msg *m)
+{
+	struct job_slot *slot = link_own_slot(s, proc, m->slot);
+
+	if (slot)
+		job_slot_cancel(slot, (uint32_t)m->arg);
+}
+
 /* One record from @proc's link; false when the process is to be treated as gone. */
 static bool link_read(struct job_server *s, struct job_proc *proc)
 {
@@ -297,6 +305,9 @@ static bool link_read(struct job_server *s, struct job_proc *proc)
 		break;
 	case SHOAL_LINK_THREAD_EXIT:
 		link_thread_exit(s, proc, &m);
+		break;
+	case SHOAL_LINK_CANCEL:
+		link_cancel(s, proc, &m);
 		break;
 	default:
 		return false;

@@ -17,7 +17,8 @@
  * A serving thread blocked in a kernel call (read of an empty pipe, accept)
  * is interrupted with a signal in the kernel sent from a thread of host0:
  * SIGKILL when the whole process goes, SIGUSR1 for one thread (exec, thread
- * exit), for which every job process has a handler in the kernel (never
+ * exit, or a call the shim cancels because a signal the program handles
+ * arrived), for which every job process has a handler in the kernel (never
  * run: the library kernel has no user mode and drops delivered signals, but
  * a handler makes the signal interrupt the call without ending the process).
  * Every other signal is ignored by the job's kernel processes, so that
@@ -454,6 +455,20 @@ void job_slot_release(struct job_slot *slot, int signal, bool close_fds)
 	__atomic_store_n(&sh->state, SHOAL_SLOT_CLOSED, __ATOMIC_SEQ_CST);
 	futex_op(&sh->state, FUTEX_WAKE, INT_MAX, NULL);
 	slot_interrupt(slot, signal);
+}
+
+void job_slot_cancel(struct job_slot *slot, uint32_t seq)
+{
+	struct shoal_slot *sh = slot->sh;
+
+	/* Only the call the shim means: one that ended meanwhile is not
+	 * interrupted, and a later one rarely (the shim posts that one again
+	 * when it did not ask for it). */
+	if (__atomic_load_n(&slot->released, __ATOMIC_RELAXED) ||
+	    __atomic_load_n(&sh->state, __ATOMIC_ACQUIRE) != SHOAL_SLOT_REQUEST ||
+	    __atomic_load_n(&sh->seq, __ATOMIC_ACQUIRE) != seq)
+		return;
+	slot_interrupt(slot, SKL_SIGUSR1);
 }
 
 int job_slot_wait(struct job_slot *slot, int timeout_ms)

@@ -733,7 +733,7 @@ long forward_syscall(long nr, long *a, struct shim_ucontext *uc)
 {
 	const struct sys_desc *d = sysclass_desc(nr);
 
-	if (d->cls != SC_HOST && thread_set_wait_mask(sig_wait_mask(uc)))
+	if (d->cls != SC_HOST && thread_set_prog_mask(uc->uc_sigmask))
 		return -EIO; /* no slot: the instance is gone */
 
 	switch (d->cls) {

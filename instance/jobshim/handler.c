@@ -21,6 +21,7 @@
 #include "instance/jobshim/patch.h"
 #include "instance/jobshim/shim.h"
 #include "instance/jobshim/sig.h"
+#include "instance/jobshim/slot.h"
 #include "instance/jobshim/sysclass.h"
 #include "instance/jobshim/sys.h"
 #include "instance/jobshim/thread.h"
@@ -142,7 +143,7 @@ static long dispatch(long nr, long *a, struct shim_ucontext *uc)
 static void sigsys_cb(int sig, struct shim_siginfo *si, struct shim_ucontext *uc)
 {
 	struct sigcontext_64 *mc = &uc->mc;
-	long a[6];
+	long a[6], r;
 
 	(void)sig;
 	if (si->si_code != SYS_SECCOMP_CODE) {
@@ -160,7 +161,20 @@ static void sigsys_cb(int sig, struct shim_siginfo *si, struct shim_ucontext *uc
 	a[3] = (long)mc->r10;
 	a[4] = (long)mc->r8;
 	a[5] = (long)mc->r9;
-	mc->ax = (uint64_t)dispatch(si->syscall, a, uc);
+	r = dispatch(si->syscall, a, uc);
+	if (r == -SLOT_ERESTART) {
+		if (sig_restarts(uc->uc_sigmask)) {
+			/* Once the handler ran (rt_sigreturn delivers the
+			 * signal first), the call starts again: back onto its
+			 * syscall instruction, with its number in %rax. The
+			 * argument registers are untouched. */
+			mc->ip -= 2;
+			mc->ax = (uint64_t)si->syscall;
+			return;
+		}
+		r = -EINTR;
+	}
+	mc->ax = (uint64_t)r;
 	patch_consider(mc->ip, si->syscall);
 }
 
@@ -168,18 +182,24 @@ long handler_fast_call(long nr, const long *regs)
 {
 	struct shim_ucontext uc; /* only its signal mask is read, for fast_nr_ok's calls */
 	long a[6], r;
-	int i;
+	int i, restart;
 
 	if (shim_g.debug)
 		__atomic_add_fetch(&shim_g.fast, 1, __ATOMIC_RELAXED);
-	/* The calls may change their argument array (masks are copied). */
-	for (i = 0; i < 6; i++)
-		a[i] = regs[i];
-	/* What delivering SIGSYS would have done: the handler's mask in
-	 * place, the program's kept to come back to. */
-	shim_sigprocmask(SHIM_SIG_SETMASK, &handler_mask, &uc.uc_sigmask);
-	r = dispatch(nr, a, &uc);
-	shim_sigprocmask(SHIM_SIG_SETMASK, &uc.uc_sigmask, NULL);
+	do {
+		/* The calls may change their argument array (masks are copied). */
+		for (i = 0; i < 6; i++)
+			a[i] = regs[i];
+		/* What delivering SIGSYS would have done: the handler's mask in
+		 * place, the program's kept to come back to. */
+		shim_sigprocmask(SHIM_SIG_SETMASK, &handler_mask, &uc.uc_sigmask);
+		r = dispatch(nr, a, &uc);
+		restart = r == -SLOT_ERESTART && sig_restarts(uc.uc_sigmask);
+		if (r == -SLOT_ERESTART && !restart)
+			r = -EINTR;
+		/* A signal that cancelled the call has its handler run here. */
+		shim_sigprocmask(SHIM_SIG_SETMASK, &uc.uc_sigmask, NULL);
+	} while (restart);
 	return r;
 }
 

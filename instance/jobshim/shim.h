@@ -35,6 +35,7 @@ struct shim {
 	struct shim_lock link_lock; /* one request/reply on the link at a time */
 	uint64_t sigsys_action[4]; /* the program's pretend SIGSYS sigaction */
 	uint64_t handled; /* signals the program installed a handler for */
+	uint64_t restart; /* of them, those with SA_RESTART */
 	int instance_gone; /* the link hung up while a call waited: all calls EIO */
 	char exe[4096]; /* the ELF file loaded: what /proc/self/exe should be */
 };

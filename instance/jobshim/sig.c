@@ -38,12 +38,17 @@ long sig_action(const long *a)
 		act = &copy;
 	}
 	r = sys4(__NR_rt_sigaction, a[0], (long)act, (long)old, 8);
-	/* Which signals run program code (slot.c's wait mask needs it). */
+	/* Which signals run program code (slot.c's wait mask needs it), and
+	 * which of those restart an interrupted call (handler.c). */
 	if (!r && act && a[0] >= 1 && a[0] <= 64) {
 		if (act->handler > 1 /* neither SIG_DFL nor SIG_IGN */)
 			__atomic_or_fetch(&shim_g.handled, SHIM_SIGBIT(a[0]), __ATOMIC_RELAXED);
 		else
 			__atomic_and_fetch(&shim_g.handled, ~SHIM_SIGBIT(a[0]), __ATOMIC_RELAXED);
+		if (act->flags & SHIM_SA_RESTART)
+			__atomic_or_fetch(&shim_g.restart, SHIM_SIGBIT(a[0]), __ATOMIC_RELAXED);
+		else
+			__atomic_and_fetch(&shim_g.restart, ~SHIM_SIGBIT(a[0]), __ATOMIC_RELAXED);
 	}
 	return r;
 }
@@ -139,8 +144,33 @@ void sig_foreign_sigsys(struct shim_ucontext *uc)
 	shim_exit_group(128 + SHIM_SIGSYS);
 }
 
-uint64_t sig_wait_mask(const struct shim_ucontext *uc)
+uint64_t sig_wait_mask(uint64_t prog_mask)
 {
-	return uc->uc_sigmask | __atomic_load_n(&shim_g.handled, __ATOMIC_RELAXED) |
+	return prog_mask | __atomic_load_n(&shim_g.handled, __ATOMIC_RELAXED) |
 	       SHIM_SIGBIT(SHIM_SIGSYS);
+}
+
+/* Pending signals that would run a handler of the program's if unblocked. */
+static uint64_t sig_pending_handled(uint64_t prog_mask)
+{
+	uint64_t pending = 0;
+
+	if (sys2(__NR_rt_sigpending, (long)&pending, 8))
+		return 0;
+	return pending & __atomic_load_n(&shim_g.handled, __ATOMIC_RELAXED) & ~prog_mask &
+	       SIG_NOT_SYS;
+}
+
+int sig_should_interrupt(uint64_t prog_mask)
+{
+	return sig_pending_handled(prog_mask) != 0;
+}
+
+int sig_restarts(uint64_t prog_mask)
+{
+	uint64_t pending = sig_pending_handled(prog_mask);
+
+	/* No handler to run (the signal went to another thread meanwhile):
+	 * the kernel would restart too. */
+	return (pending & ~__atomic_load_n(&shim_g.restart, __ATOMIC_RELAXED)) == 0;
 }

@@ -27,10 +27,22 @@ long sig_strip_call_masks(long nr, long *a, uint64_t masks[3]);
 void sig_foreign_sigsys(struct shim_ucontext *uc);
 
 /*
- * The mask a forwarded call sleeps with: what the program blocked, every
- * signal it has a handler for, and SIGSYS. So only signals whose action is
- * the default (terminate, stop) or ignore act during the wait.
+ * The mask a forwarded call sleeps with, given the program's own: what the
+ * program blocked, every signal it has a handler for, and SIGSYS. So only
+ * signals whose action is the default (terminate, stop) or ignore act
+ * during the wait; one with a handler makes the shim cancel the call
+ * (slot.c), and runs once the call has returned.
  */
-uint64_t sig_wait_mask(const struct shim_ucontext *uc);
+uint64_t sig_wait_mask(uint64_t prog_mask);
+
+/* Is a signal pending that the program handles and does not block? */
+int sig_should_interrupt(uint64_t prog_mask);
+
+/*
+ * A call that was interrupted for a signal: does it start again after the
+ * handler (every pending handled signal has SA_RESTART, or none is left)
+ * rather than fail with EINTR?
+ */
+int sig_restarts(uint64_t prog_mask);
 
 #endif

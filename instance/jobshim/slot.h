@@ -21,10 +21,18 @@
 
 struct slot_call {
 	struct shoal_slot *slot;
+	unsigned int index; /* the slot's number */
 	char *data; /* the slot's data area, in this process */
 	size_t used; /* bytes of it this call uses so far */
-	uint64_t wait_mask; /* signals blocked while the call sleeps */
+	uint64_t prog_mask; /* the program's signal mask for this call */
 };
+
+/*
+ * A shim-internal result (the kernel's ERESTARTSYS): the call was cancelled
+ * for a signal the program handles, did nothing, and may start again after
+ * the handler if that has SA_RESTART (handler.c decides); else it is EINTR.
+ */
+#define SLOT_ERESTART 512
 
 /*
  * A pointer the program passed that cannot be valid: in the first 64 KiB
@@ -61,8 +69,9 @@ long slot_addr(const void *p);
 
 /*
  * Post @nr with @args (pointers already translated) and wait for the
- * answer. Returns the kernel's result, or -EIO when the instance closed the
- * slot. The data area holds the call's output until slot_end().
+ * answer. Returns the kernel's result, -EIO when the instance closed the
+ * slot, or -SLOT_ERESTART (see above). The data area holds the call's
+ * output until slot_end().
  */
 long slot_post(struct slot_call *c, long nr, const long args[6]);
 

@@ -20,7 +20,7 @@ static struct {
 	unsigned int n;
 	int32_t tid[SHOAL_SLOTS_MAX];
 	uint32_t slot[SHOAL_SLOTS_MAX];
-	uint64_t wait_mask[SHOAL_SLOTS_MAX]; /* see thread_set_wait_mask() */
+	uint64_t prog_mask[SHOAL_SLOTS_MAX]; /* see thread_set_prog_mask() */
 } threads;
 
 /*
@@ -91,7 +91,7 @@ static long find(int32_t tid)
 	return -1;
 }
 
-struct shoal_slot *thread_slot(unsigned int *index, uint64_t *wait_mask)
+struct shoal_slot *thread_slot(unsigned int *index, uint64_t *prog_mask)
 {
 	int32_t tid = thread_tid();
 	struct shoal_link_msg m = { 0 };
@@ -103,7 +103,7 @@ struct shoal_slot *thread_slot(unsigned int *index, uint64_t *wait_mask)
 	i = find(tid);
 	s = i < 0 ? -1L : (long)threads.slot[i];
 	if (i >= 0)
-		mask = threads.wait_mask[i];
+		mask = threads.prog_mask[i];
 	shim_unlock(&threads.lock);
 	if (s < 0) {
 		/* The new thread's kernel task is cloned from a live one of
@@ -119,19 +119,19 @@ struct shoal_slot *thread_slot(unsigned int *index, uint64_t *wait_mask)
 		if (threads.n < SHOAL_SLOTS_MAX) {
 			threads.tid[threads.n] = tid;
 			threads.slot[threads.n] = (uint32_t)s;
-			threads.wait_mask[threads.n] = ~0UL;
+			threads.prog_mask[threads.n] = ~0UL;
 			threads.n++;
 		}
 		shim_unlock(&threads.lock);
 	}
 	if (index)
 		*index = (unsigned int)s;
-	if (wait_mask)
-		*wait_mask = mask;
+	if (prog_mask)
+		*prog_mask = mask;
 	return (struct shoal_slot *)(shim_g.region + SHOAL_SLOT_OFFSET(s));
 }
 
-long thread_set_wait_mask(uint64_t mask)
+long thread_set_prog_mask(uint64_t mask)
 {
 	int32_t tid = thread_tid();
 	long i;
@@ -143,7 +143,7 @@ long thread_set_wait_mask(uint64_t mask)
 		shim_lock(&threads.lock);
 		i = find(tid);
 		if (i >= 0)
-			threads.wait_mask[i] = mask;
+			threads.prog_mask[i] = mask;
 		shim_unlock(&threads.lock);
 		if (i >= 0)
 			return 0;
@@ -167,7 +167,7 @@ void thread_exit(void)
 			threads.n--;
 			threads.tid[i] = threads.tid[threads.n];
 			threads.slot[i] = threads.slot[threads.n];
-			threads.wait_mask[i] = threads.wait_mask[threads.n];
+			threads.prog_mask[i] = threads.prog_mask[threads.n];
 			break;
 		}
 	}
@@ -189,5 +189,5 @@ void thread_reset(unsigned int slot)
 	threads.n = 1;
 	threads.tid[0] = (int32_t)shim_gettid();
 	threads.slot[0] = slot;
-	threads.wait_mask[0] = ~0UL;
+	threads.prog_mask[0] = ~0UL;
 }

@@ -14,9 +14,10 @@
  * (seen blocked from the host: the job waits on a futex of its region); and
  * the instance's death while a job waits in a forwarded call: the job, its
  * reaper and the zygote end, nothing is left; what the jail gives a job's
- * first process (capabilities, filters, pid namespace, descriptors), and
- * the jobs' host network namespace: empty, not the host's nor the
- * instance's, one per instance.
+ * first process (capabilities, filters, pid namespace, descriptors), the
+ * jobs' host network namespace: empty, not the host's nor the instance's,
+ * one per instance; and a handled signal interrupting a call that waits in
+ * the instance (EINTR, or the call going on under SA_RESTART).
  *
  * Every case starts its own instance; tinst's guardian removes what a
  * failed case left. Nothing is written on the host.
@@ -635,6 +636,67 @@ TEST_TIMEOUT(the_first_process_gets_what_the_jail_promised, 60)
 	tinst_exec_wait(&t, &res, 10000);
 	CHECK_EQ_STR((char *)res.out[0], "up\ndone\n");
 	tinst_job_free(&res);
+	tinst_shutdown(&t);
+}
+
+/*
+ * A signal the program handles, arriving while its call waits in the
+ * instance kernel, interrupts that call as a host kernel would: the shim
+ * cancels it (SHOAL_LINK_CANCEL), the handler runs, and the call fails with
+ * EINTR or, for a handler with SA_RESTART, goes on. jobprog's rounds pass
+ * through the trap and, from the fourth, through a rewritten read site; a
+ * Python alarm and a dash trap are the programs people run. Without the
+ * cancel each of these would wait until its end (the case's time-out).
+ */
+TEST_TIMEOUT(a_handled_signal_interrupts_a_call_waiting_in_the_instance, 120)
+{
+	const char *const restart[] = { "/tmp/jobprog", "sigread", "restart", "6", NULL };
+	const char *const norestart[] = { "/tmp/jobprog", "sigread", "norestart", "6", NULL };
+	const char *const py[] = {
+		"python3", "-c",
+		"import signal, os\n"
+		"class Alarm(Exception): pass\n"
+		"def on_alarm(sig, frame): raise Alarm()\n"
+		"signal.signal(signal.SIGALRM, on_alarm)\n"
+		"r, w = os.pipe()\n"
+		"signal.setitimer(signal.ITIMER_REAL, 0.2)\n"
+		"try:\n"
+		"    os.read(r, 1); print('read returned')\n"
+		"except Alarm:\n"
+		"    print('interrupted')\n",
+		NULL
+	};
+	/* Opening a FIFO with no writer waits in the instance kernel. */
+	const char *const trap[] = {
+		"sh", "-c",
+		"mkfifo /tmp/fifo; trap 'echo usr1' USR1; (sleep 0.3; kill -USR1 $$) &\n"
+		"read x < /tmp/fifo; echo after=$?",
+		NULL
+	};
+	struct tinst_job res;
+	struct tinst t;
+	const struct {
+		const char *const *argv;
+		const char *out, *err;
+	} runs[] = {
+		{ restart, "sigread restart rounds=6 ok=6\n", NULL },
+		{ norestart, "sigread norestart rounds=6 ok=6\n", NULL },
+		{ py, "interrupted\n", NULL },
+		{ trap, "usr1\nafter=2\n", "Interrupted system call" },
+	};
+	unsigned int i;
+
+	REQUIRE_SHIM();
+	tinst_start(&t, NULL, NULL);
+	put_jobprog(&t, "jobprog-static", "/tmp/jobprog");
+	for (i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+		run_in(&t, runs[i].argv, NULL, 30000, &res);
+		CHECK_EQ_INT(res.exit.exit_code, 0);
+		CHECK_EQ_STR((char *)res.out[0], runs[i].out);
+		if (runs[i].err)
+			CHECK(res.out[1] && strstr((char *)res.out[1], runs[i].err) != NULL);
+		tinst_job_free(&res);
+	}
 	tinst_shutdown(&t);
 }
 

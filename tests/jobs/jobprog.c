@@ -16,6 +16,11 @@
  *                  read and write sites, the ones the shim rewrites, hit
  *                  from several threads and from a signal handler; then
  *                  says whether the sites of write and read were rewritten
+ *   sigread restart|norestart N
+ *                  N rounds of: a read of a pipe that a child writes 150 ms
+ *                  later, interrupted after 50 ms by SIGALRM, whose handler
+ *                  has SA_RESTART or not: with it the read goes on and gets
+ *                  the byte, without it fails with EINTR
  */
 #include <pthread.h>
 #include <sys/time.h>
@@ -25,6 +30,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -139,6 +145,54 @@ static int pipes_mode(long threads, long n)
 	return 0;
 }
 
+static volatile int sigread_handled;
+
+static void sigread_handler(int sig)
+{
+	(void)sig;
+	sigread_handled++;
+}
+
+static int sigread_mode(int restart, long rounds)
+{
+	struct itimerval it = { { 0, 0 }, { 0, 50000 } };
+	long i, ok = 0;
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = sigread_handler;
+	sa.sa_flags = restart ? SA_RESTART : 0;
+	if (sigaction(SIGALRM, &sa, NULL))
+		return 1;
+	for (i = 0; i < rounds; i++) {
+		int fds[2], handled = sigread_handled;
+		char c = 0;
+		ssize_t r;
+		pid_t pid;
+
+		if (pipe(fds))
+			return 1;
+		pid = fork();
+		if (pid == 0) {
+			usleep(150000);
+			_exit(write(fds[1], "x", 1) == 1 ? 0 : 1);
+		}
+		if (pid < 0 || setitimer(ITIMER_REAL, &it, NULL))
+			return 1;
+		r = read(fds[0], &c, 1);
+		if (restart)
+			ok += r == 1 && c == 'x' && sigread_handled == handled + 1;
+		else
+			ok += r == -1 && errno == EINTR && sigread_handled == handled + 1 &&
+			      read(fds[0], &c, 1) == 1 && c == 'x';
+		waitpid(pid, NULL, 0);
+		close(fds[0]);
+		close(fds[1]);
+	}
+	printf("sigread %s rounds=%ld ok=%ld\n", restart ? "restart" : "norestart", rounds, ok);
+	return 0;
+}
+
 static int sigsys_mode(void)
 {
 	struct sigaction sa, old;
@@ -218,6 +272,8 @@ int main(int argc, char **argv)
 		printf("%.*s\n", nl ? (int)(nl - p) : 0, p);
 		return 0;
 	}
+	if (!strcmp(mode, "sigread") && argc > 3)
+		return sigread_mode(!strcmp(argv[2], "restart"), atol(argv[3]));
 	if (!strcmp(mode, "pipes") && argc > 3)
 		return pipes_mode(atol(argv[2]), atol(argv[3]));
 	fprintf(stderr, "jobprog: unknown mode '%s'\n", mode);
