@@ -92,7 +92,7 @@ enum proto_type tinst_put(struct tinst *t, const char *path, const void *data, s
 void *tinst_get(struct tinst *t, const char *path, size_t *len, uint32_t *mode,
 		enum proto_error_code *code);
 
-/* stats, answered ok; the result in @msg (caller frees). */
+/* stats, answered ok; the result in @msg (caller frees). Job output that comes first is skipped. */
 void tinst_stats(struct tinst *t, struct proto_msg *msg);
 
 /*
