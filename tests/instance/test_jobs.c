@@ -77,14 +77,6 @@ static uint32_t host_threads(struct tinst *t)
 	return n;
 }
 
-/* Programs run under the real shim: the cases that start any need it built. */
-#define REQUIRE_SHIM()                                                                     \
-	do {                                                                               \
-		tinst_require_root();                                                      \
-		if (!tinst_have_jobshim())                                                 \
-			SKIP("the job shim is not built yet (instance/jobshim, issue 6)"); \
-	} while (0)
-
 TEST(jail_holds_programs_read_only_and_no_secret)
 {
 	char path[256], value[128];
@@ -234,7 +226,7 @@ TEST(lifecycle_of_jobs)
 	uint64_t id;
 	int i;
 
-	REQUIRE_SHIM();
+	tinst_require_jobshim();
 	tinst_start(&t, NULL, NULL);
 	threads = host_threads(&t);
 	tinst_run(&t, code, NULL, 30000, &res);
@@ -327,7 +319,7 @@ TEST(max_jobs_is_a_limit)
 	struct tinst t;
 	int i;
 
-	REQUIRE_SHIM();
+	tinst_require_jobshim();
 	tinst_spawn(&t, NULL);
 	tinst_hello(&t);
 	tinst_configure_init(&t, &cfg);
@@ -354,15 +346,12 @@ TEST(echo_to_a_file_is_seen_by_file_get_and_the_next_job_not_the_host)
 	size_t len;
 	char *data;
 
-	REQUIRE_SHIM();
+	tinst_require_jobshim();
 	snprintf(path, sizeof(path), "/tmp/shoal-job-%d", (int)getpid());
 	snprintf(script, sizeof(script), "echo hello > %s; cat %s", path, path);
 	CHECK(access(path, F_OK) < 0);
 	tinst_start(&t, NULL, NULL);
-	tinst_run(&t, argv, NULL, 30000, &res);
-	CHECK_EQ_INT(res.exit.exit_code, 0);
-	CHECK_EQ_STR((char *)res.out[0], "hello\n");
-	tinst_job_free(&res);
+	tinst_run_ok(&t, argv, NULL, 30000, "hello\n");
 	tinst_run(&t, cat, NULL, 30000, &res);
 	CHECK_EQ_STR((char *)res.out[0], "hello\n");
 	tinst_job_free(&res);
@@ -381,12 +370,9 @@ TEST(pipeline_and_exit_codes_pass_through)
 	struct tinst_job res;
 	struct tinst t;
 
-	REQUIRE_SHIM();
+	tinst_require_jobshim();
 	tinst_start(&t, NULL, NULL);
-	tinst_run(&t, pipeline, NULL, 60000, &res);
-	CHECK_EQ_INT(res.exit.exit_code, 0);
-	CHECK_EQ_STR((char *)res.out[0], "200000\n");
-	tinst_job_free(&res);
+	tinst_run_ok(&t, pipeline, NULL, 60000, "200000\n");
 	tinst_run(&t, code, NULL, 30000, &res);
 	CHECK_EQ_INT(res.exit.exit_code, 42);
 	CHECK_EQ_INT(res.exit.signal, -1);
@@ -407,15 +393,11 @@ TEST_TIMEOUT(python_files_and_modules, 120)
 				   "d = json.load(open('/tmp/py/a.json'))\n"
 				   "print(d['k'], hashlib.sha256(b'shoal').hexdigest()[:8])\n",
 				   NULL };
-	struct tinst_job res;
 	struct tinst t;
 
-	REQUIRE_SHIM();
+	tinst_require_jobshim();
 	tinst_start(&t, NULL, NULL);
-	tinst_run(&t, py, NULL, 90000, &res);
-	CHECK_EQ_INT(res.exit.exit_code, 0);
-	CHECK_EQ_STR((char *)res.out[0], "['a.json']\n1 888696c3\n");
-	tinst_job_free(&res);
+	tinst_run_ok(&t, py, NULL, 90000, "['a.json']\n1 888696c3\n");
 	tinst_shutdown(&t);
 }
 
@@ -434,7 +416,7 @@ TEST(escape_attempts_fail_as_a_program_sees_them)
 	struct tinst_job res;
 	struct tinst t;
 
-	REQUIRE_SHIM();
+	tinst_require_jobshim();
 	tinst_start(&t, NULL, NULL);
 	tinst_run(&t, shadow, NULL, 30000, &res);
 	CHECK(res.exit.exit_code != 0);
@@ -462,7 +444,7 @@ TEST(timeout_kills_the_job_and_the_next_one_runs)
 	struct proto_msg msg;
 	struct tinst t;
 
-	REQUIRE_SHIM();
+	tinst_require_jobshim();
 	tinst_start(&t, NULL, NULL);
 	tinst_exec_init(&msg, sleeper);
 	msg.exec.timeout_ms = 500;
@@ -486,7 +468,7 @@ TEST(output_past_the_cap_is_counted_and_flagged)
 	struct proto_msg msg;
 	struct tinst t;
 
-	REQUIRE_SHIM();
+	tinst_require_jobshim();
 	tinst_start(&t, NULL, NULL);
 	tinst_exec_init(&msg, big);
 	msg.exec.output_cap = 1000;
@@ -511,7 +493,7 @@ TEST(signals_are_reported_and_exec_signal_reaches_the_job)
 	struct tinst t;
 	uint64_t id;
 
-	REQUIRE_SHIM();
+	tinst_require_jobshim();
 	tinst_start(&t, NULL, NULL);
 	tinst_run(&t, segv, NULL, 30000, &res);
 	CHECK_EQ_INT(res.exit.signal, 11);
@@ -543,7 +525,7 @@ TEST(shutdown_ends_running_jobs_first)
 	int i, exits = 0;
 	uint64_t id;
 
-	REQUIRE_SHIM();
+	tinst_require_jobshim();
 	tinst_start(&t, NULL, NULL);
 	for (i = 0; i < 3; i++) {
 		tinst_exec_init(&msg, sleeper);
@@ -583,7 +565,7 @@ TEST(jobs_outlive_the_supervisor_and_are_adopted)
 	uint64_t id;
 	int ls;
 
-	REQUIRE_SHIM();
+	tinst_require_jobshim();
 	ls = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	CHECK(ls >= 0);
 	memset(&addr, 0, sizeof(addr));
@@ -652,7 +634,7 @@ TEST_TIMEOUT(stdin_stream_big_output_and_jobs_at_once, 120)
 	struct tinst t;
 	int i, exited = 0;
 
-	REQUIRE_SHIM();
+	tinst_require_jobshim();
 	tinst_start(&t, NULL, NULL);
 
 	/* stdin fed by exec_input, ended by eof. */
@@ -745,7 +727,7 @@ TEST(programs_put_into_the_instance_run_by_their_path)
 	size_t len;
 	FILE *f;
 
-	REQUIRE_SHIM();
+	tinst_require_jobshim();
 	f = fopen("/bin/busybox", "rb");
 	if (!f)
 		SKIP("no /bin/busybox (busybox-static)");
@@ -759,10 +741,7 @@ TEST(programs_put_into_the_instance_run_by_their_path)
 	CHECK_EQ_INT(tinst_put(&t, "/tmp/data", "x", 1, 0644), PROTO_OK);
 	free(elf);
 
-	tinst_run(&t, run_script, NULL, 30000, &res);
-	CHECK_EQ_INT(res.exit.exit_code, 0);
-	CHECK_EQ_STR((char *)res.out[0], "from-instance x\n");
-	tinst_job_free(&res);
+	tinst_run_ok(&t, run_script, NULL, 30000, "from-instance x\n");
 	tinst_exec_init(&msg, run_relative);
 	msg.exec.cwd = "/tmp";
 	tinst_exec_send(&t, &msg, &res);
@@ -770,10 +749,7 @@ TEST(programs_put_into_the_instance_run_by_their_path)
 	tinst_exec_wait(&t, &res, 30000);
 	CHECK_EQ_STR((char *)res.out[0], "from-instance y\n");
 	tinst_job_free(&res);
-	tinst_run(&t, run_elf, NULL, 30000, &res);
-	CHECK_EQ_INT(res.exit.exit_code, 0);
-	CHECK_EQ_STR((char *)res.out[0], "static\n");
-	tinst_job_free(&res);
+	tinst_run_ok(&t, run_elf, NULL, 30000, "static\n");
 	/* A static glibc program by a relative path: it reads /proc/self/exe,
 	 * which must be absolute (glibc asserts it). */
 	{
@@ -826,7 +802,7 @@ TEST(host_files_sockets_and_processes_are_out_of_reach)
 	int lfd, afd;
 	FILE *f;
 
-	REQUIRE_SHIM();
+	tinst_require_jobshim();
 	snprintf(secret, sizeof(secret), "/tmp/shoal-secret-%d", (int)getpid());
 	f = fopen(secret, "w");
 	CHECK(f != NULL);

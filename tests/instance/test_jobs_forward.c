@@ -39,13 +39,6 @@
 #include "tests/harness.h"
 #include "tests/instance/tinst.h"
 
-#define REQUIRE_SHIM()                                                                     \
-	do {                                                                               \
-		tinst_require_root();                                                      \
-		if (!tinst_have_jobshim())                                                 \
-			SKIP("the job shim is not built yet (instance/jobshim, issue 6)"); \
-	} while (0)
-
 /* A host file read whole (fails the case if it cannot be); caller frees. */
 static void *read_host_file(const char *path, size_t *len)
 {
@@ -156,17 +149,7 @@ static void wait_output(struct tinst *t, struct tinst_job *res, const char *mark
 			FAIL("job %llu ended (exit %d, signal %d) before \"%s\"; stdout: %s",
 			     (unsigned long long)res->job, msg.exec_exit.exit_code,
 			     msg.exec_exit.signal, marker, res->out[0] ? (char *)res->out[0] : "");
-		if (msg.type == PROTO_EXEC_OUTPUT && msg.exec_output.job == res->job) {
-			int i = msg.exec_output.stream == PROTO_STREAM_STDERR;
-			size_t n = msg.exec_output.data.len;
-
-			CHECK_EQ_INT(msg.exec_output.offset, res->len[i]);
-			res->out[i] = realloc(res->out[i], res->len[i] + n + 1);
-			CHECK(res->out[i] != NULL);
-			memcpy(res->out[i] + res->len[i], msg.exec_output.data.data, n);
-			res->len[i] += n;
-			res->out[i][res->len[i]] = 0;
-		}
+		tinst_job_output(res, &msg);
 		proto_msg_free(&msg);
 	}
 }
@@ -305,19 +288,15 @@ static int host_fds_on(pid_t pid, const char *path)
 
 TEST(static_busybox_from_the_host_uses_instance_files)
 {
-	struct tinst_job res;
 	struct tinst t;
 	const char *const argv[] = { "/bin/busybox", "sh", "-c",
 				     "echo static $((6 * 7)) > f; cat f; cat /tmp/f", NULL };
 
-	REQUIRE_SHIM();
+	tinst_require_jobshim();
 	if (access("/bin/busybox", X_OK))
 		SKIP("/bin/busybox (busybox-static) is not installed");
 	tinst_start(&t, NULL, NULL);
-	run_in(&t, argv, "/tmp", 30000, &res);
-	CHECK_EQ_INT(res.exit.exit_code, 0);
-	CHECK_EQ_STR((char *)res.out[0], "static 42\nstatic 42\n");
-	tinst_job_free(&res);
+	tinst_run_ok(&t, argv, "/tmp", 30000, "static 42\nstatic 42\n");
 	tinst_shutdown(&t);
 }
 
@@ -328,7 +307,7 @@ TEST(host_files_are_placeholders_at_dev_null_in_the_kernel)
 	struct tinst t;
 	size_t len;
 
-	REQUIRE_SHIM();
+	tinst_require_jobshim();
 	head = read_host_file("/usr/lib/os-release", &len);
 	CHECK(len >= 17);
 	snprintf(expect, sizeof(expect), "/dev/null\n%.12s\n%.5s\n/usr/bin\n", head, head + 12);
@@ -375,22 +354,19 @@ TEST_TIMEOUT(fds_the_host_makes_are_placeholders, 60)
 		"print('pidfd', kfd(p), os.waitpid(pid, 0)[1])\n",
 		NULL
 	};
-	struct tinst_job res;
 	struct tinst t;
 
-	REQUIRE_SHIM();
+	tinst_require_jobshim();
 	tinst_start(&t, NULL, NULL);
 	/*
 	 * memfd_create, signalfd and pidfd_open run on the host; the program
 	 * gets a number that is /dev/null in the kernel task, and its reads,
 	 * fstat, dup and pidfd_send_signal reach the host's fd.
 	 */
-	run_in(&t, py, "/tmp", 50000, &res);
-	CHECK_EQ_INT(res.exit.exit_code, 0);
-	CHECK_EQ_STR((char *)res.out[0], "memfd b'memfd' b' data' 10 /dev/null /dev/null\n"
-					 "signalfd 10 /dev/null\n"
-					 "pidfd /dev/null 9\n");
-	tinst_job_free(&res);
+	tinst_run_ok(&t, py, "/tmp", 50000,
+		     "memfd b'memfd' b' data' 10 /dev/null /dev/null\n"
+		     "signalfd 10 /dev/null\n"
+		     "pidfd /dev/null 9\n");
 	tinst_shutdown(&t);
 }
 
@@ -419,7 +395,7 @@ TEST_TIMEOUT(placeholder_table_mirrors_the_kernel, 60)
 	pid_t pid, reaper;
 	struct tinst t;
 
-	REQUIRE_SHIM();
+	tinst_require_jobshim();
 	tinst_start(&t, NULL, NULL);
 	start_streamed(&t, py, &res);
 	/*
@@ -505,7 +481,7 @@ TEST_TIMEOUT(jobs_run_in_an_empty_network_namespace_of_their_own, 60)
 	pid_t pid, reaper;
 	struct tinst t;
 
-	REQUIRE_SHIM();
+	tinst_require_jobshim();
 	tinst_start(&t, NULL, NULL);
 	start_streamed(&t, wait_line, &a);
 	wait_output(&t, &a, "up\n", 30000);
@@ -576,7 +552,7 @@ TEST_TIMEOUT(the_first_process_gets_what_the_jail_promised, 60)
 	unsigned int i;
 	DIR *d;
 
-	REQUIRE_SHIM();
+	tinst_require_jobshim();
 	tinst_start(&t, NULL, NULL);
 	start_streamed(&t, wait_line, &res);
 	wait_output(&t, &res, "up\n", 30000);
@@ -616,7 +592,8 @@ TEST_TIMEOUT(the_first_process_gets_what_the_jail_promised, 60)
 		value[0] = 0;
 		while (fgets(fdinfo, sizeof(fdinfo), f))
 			if (!strncmp(fdinfo, "flags:", 6))
-				snprintf(value, sizeof(value), "%s", fdinfo + 6 + strspn(fdinfo + 6, " \t"));
+				snprintf(value, sizeof(value), "%s",
+					 fdinfo + 6 + strspn(fdinfo + 6, " \t"));
 		fclose(f);
 		value[strcspn(value, "\n")] = 0;
 		printf("fd %d -> %s (flags %s)\n", fd, target, value);
@@ -629,7 +606,8 @@ TEST_TIMEOUT(the_first_process_gets_what_the_jail_promised, 60)
 		else if (fd == 5)
 			CHECK(!strncmp(target, "/memfd:shoal-job", 16));
 		else
-			CHECK(!strncmp(target, "pipe:", 5) && (strtoul(value, NULL, 8) & 02004000) == 02004000);
+			CHECK(!strncmp(target, "pipe:", 5) &&
+			      (strtoul(value, NULL, 8) & 02004000) == 02004000);
 	}
 	closedir(d);
 	send_input(&t, res.job, "x\n", true);
@@ -686,7 +664,7 @@ TEST_TIMEOUT(a_handled_signal_interrupts_a_call_waiting_in_the_instance, 120)
 	};
 	unsigned int i;
 
-	REQUIRE_SHIM();
+	tinst_require_jobshim();
 	tinst_start(&t, NULL, NULL);
 	put_jobprog(&t, "jobprog-static", "/tmp/jobprog");
 	for (i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
@@ -705,7 +683,7 @@ TEST(large_transfers_through_pipes_and_files)
 	struct tinst_job res;
 	struct tinst t;
 
-	REQUIRE_SHIM();
+	tinst_require_jobshim();
 	tinst_start(&t, NULL, NULL);
 	/* 3 MB through an instance pipe and an instance file: writes in chunks
 	 * of a slot, short reads of at most one. */
@@ -739,21 +717,17 @@ TEST_TIMEOUT(python_sockets_select_threads_and_subprocess, 90)
 		"print(subprocess.run(['/bin/echo', 'sub'], capture_output=True).stdout)\n",
 		NULL
 	};
-	struct tinst_job res;
 	struct tinst t;
 
-	REQUIRE_SHIM();
+	tinst_require_jobshim();
 	tinst_start(&t, NULL, NULL);
 	/*
 	 * The 2 MB go from a thread: the instance kernel's socket buffers
 	 * (SO_SNDBUF ~0.5 MB, SO_RCVBUF 128 KiB with 64 MiB of memory) do not
 	 * hold them all before the first recv, as the host's may.
 	 */
-	run_in(&t, py, "/tmp", 80000, &res);
-	CHECK_EQ_INT(res.exit.exit_code, 0);
-	CHECK_EQ_STR((char *)res.out[0],
+	tinst_run_ok(&t, py, "/tmp", 80000,
 		     "b'xxxyy'\nselect [] 1\nthreads 8\ntcp 2000000\nb'sub\\n'\n");
-	tinst_job_free(&res);
 	tinst_shutdown(&t);
 }
 
@@ -763,7 +737,7 @@ TEST(scripts_and_programs_the_job_writes_run)
 	struct tinst_job res;
 	struct tinst t;
 
-	REQUIRE_SHIM();
+	tinst_require_jobshim();
 	tinst_start(&t, NULL, NULL);
 	/*
 	 * A `#!` script the job writes in its cwd (an instance path) runs by
@@ -779,10 +753,7 @@ TEST(scripts_and_programs_the_job_writes_run)
 	CHECK_EQ_INT(res.exit.exit_code, 0);
 	CHECK_EQ_STR((char *)res.out[0], "script one\nelf\n126\n126\n");
 	tinst_job_free(&res);
-	run_in(&t, script, NULL, 30000, &res);
-	CHECK_EQ_INT(res.exit.exit_code, 0);
-	CHECK_EQ_STR((char *)res.out[0], "script two\n");
-	tinst_job_free(&res);
+	tinst_run_ok(&t, script, NULL, 30000, "script two\n");
 	tinst_shutdown(&t);
 }
 
@@ -803,21 +774,17 @@ TEST_TIMEOUT(mmap_of_a_file_in_the_instance, 60)
 		"    print('shared', e.errno)\n",
 		NULL
 	};
-	struct tinst_job res;
 	struct tinst t;
 
-	REQUIRE_SHIM();
+	tinst_require_jobshim();
 	tinst_start(&t, NULL, NULL);
 	/*
 	 * A file of the instance kernel mapped read-only and private: memory
 	 * filled from the file; a private write stays private; a writable
 	 * shared mapping is refused with ENODEV (a known gap).
 	 */
-	run_in(&t, py, "/tmp", 50000, &res);
-	CHECK_EQ_INT(res.exit.exit_code, 0);
-	CHECK_EQ_STR((char *)res.out[0],
+	tinst_run_ok(&t, py, "/tmp", 50000,
 		     "b'hello mapping' 100013\nb'Jello'\nb'hello'\nshared 19\n");
-	tinst_job_free(&res);
 	tinst_shutdown(&t);
 }
 
@@ -826,7 +793,7 @@ TEST(signals_and_cwd)
 	struct tinst_job res;
 	struct tinst t;
 
-	REQUIRE_SHIM();
+	tinst_require_jobshim();
 	tinst_start(&t, NULL, NULL);
 	run_sh(&t,
 	       "sleep 5 & kill $!; wait $!; echo killed=$?; mkdir -p d/e && cd d/e && pwd -P;"
@@ -851,7 +818,7 @@ TEST(sigterm_ends_a_call_blocked_in_the_instance)
 	uint64_t id;
 	int i;
 
-	REQUIRE_SHIM();
+	tinst_require_jobshim();
 	tinst_start(&t, NULL, NULL);
 	threads = host_threads(&t);
 	/*
@@ -907,7 +874,7 @@ TEST_TIMEOUT(elf_programs_in_the_instance, 90)
 	char *head, expect[128];
 	size_t i, len;
 
-	REQUIRE_SHIM();
+	tinst_require_jobshim();
 	head = read_host_file("/usr/lib/os-release", &len);
 	snprintf(expect, sizeof(expect), "%.*s\n", (int)strcspn(head, "\n"), head);
 	free(head);
@@ -932,27 +899,15 @@ TEST_TIMEOUT(elf_programs_in_the_instance, 90)
 		CHECK(strstr((char *)res.out[0], "thread 0\n") != NULL);
 		tinst_job_free(&res);
 		/* A raw ptrace is denied (EPERM), not run on the host. */
-		run_in(&t, ptrace, NULL, 30000, &res);
-		CHECK_EQ_INT(res.exit.exit_code, 0);
-		CHECK_EQ_STR((char *)res.out[0], "ptrace=-1\n");
-		tinst_job_free(&res);
+		tinst_run_ok(&t, ptrace, NULL, 30000, "ptrace=-1\n");
 		run_in(&t, segv, NULL, 30000, &res);
 		CHECK_EQ_INT(res.exit.signal, SIGSEGV);
 		tinst_job_free(&res);
 		/* SIGSYS stays the shim's. */
-		run_in(&t, sigsys, NULL, 30000, &res);
-		CHECK_EQ_INT(res.exit.exit_code, 0);
-		CHECK_EQ_STR((char *)res.out[0], "sigsys sigsys-blocked=0\n");
-		tinst_job_free(&res);
+		tinst_run_ok(&t, sigsys, NULL, 30000, "sigsys sigsys-blocked=0\n");
 		/* A private mapping of a host file and of an instance file. */
-		run_in(&t, map_host, NULL, 30000, &res);
-		CHECK_EQ_INT(res.exit.exit_code, 0);
-		CHECK_EQ_STR((char *)res.out[0], expect);
-		tinst_job_free(&res);
-		run_in(&t, map_inst, NULL, 30000, &res);
-		CHECK_EQ_INT(res.exit.exit_code, 0);
-		CHECK_EQ_STR((char *)res.out[0], "first line\n");
-		tinst_job_free(&res);
+		tinst_run_ok(&t, map_host, NULL, 30000, expect);
+		tinst_run_ok(&t, map_inst, NULL, 30000, "first line\n");
 	}
 	tinst_shutdown(&t);
 }
@@ -971,7 +926,7 @@ TEST(instance_death_ends_a_job_blocked_in_a_forwarded_call)
 	const char *const cat[] = { "cat", NULL };
 	int round;
 
-	REQUIRE_SHIM();
+	tinst_require_jobshim();
 	for (round = 0; round < 2; round++) {
 		pid_t pid, reaper, zygote, inner;
 		struct tinst_job res;

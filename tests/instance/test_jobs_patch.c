@@ -60,9 +60,7 @@ TEST(hot_sites_are_rewritten_and_their_calls_still_answered)
 {
 	struct tinst t;
 
-	tinst_require_root();
-	if (!tinst_have_jobshim())
-		SKIP("the job shim is not built");
+	tinst_require_jobshim();
 	tinst_start(&t, NULL, NULL);
 	put_jobprog(&t);
 	run_pipes(&t, NULL,

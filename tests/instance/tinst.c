@@ -554,6 +554,13 @@ void tinst_stats(struct tinst *t, struct proto_msg *msg)
 		FAIL("stats: expected its ok, got %s", tinst_describe(msg));
 }
 
+void tinst_require_jobshim(void)
+{
+	tinst_require_root();
+	if (!tinst_have_jobshim())
+		SKIP("the job shim is not built yet (instance/jobshim, issue 6)");
+}
+
 bool tinst_have_jobshim(void)
 {
 	const char *build = getenv("SHOAL_BUILD") ? getenv("SHOAL_BUILD") : "build";
@@ -598,6 +605,41 @@ void tinst_exec_send(struct tinst *t, struct proto_msg *exec, struct tinst_job *
 	proto_msg_free(&msg);
 }
 
+bool tinst_job_output(struct tinst_job *res, const struct proto_msg *msg)
+{
+	size_t n;
+	int i;
+
+	if (msg->type != PROTO_EXEC_OUTPUT || msg->exec_output.job != res->job)
+		return false;
+	i = msg->exec_output.stream == PROTO_STREAM_STDERR;
+	n = msg->exec_output.data.len;
+	CHECK_EQ_INT(msg->exec_output.offset, res->len[i]);
+	res->out[i] = realloc(res->out[i], res->len[i] + n + 1);
+	CHECK(res->out[i] != NULL);
+	memcpy(res->out[i] + res->len[i], msg->exec_output.data.data, n);
+	res->len[i] += n;
+	res->out[i][res->len[i]] = 0;
+	return true;
+}
+
+void tinst_run_ok(struct tinst *t, const char *const *argv, const char *cwd, int timeout_ms,
+		  const char *out)
+{
+	struct tinst_job res;
+	struct proto_msg msg;
+
+	tinst_exec_init(&msg, argv);
+	msg.exec.cwd = cwd;
+	tinst_exec_send(t, &msg, &res);
+	if (!res.job)
+		FAIL("exec %s: refused: %s", argv[0], res.message);
+	tinst_exec_wait(t, &res, timeout_ms);
+	CHECK_EQ_INT(res.exit.exit_code, 0);
+	CHECK_EQ_STR((char *)res.out[0], out);
+	tinst_job_free(&res);
+}
+
 void tinst_exec_wait(struct tinst *t, struct tinst_job *res, int timeout_ms)
 {
 	uint64_t end = tinst_now_ms() + (uint64_t)timeout_ms;
@@ -619,17 +661,8 @@ void tinst_exec_wait(struct tinst *t, struct tinst_job *res, int timeout_ms)
 			FAIL("job %llu: end of file before exec_exit (wait status 0x%x)",
 			     (unsigned long long)res->job, t->reaped ? t->status : -1);
 		}
-		if (msg.type == PROTO_EXEC_OUTPUT && msg.exec_output.job == res->job) {
-			int i = msg.exec_output.stream == PROTO_STREAM_STDERR;
-			size_t n = msg.exec_output.data.len;
-
-			CHECK_EQ_INT(msg.exec_output.offset, res->len[i]);
-			res->out[i] = realloc(res->out[i], res->len[i] + n + 1);
-			CHECK(res->out[i] != NULL);
-			memcpy(res->out[i] + res->len[i], msg.exec_output.data.data, n);
-			res->len[i] += n;
-			res->out[i][res->len[i]] = 0;
-		} else if (msg.type == PROTO_EXEC_EXIT && msg.exec_exit.job == res->job) {
+		if (!tinst_job_output(res, &msg) && msg.type == PROTO_EXEC_EXIT &&
+		    msg.exec_exit.job == res->job) {
 			res->exit = msg.exec_exit;
 			proto_msg_free(&msg);
 			printf("job %llu: exit_code %d signal %d timed_out %d, %llu/%llu bytes "

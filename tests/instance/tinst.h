@@ -118,9 +118,16 @@ void tinst_exec_wait(struct tinst *t, struct tinst_job *res, int timeout_ms);
 void tinst_run(struct tinst *t, const char *const *argv, const char *stdin_text, int timeout_ms,
 	       struct tinst_job *res);
 void tinst_job_free(struct tinst_job *res);
+/* Take @msg into @res if it is @res's output (offsets checked); true if it was. */
+bool tinst_job_output(struct tinst_job *res, const struct proto_msg *msg);
+/* Run @argv in @cwd (NULL: the default) and check it exits 0 having printed exactly @out. */
+void tinst_run_ok(struct tinst *t, const char *const *argv, const char *cwd, int timeout_ms,
+		  const char *out);
 /* Shutdown while @njobs jobs run: their exec_exit events, then ok, end of file, status 0. */
 void tinst_shutdown_jobs(struct tinst *t, int njobs);
 /* Is the job shim built ($SHOAL_BUILD/instance/shoal-jobshim)? */
 bool tinst_have_jobshim(void);
+/* Skip the case unless root and the job shim is built. */
+void tinst_require_jobshim(void);
 
 #endif /* SHOAL_TESTS_INSTANCE_TINST_H */
