@@ -113,22 +113,51 @@ static int fast_nr_ok(long nr)
 	return c == SC_FORWARD || c == SC_HOST || c == SC_HOSTFD;
 }
 
+/* The @i-th table entry where @ip may be (open addressing). */
+static struct patch_site *site_entry(unsigned long ip, unsigned int i)
+{
+	unsigned int h = (unsigned int)((ip * 0x9E3779B97F4A7C15UL) >> 56);
+
+	return &pt.sites[(h + i) % PATCH_SITES];
+}
+
+/* @ip's entry, made if there is room; under pt.lock. */
 static struct patch_site *site_find(unsigned long ip)
 {
-	unsigned int h = (unsigned int)((ip * 0x9E3779B97F4A7C15UL) >> 56), i;
+	unsigned int i;
 
 	for (i = 0; i < PATCH_PROBES; i++) {
-		struct patch_site *s = &pt.sites[(h + i) % PATCH_SITES];
+		struct patch_site *s = site_entry(ip, i);
 
 		if (s->ip == ip)
 			return s;
 		if (!s->ip) {
-			s->ip = ip;
-			s->traps = 0;
+			__atomic_store_n(&s->ip, ip, __ATOMIC_RELEASE);
 			return s;
 		}
 	}
 	return NULL;
+}
+
+/*
+ * Is @ip decided (rewritten, found unfit, or beyond a full table)? Without
+ * the lock, for every trap: an entry only ever goes from empty to a site,
+ * and a site's count only up to PATCH_DONE, so a stale answer is "not yet".
+ */
+static int site_decided(unsigned long ip)
+{
+	unsigned int i;
+
+	for (i = 0; i < PATCH_PROBES; i++) {
+		struct patch_site *s = site_entry(ip, i);
+		unsigned long at = __atomic_load_n(&s->ip, __ATOMIC_ACQUIRE);
+
+		if (at == ip)
+			return __atomic_load_n(&s->traps, __ATOMIC_RELAXED) == PATCH_DONE;
+		if (!at)
+			return 0;
+	}
+	return 1;
 }
 
 static int probe_ready(void)
@@ -256,8 +285,8 @@ static unsigned long stub_room(unsigned long lo, unsigned long hi, struct stub_p
 /* Room for a stub a rel32 jump from @from reaches, or 0. */
 static unsigned long stub_room_near(unsigned long from, struct stub_page **spp, uint64_t *cells)
 {
-	static const long steps[] = { -(1L << 20),  -(16L << 20), -(256L << 20), -(1L << 30),
-				      (256L << 20), (1L << 30) };
+	static const long steps[] = { -(1L << 20), -(16L << 20), -(256L << 20),
+				      -(1L << 30), (256L << 20), (1L << 30) };
 	unsigned long page = from & ~(SHIM_PAGE - 1);
 	unsigned int i, k;
 
@@ -275,8 +304,7 @@ static unsigned long stub_room_near(unsigned long from, struct stub_page **spp, 
 	for (k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
 		unsigned long b = page + (unsigned long)steps[k];
 
-		if (reaches(from, b) && reaches(from, b + SHIM_PAGE) &&
-		    stub_room(b, b, spp, cells))
+		if (reaches(from, b) && reaches(from, b + SHIM_PAGE) && stub_room(b, b, spp, cells))
 			return b;
 	}
 	return 0;
@@ -392,7 +420,8 @@ static int site_patch(unsigned long ip, long nr)
 	if (at + rw.len > 16 || probe_load(word, cur, sizeof(cur)) ||
 	    !probe_read_only(rw.site, ((uint8_t *)cur)[at]))
 		return 0;
-	stub = rw.lo ? stub_room(rw.lo, rw.hi, &sp, &cells) : stub_room_near(rw.site + 5, &sp, &cells);
+	stub = rw.lo ? stub_room(rw.lo, rw.hi, &sp, &cells)
+		     : stub_room_near(rw.site + 5, &sp, &cells);
 	if (!stub)
 		return 0;
 	if (shim_mprotect(sp->base, SHIM_PAGE, PROT_READ | PROT_WRITE | PROT_EXEC))
@@ -422,12 +451,12 @@ void patch_consider(unsigned long ip, long nr)
 	struct patch_site *s;
 
 	if (pt.off || ip < 0x10000 || (ip >= SHOAL_SHIM_BASE && ip < SHOAL_SHIM_LIMIT) ||
-	    !fast_nr_ok(nr))
+	    !fast_nr_ok(nr) || site_decided(ip))
 		return;
 	shim_lock(&pt.lock);
 	s = site_find(ip);
 	if (s && s->traps != PATCH_DONE && ++s->traps >= PATCH_AFTER) {
-		s->traps = PATCH_DONE;
+		__atomic_store_n(&s->traps, PATCH_DONE, __ATOMIC_RELAXED);
 		if (site_patch(ip, nr))
 			pt.patched++;
 	}
