@@ -326,6 +326,9 @@ struct jail_msg {
 #define JAIL_FD_LINK 4
 #define JAIL_FD_REGION 5
 
+/* trim.c: unmap the program's read-only segments once starting is over (pages stay cached). */
+void trim_program_text(void);
+
 /* jail.c: the instance side. jail_start() runs after the cgroup is joined, before the namespaces.
  */
 int jail_start(struct instance *in, struct shoal_error *err);

@@ -510,6 +510,8 @@ void jail_zygote_run(int sock, pid_t instance, const struct proto_configure *cfg
 		_exit(1);
 	}
 	zygote_send(&ready);
+	/* Built: from here the zygote only forks jobs and reaps them. */
+	trim_program_text();
 	for (;;) {
 		struct pollfd pfd[2] = { { .fd = ZYGOTE_SOCK, .events = POLLIN },
 					 { .fd = sfd, .events = POLLIN } };

@@ -54,6 +54,8 @@ void monitor_run(struct instance *in, pid_t child)
 	closefrom(3);
 	if (sandbox_drop_capabilities(&err) < 0 || sandbox_no_new_privs(&err) < 0)
 		shoal_log_warn("monitor: %s", err.msg);
+	/* From here the monitor only waits. */
+	trim_program_text();
 
 	while (waitpid(child, &status, 0) < 0) {
 		if (errno != EINTR) {

@@ -337,6 +337,8 @@ static int start_boot(struct instance *in, struct shoal_error *err)
 	ready.ready.timings = in->timings;
 	ready.ready.kernel_release = in->kernel_release;
 	control_send(in, &ready);
+	/* Booting is over: most of the code it ran will not run again. */
+	trim_program_text();
 	shoal_log_info("ready in %llu us (kernel %llu us, lock-down %llu us)",
 		       (unsigned long long)in->timings.total_us,
 		       (unsigned long long)in->timings.kernel_boot_us,
