@@ -16,8 +16,9 @@
 #ifndef SHOAL_INSTANCE_INSTANCE_H
 #define SHOAL_INSTANCE_INSTANCE_H
 
-#include <stdbool.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/resource.h>
@@ -86,8 +87,18 @@ struct cgroup {
 	int procs_fds[CGROUP_MAX_DIRS]; /* their cgroup.procs, open for writing */
 };
 
+/* The namespaces and empty root built ahead by a thread (sandbox_ahead.c). */
+#define SANDBOX_AHEAD_NS 4 /* net, ipc, uts, mnt */
+struct sandbox_ahead {
+	bool started; /* the builder thread runs or ran, and is not joined yet */
+	pthread_t thread;
+	int sock[2]; /* [1]: the builder sends its report and descriptors; [0]: received */
+	int fds[SANDBOX_AHEAD_NS]; /* received, -1 once entered */
+};
+
 struct instance {
 	struct instance_options opt;
+	struct sandbox_ahead ahead;
 	enum proto_state state;
 	uint64_t t_start_us; /* main() began (monotonic µs) */
 	uint64_t t_booted_us; /* the kernel answered its first call; 0 before */
@@ -215,6 +226,13 @@ void disks_unmount(struct instance *in);
 
 /* sandbox.c: lock-down. The only user of <seccomp.h>. */
 int sandbox_unshare(struct shoal_error *err); /* pid namespace: before the fork */
+/* sandbox_ahead.c: start the builder (main), join it (monitor), enter what it built (instance). */
+void sandbox_ahead_init(struct sandbox_ahead *a); /* nothing started, every fd -1 */
+int sandbox_ahead_start(struct sandbox_ahead *a);
+void sandbox_ahead_join(struct sandbox_ahead *a);
+int sandbox_ahead_enter_namespaces(struct sandbox_ahead *a, const char *hostname,
+				   struct shoal_error *err);
+int sandbox_ahead_enter_root(struct sandbox_ahead *a, struct shoal_error *err);
 int sandbox_enter_namespaces(const char *hostname, struct shoal_error *err);
 int sandbox_pivot_empty_root(struct shoal_error *err);
 int sandbox_drop_capabilities(struct shoal_error *err);
@@ -304,7 +322,7 @@ enum jail_op {
 	JAIL_SPAWNED, /* zygote -> instance: the shim is running; pid = reaper */
 	JAIL_SPAWN_FAILED, /* zygote -> instance: err, text */
 	JAIL_EXITED, /* zygote -> instance: status = the first process's wait status */
-	JAIL_GO, /* instance -> zygote: its own namespaces and root are made; build the jail */
+	JAIL_GO, /* instance -> zygote: its namespaces and root are made (its netns fd); build the jail */
 };
 
 struct jail_msg {
@@ -332,8 +350,12 @@ void trim_program_text(void);
 /* jail.c: the instance side. jail_start() runs after the cgroup is joined, before the namespaces.
  */
 int jail_start(struct instance *in, struct shoal_error *err);
-/* jail_go() lets the zygote build the jail: after the instance's namespaces and empty root. */
-void jail_go(struct instance *in);
+/*
+ * jail_go() lets the zygote build the jail: after the instance's namespaces and empty root.
+ * @netns_fd: the instance's network namespace, which the jobs share; -1 (unconfined): the
+ * zygote makes one.
+ */
+void jail_go(struct instance *in, int netns_fd);
 /* jail_finish() waits for the zygote's ready: after the boot, before seccomp. */
 void jail_finish(struct instance *in);
 int jail_spawn(struct instance *in, uint64_t job, const char *const *argv, size_t argc,

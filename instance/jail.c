@@ -85,13 +85,13 @@ static void jail_ready(struct instance *in, ssize_t n, const struct jail_msg *m)
 	in->jail_up = true;
 }
 
-void jail_go(struct instance *in)
+void jail_go(struct instance *in, int netns_fd)
 {
 	struct jail_msg m = { .op = JAIL_GO };
 
 	/* A zygote that died already shows in jail_finish(). */
 	if (in->jail_pending)
-		jail_sendmsg(in->jail_fd, &m, sizeof(m), NULL, 0);
+		jail_sendmsg(in->jail_fd, &m, sizeof(m), &netns_fd, netns_fd >= 0 ? 1 : 0);
 }
 
 void jail_finish(struct instance *in)

@@ -238,6 +238,12 @@ int main(int argc, char **argv)
 	 */
 	if (in.opt.stdio && stdio_run(&in.opt.control_fd) < 0)
 		return INSTANCE_EXIT_FAILURE;
+	/* The namespaces and empty root, built on the other CPU from now on. */
+	sandbox_ahead_init(&in.ahead);
+	r = in.opt.unconfined ? 0 : sandbox_ahead_start(&in.ahead);
+	if (r < 0)
+		shoal_log_warn("cannot build the namespaces ahead (%s): made at boot instead",
+			       strerror(-r));
 
 	/* jansson reads /dev/urandom once; do it while the process may still open files. */
 	proto_init();

@@ -49,6 +49,7 @@ void monitor_run(struct instance *in, pid_t child)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 
 	/* Nothing of the instance's stays open here: its ends are its own. */
+	sandbox_ahead_join(&in->ahead); /* it sent its namespaces to the instance */
 	control_forget(in);
 	cgroup_close_fds(&in->cgroup);
 	closefrom(3);

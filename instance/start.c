@@ -14,12 +14,16 @@
  *     instance; it dies with the monitor.
  *  3. the cgroup is joined and the jail's zygote forked (jail.c): it
  *     inherits the cgroup, so every job is counted and limited with the
- *     instance, makes namespaces of its own, and keeps the one privilege
- *     jobs need (namespaces of their own) in a process that does nothing
- *     else; then our mount, net, ipc and uts namespaces (sandbox.c).
- *  4. devices: the packet socket and the disk images become the kernel's
- *     virtio devices; they must be plugged before the root goes away.
- *  5. empty root, no capabilities, no_new_privs, rlimits.
+ *     instance, makes namespaces of its own (the network one is ours), and
+ *     keeps the one privilege jobs need (namespaces of their own) in a
+ *     process that does nothing else; then our net, ipc and uts namespaces,
+ *     which a thread of main() built ahead on the other CPU
+ *     (sandbox_ahead.c; sandbox.c makes them here if it could not start).
+ *  4. what needs host paths: the disk images become the kernel's virtio
+ *     disks, and /proc/self/status is opened for stats.
+ *  5. the mount namespace with its empty root (built ahead too); the packet
+ *     socket becomes the kernel's virtio network device; no capabilities,
+ *     no_new_privs, rlimits.
  *  6. boot the library kernel, whose host threads are born locked down.
  *  7. inside the kernel: root file system, network, disks.
  *  8. seccomp: from here the process may make only the host system calls in
@@ -192,6 +196,7 @@ static int start_boot(struct instance *in, struct shoal_error *err)
 	const struct proto_configure *cfg = &in->config.configure;
 	bool confined = !in->opt.unconfined;
 	struct proto_msg ready;
+	int netns_fd = -1;
 	uint64_t t;
 	int r;
 
@@ -221,22 +226,30 @@ static int start_boot(struct instance *in, struct shoal_error *err)
 		r = jail_start(in, err);
 	if (r < 0)
 		return r;
-	/* Namespaces: a mount table, network stack, IPC and host name of our own. */
+	/*
+	 * Namespaces: a mount table, network stack, IPC and host name of our
+	 * own, built ahead by sandbox_ahead.c's thread (made here if it could
+	 * not start). The network namespace, empty, is the jobs' too: the
+	 * zygote joins it (jail_go) rather than making another.
+	 */
 	start_phase_begin("namespaces");
 	if (confined) {
-		r = sandbox_enter_namespaces(cfg->hostname, err);
+		r = in->ahead.sock[0] >= 0
+			    ? sandbox_ahead_enter_namespaces(&in->ahead, cfg->hostname, err)
+			    : sandbox_enter_namespaces(cfg->hostname, err);
 		if (r < 0)
 			return r;
+		netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+		if (netns_fd < 0)
+			return shoal_error_set(err, errno, "open our network namespace");
 	}
 	in->timings.lockdown_us += instance_now_us() - t;
 
-	/* 4. Devices, while the host paths are still there. */
-	t = start_phase_begin("network device");
-	r = net_add_device(in, err);
-	if (r < 0)
-		return r;
-	if (cfg->has_network)
-		in->timings.network_us += instance_now_us() - t;
+	/*
+	 * 4. What needs host paths, while they are still there: the disk
+	 * images, reopened through /proc/self/fd with the access each asks
+	 * for (disks.c), the unwinder (kernel.c) and our own status for stats.
+	 */
 	t = start_phase_begin("disk devices");
 	r = disks_attach(in, err);
 	if (!r)
@@ -249,14 +262,29 @@ static int start_boot(struct instance *in, struct shoal_error *err)
 	if (in->status_fd < 0)
 		return shoal_error_set(err, errno, "open /proc/self/status");
 
-	/* 5. Empty root, no capabilities, no_new_privs, rlimits, cgroup. */
+	/*
+	 * 5. Empty root, then the network device: its host thread (the packet
+	 * poller) must be born in our mount namespace, and entering one with
+	 * setns() is only allowed while we have no other thread. Then no
+	 * capabilities, no_new_privs, rlimits.
+	 */
 	t = start_phase_begin("empty root");
 	if (confined) {
-		r = sandbox_pivot_empty_root(err);
-		if (!r) {
-			start_phase_begin("capabilities, no_new_privs, rlimits");
-			r = sandbox_drop_capabilities(err);
-		}
+		r = in->ahead.fds[SANDBOX_AHEAD_NS - 1] >= 0 ? sandbox_ahead_enter_root(&in->ahead, err)
+							     : sandbox_pivot_empty_root(err);
+		if (r < 0)
+			return r;
+	}
+	in->timings.lockdown_us += instance_now_us() - t;
+	t = start_phase_begin("network device");
+	r = net_add_device(in, err);
+	if (r < 0)
+		return r;
+	if (cfg->has_network)
+		in->timings.network_us += instance_now_us() - t;
+	t = start_phase_begin("capabilities, no_new_privs, rlimits");
+	if (confined) {
+		r = sandbox_drop_capabilities(err);
 		if (!r)
 			r = sandbox_no_new_privs(err);
 		if (!r)
@@ -266,7 +294,9 @@ static int start_boot(struct instance *in, struct shoal_error *err)
 	}
 	in->timings.lockdown_us += instance_now_us() - t;
 	/* Our namespaces and root are made: the zygote may build the jail now. */
-	jail_go(in);
+	jail_go(in, netns_fd);
+	if (netns_fd >= 0)
+		close(netns_fd);
 
 	/* 6. The kernel. */
 	t = start_phase_begin("kernel boot");

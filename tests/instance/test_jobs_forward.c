@@ -468,11 +468,11 @@ static void netns_links(pid_t pid, char *buf, size_t size)
 }
 
 /*
- * A job's host network namespace is empty (loopback only) and neither the
- * host's nor the instance's: the zygote made it once, and every job of the
- * instance runs in it (a job's sockets are the instance kernel's).
+ * A job's host network namespace is empty (loopback only) and not the
+ * host's: it is the instance's own, which the zygote joined, and every job
+ * of the instance runs in it (a job's sockets are the instance kernel's).
  */
-TEST_TIMEOUT(jobs_run_in_an_empty_network_namespace_of_their_own, 60)
+TEST_TIMEOUT(jobs_run_in_the_instances_empty_network_namespace, 60)
 {
 	const char *const wait_line[] = { "sh", "-c", "echo up; read x; echo done", NULL };
 	unsigned long long job_ns, first_ns;
@@ -489,7 +489,7 @@ TEST_TIMEOUT(jobs_run_in_an_empty_network_namespace_of_their_own, 60)
 	job_ns = netns_inode(pid);
 	CHECK(job_ns != 0);
 	CHECK(job_ns != netns_inode(getpid()));
-	CHECK(job_ns != netns_inode(tinst_inner_pid(&t)));
+	CHECK(job_ns == netns_inode(tinst_inner_pid(&t)));
 	netns_links(pid, links, sizeof(links));
 	CHECK_EQ_STR(links, "lo");
 	send_input(&t, a.job, "x\n", true);
