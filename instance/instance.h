@@ -56,6 +56,8 @@ enum instance_exit {
 #define INSTANCE_HOST_OVERHEAD_MIB (64 + 256)
 /* Shutdown after the supervisor left without keep_on_supervisor_exit (section 8). */
 #define INSTANCE_ORPHAN_TIMEOUT_MS 2000
+/* Nothing to do for this long: the program's text is unmapped again (control.c, trim.c). */
+#define INSTANCE_IDLE_TRIM_MS 250
 /* Time an adoption connection gets to say hello and adopt. */
 #define INSTANCE_ADOPT_HANDSHAKE_MS 5000
 
@@ -89,11 +91,14 @@ struct cgroup {
 
 /* The namespaces and empty root built ahead by a thread (sandbox_ahead.c). */
 #define SANDBOX_AHEAD_NS 4 /* net, ipc, uts, mnt */
+#define SANDBOX_AHEAD_MNT 3
+#define SANDBOX_AHEAD_ROOT 4 /* the empty root, O_PATH */
+#define SANDBOX_AHEAD_FDS 5
 struct sandbox_ahead {
 	bool started; /* the builder thread runs or ran, and is not joined yet */
 	pthread_t thread;
 	int sock[2]; /* [1]: the builder sends its report and descriptors; [0]: received */
-	int fds[SANDBOX_AHEAD_NS]; /* received, -1 once entered */
+	int fds[SANDBOX_AHEAD_FDS]; /* received, -1 once entered */
 };
 
 struct instance {
@@ -215,6 +220,8 @@ int rootfs_setup(struct instance *in, struct shoal_error *err);
 
 /* net.c: the network device, host side and kernel side. */
 int net_open_interface(const char *ifname, int *fd, struct shoal_error *err);
+#define NET_PACKET_BUFFER_BYTES (4 << 20) /* as kernel-lib's virtio_net.c asks */
+void net_size_buffers(struct instance *in); /* while privileged */
 int net_add_device(struct instance *in, struct shoal_error *err);
 int net_configure(struct instance *in, struct shoal_error *err);
 
@@ -322,7 +329,8 @@ enum jail_op {
 	JAIL_SPAWNED, /* zygote -> instance: the shim is running; pid = reaper */
 	JAIL_SPAWN_FAILED, /* zygote -> instance: err, text */
 	JAIL_EXITED, /* zygote -> instance: status = the first process's wait status */
-	JAIL_GO, /* instance -> zygote: its namespaces and root are made (its netns fd); build the jail */
+	JAIL_GO, /* instance -> zygote: its namespaces and root are made (its netns fd); build the
+		    jail */
 };
 
 struct jail_msg {

@@ -60,6 +60,21 @@ int net_open_interface(const char *ifname, int *fd, struct shoal_error *err)
 	return 0;
 }
 
+/*
+ * Large socket buffers absorb bursts; kernel-lib's device asks for them too
+ * (virtio_net.c), but by then the instance has no CAP_NET_ADMIN to go past
+ * the host's rmem_max and wmem_max with, and the request fails quietly.
+ */
+void net_size_buffers(struct instance *in)
+{
+	int size = NET_PACKET_BUFFER_BYTES;
+
+	if (in->packet_fd < 0)
+		return;
+	setsockopt(in->packet_fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
+	setsockopt(in->packet_fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size));
+}
+
 int net_add_device(struct instance *in, struct shoal_error *err)
 {
 	const struct proto_configure *cfg = &in->config.configure;

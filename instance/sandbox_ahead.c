@@ -33,6 +33,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -58,12 +59,18 @@ static int ahead_fail(struct ahead_report *rep, const char *what)
 	return -1;
 }
 
-static int ahead_build(struct ahead_report *rep, int fds[SANDBOX_AHEAD_NS])
+static int ahead_build(struct ahead_report *rep, int fds[SANDBOX_AHEAD_FDS])
 {
 	struct shoal_error err = { 0 };
 	char path[64];
 	int i;
 
+	/*
+	 * A descriptor table of our own first: what we open here must not be
+	 * inherited by the instance if main() forks while we work.
+	 */
+	if (unshare(CLONE_FILES) < 0)
+		return ahead_fail(rep, "unshare the descriptor table");
 	/* The same namespaces and the same root sandbox_enter_namespaces() and
 	 * sandbox_pivot_empty_root() make, for this thread only. */
 	if (unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) < 0)
@@ -81,14 +88,19 @@ static int ahead_build(struct ahead_report *rep, int fds[SANDBOX_AHEAD_NS])
 		errno = err.err;
 		return ahead_fail(rep, err.msg);
 	}
+	/* The empty root itself: setns() alone would not find it if we run chrooted. */
+	fds[SANDBOX_AHEAD_ROOT] = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fds[SANDBOX_AHEAD_ROOT] < 0)
+		return ahead_fail(rep, "open the empty root");
 	return 0;
 }
 
+/* @p: the socket to send on, by value (main() may return while we work). */
 static void *ahead_thread(void *p)
 {
-	struct sandbox_ahead *a = p;
+	int sock = (int)(intptr_t)p;
 	struct ahead_report rep = { 0 };
-	int fds[SANDBOX_AHEAD_NS] = { -1, -1, -1, -1 };
+	int fds[SANDBOX_AHEAD_FDS] = { -1, -1, -1, -1, -1 };
 	char cbuf[CMSG_SPACE(sizeof(fds))];
 	struct iovec iov = { .iov_base = &rep, .iov_len = sizeof(rep) };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
@@ -105,9 +117,9 @@ static void *ahead_thread(void *p)
 		cm->cmsg_len = CMSG_LEN(sizeof(fds));
 		memcpy(CMSG_DATA(cm), fds, sizeof(fds));
 	}
-	while (sendmsg(a->sock[1], &mh, MSG_NOSIGNAL) < 0 && errno == EINTR)
+	while (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 && errno == EINTR)
 		;
-	for (i = 0; i < SANDBOX_AHEAD_NS; i++)
+	for (i = 0; i < SANDBOX_AHEAD_FDS; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	return NULL;
@@ -136,7 +148,7 @@ void sandbox_ahead_init(struct sandbox_ahead *a)
 
 	a->started = false;
 	a->sock[0] = a->sock[1] = -1;
-	for (i = 0; i < SANDBOX_AHEAD_NS; i++)
+	for (i = 0; i < SANDBOX_AHEAD_FDS; i++)
 		a->fds[i] = -1;
 }
 
@@ -153,7 +165,7 @@ int sandbox_ahead_start(struct sandbox_ahead *a)
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	pthread_attr_init(&attr);
 	ahead_elsewhere(&attr);
-	r = pthread_create(&a->thread, &attr, ahead_thread, a);
+	r = pthread_create(&a->thread, &attr, ahead_thread, (void *)(intptr_t)a->sock[1]);
 	pthread_attr_destroy(&attr);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r) {
@@ -200,7 +212,8 @@ static int ahead_receive(struct sandbox_ahead *a, struct shoal_error *err)
 	if (rep.err)
 		return shoal_error_set(err, rep.err, "%.*s", (int)sizeof(rep.what) - 1, rep.what);
 	cm = CMSG_FIRSTHDR(&mh);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof(a->fds)))
+	if (!cm || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
+	    cm->cmsg_len != CMSG_LEN(sizeof(a->fds)))
 		return shoal_error_set(err, EIO, "namespaces built ahead: descriptors missing");
 	memcpy(a->fds, CMSG_DATA(cm), sizeof(a->fds));
 	return 0;
@@ -229,14 +242,20 @@ int sandbox_ahead_enter_namespaces(struct sandbox_ahead *a, const char *hostname
 
 int sandbox_ahead_enter_root(struct sandbox_ahead *a, struct shoal_error *err)
 {
-	int fd = a->fds[SANDBOX_AHEAD_NS - 1], r;
+	int mnt = a->fds[SANDBOX_AHEAD_MNT], root = a->fds[SANDBOX_AHEAD_ROOT], r = 0;
 
-	a->fds[SANDBOX_AHEAD_NS - 1] = -1;
-	r = setns(fd, CLONE_NEWNS) < 0
-		    ? shoal_error_set(err, errno, "enter the mount namespace built ahead")
-		    : 0;
-	close(fd);
-	if (!r && chdir("/") < 0)
-		r = shoal_error_set(err, errno, "chdir / in the empty root");
+	a->fds[SANDBOX_AHEAD_MNT] = a->fds[SANDBOX_AHEAD_ROOT] = -1;
+	/*
+	 * setns() sets root and working directory to the top of the mount
+	 * namespace's root: our empty root when the builder ran at the top of
+	 * the host's tree, not when the program runs chrooted (the empty root
+	 * then sits deeper). So root is then set from the builder's own.
+	 */
+	if (setns(mnt, CLONE_NEWNS) < 0)
+		r = shoal_error_set(err, errno, "enter the mount namespace built ahead");
+	else if (fchdir(root) < 0 || chroot(".") < 0 || chdir("/") < 0)
+		r = shoal_error_set(err, errno, "enter the empty root built ahead");
+	close(mnt);
+	close(root);
 	return r;
 }

@@ -21,9 +21,10 @@
  *     (sandbox_ahead.c; sandbox.c makes them here if it could not start).
  *  4. what needs host paths: the disk images become the kernel's virtio
  *     disks, and /proc/self/status is opened for stats.
- *  5. the mount namespace with its empty root (built ahead too); the packet
- *     socket becomes the kernel's virtio network device; no capabilities,
- *     no_new_privs, rlimits.
+ *  5. the mount namespace with its empty root (built ahead too); no
+ *     capabilities, no_new_privs, rlimits; then the packet socket becomes
+ *     the kernel's virtio network device, whose host thread is so born
+ *     locked down like the kernel's.
  *  6. boot the library kernel, whose host threads are born locked down.
  *  7. inside the kernel: root file system, network, disks.
  *  8. seccomp: from here the process may make only the host system calls in
@@ -263,25 +264,24 @@ static int start_boot(struct instance *in, struct shoal_error *err)
 		return shoal_error_set(err, errno, "open /proc/self/status");
 
 	/*
-	 * 5. Empty root, then the network device: its host thread (the packet
-	 * poller) must be born in our mount namespace, and entering one with
-	 * setns() is only allowed while we have no other thread. Then no
-	 * capabilities, no_new_privs, rlimits.
+	 * 5. Empty root; no capabilities, no_new_privs, rlimits; then the
+	 * network device. Its host thread (the packet poller) must be born
+	 * after all of them: a thread keeps the capabilities it was born with
+	 * (they are per thread) and the mount namespace too, and entering one
+	 * with setns() is only allowed while we have no other thread. The
+	 * socket's buffers are sized first, while that still takes no more
+	 * than asking (CAP_NET_ADMIN).
 	 */
 	t = start_phase_begin("empty root");
 	if (confined) {
-		r = in->ahead.fds[SANDBOX_AHEAD_NS - 1] >= 0 ? sandbox_ahead_enter_root(&in->ahead, err)
-							     : sandbox_pivot_empty_root(err);
+		r = in->ahead.fds[SANDBOX_AHEAD_MNT] >= 0
+			    ? sandbox_ahead_enter_root(&in->ahead, err)
+			    : sandbox_pivot_empty_root(err);
 		if (r < 0)
 			return r;
 	}
+	net_size_buffers(in);
 	in->timings.lockdown_us += instance_now_us() - t;
-	t = start_phase_begin("network device");
-	r = net_add_device(in, err);
-	if (r < 0)
-		return r;
-	if (cfg->has_network)
-		in->timings.network_us += instance_now_us() - t;
 	t = start_phase_begin("capabilities, no_new_privs, rlimits");
 	if (confined) {
 		r = sandbox_drop_capabilities(err);
@@ -293,6 +293,12 @@ static int start_boot(struct instance *in, struct shoal_error *err)
 			return r;
 	}
 	in->timings.lockdown_us += instance_now_us() - t;
+	t = start_phase_begin("network device");
+	r = net_add_device(in, err);
+	if (r < 0)
+		return r;
+	if (cfg->has_network)
+		in->timings.network_us += instance_now_us() - t;
 	/* Our namespaces and root are made: the zygote may build the jail now. */
 	jail_go(in, netns_fd);
 	if (netns_fd >= 0)
@@ -367,8 +373,6 @@ static int start_boot(struct instance *in, struct shoal_error *err)
 	ready.ready.timings = in->timings;
 	ready.ready.kernel_release = in->kernel_release;
 	control_send(in, &ready);
-	/* Booting is over: most of the code it ran will not run again. */
-	trim_program_text();
 	shoal_log_info("ready in %llu us (kernel %llu us, lock-down %llu us)",
 		       (unsigned long long)in->timings.total_us,
 		       (unsigned long long)in->timings.kernel_boot_us,

@@ -9,10 +9,13 @@
  * and UDP and epoll under all of it (--selfcheck).
  */
 #include <dirent.h>
+#include <errno.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -53,15 +56,29 @@ static void ns_link(pid_t pid, const char *ns, char *out, size_t size)
 	out[n] = 0;
 }
 
+/* Fails the case unless the instance's root directory is empty. */
+static void root_is_empty(pid_t inner)
+{
+	char path[64];
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/root", (int)inner);
+	d = opendir(path);
+	CHECK(d != NULL);
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			FAIL("the instance's root holds '%s'", e->d_name);
+	closedir(d);
+}
+
 TEST(namespaces_are_fresh_and_the_root_is_empty)
 {
 	static const char *const nss[] = { "mnt", "pid", "net", "ipc", "uts" };
-	char mine[64], theirs[64], monitor[64], nspid[64], path[64];
+	char mine[64], theirs[64], monitor[64], nspid[64];
 	struct tinst t;
-	struct dirent *e;
 	pid_t inner;
 	size_t i;
-	DIR *d;
 
 	tinst_require_root();
 	tinst_start(&t, NULL, NULL);
@@ -78,14 +95,43 @@ TEST(namespaces_are_fresh_and_the_root_is_empty)
 	status_field(inner, "NSpid", nspid, sizeof(nspid));
 	CHECK(strstr(nspid, "\t1") != NULL || strstr(nspid, " 1") != NULL);
 	/* Nothing of the host's tree is left under its root. */
-	snprintf(path, sizeof(path), "/proc/%d/root", (int)inner);
-	d = opendir(path);
-	CHECK(d != NULL);
-	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			FAIL("the instance's root holds '%s'", e->d_name);
-	closedir(d);
+	root_is_empty(inner);
 	tinst_shutdown(&t);
+}
+
+/*
+ * Started chrooted (into a bind mount of the whole tree, in a mount
+ * namespace of the case's own), the instance's root is still the empty one:
+ * entering a mount namespace alone would give it the namespace's top, the
+ * host's tree.
+ */
+TEST(the_root_is_empty_when_started_chrooted)
+{
+	char dir[] = "/tmp/shoal-chroot-XXXXXX", cwd[PATH_MAX];
+	int status;
+	pid_t child;
+
+	tinst_require_root();
+	CHECK(getcwd(cwd, sizeof(cwd)) != NULL);
+	CHECK(mkdtemp(dir) != NULL);
+	child = fork();
+	CHECK(child >= 0);
+	if (child == 0) {
+		struct tinst t;
+
+		if (unshare(CLONE_NEWNS) < 0 ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+		    mount("/", dir, NULL, MS_BIND | MS_REC, NULL) < 0 || chroot(dir) < 0 ||
+		    chdir(cwd) < 0)
+			FAIL("chroot into a bind mount of /: %s", strerror(errno));
+		tinst_start(&t, NULL, NULL);
+		root_is_empty(tinst_inner_pid(&t));
+		tinst_shutdown(&t);
+		_exit(0);
+	}
+	CHECK(waitpid(child, &status, 0) == child);
+	rmdir(dir);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
 TEST(no_capabilities_no_new_privs_and_seccomp_filter)
@@ -139,6 +185,8 @@ TEST(no_capabilities_no_new_privs_and_seccomp_filter)
 		printf("%d threads, every one filtered\n", threads);
 		CHECK(threads >= 2);
 	}
+	/* And no thread kept a capability (they are per thread). */
+	CHECK(tinst_check_threads_locked_down(inner) >= 2);
 	tinst_shutdown(&t);
 }
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * What a running instance keeps mapped. Booting runs most of the program's
- * code once; once ready, the instance unmaps its read-only segments
- * (instance/trim.c) and only the code it runs again comes back. Read from
+ * code once; once idle, the instance unmaps its read-only segments
+ * (instance/trim.c, control.c) and only the code it runs again comes back. Read from
  * the host in /proc/PID/smaps of the instance process.
  */
 #include <stdio.h>
@@ -57,8 +57,8 @@ TEST(boot_only_code_is_unmapped_once_ready)
 	inner = tinst_inner_pid(&t);
 	/*
 	 * Booting touches nearly all of the text (88 % measured when it was
-	 * kept); an idle instance runs a third of it. The trim follows the
-	 * ready message, so give it a bounded moment.
+	 * kept); an instance idle for INSTANCE_IDLE_TRIM_MS (250 ms) unmaps
+	 * it, and what it runs idle afterwards is a fraction. A bounded wait.
 	 */
 	for (waited = 0; waited < TEXT_WAIT_MS; waited += 50) {
 		program_text(inner, &size, &rss);

@@ -126,6 +126,8 @@ TEST(host_pings_the_instance_on_a_passed_packet_socket)
 	       (unsigned long long)ready.ready.timings.total_us);
 	CHECK(ready.ready.timings.network_us > 0);
 	proto_msg_free(&ready);
+	/* The device's packet poller too is a thread without capabilities. */
+	printf("%d threads locked down\n", tinst_check_threads_locked_down(tinst_inner_pid(&t)));
 	ping_and_count(&t, &ns, "");
 	text = get_text(&t, "/etc/resolv.conf");
 	CHECK(strstr(text, "nameserver 198.18.7.1\n") != NULL);

@@ -426,6 +426,49 @@ pid_t tinst_zygote_pid(struct tinst *t)
 	return pid;
 }
 
+int tinst_check_threads_locked_down(pid_t pid)
+{
+	static const char *const zero[] = { "CapInh:\t0000000000000000\n",
+					    "CapPrm:\t0000000000000000\n",
+					    "CapEff:\t0000000000000000\n",
+					    "CapBnd:\t0000000000000000\n",
+					    "CapAmb:\t0000000000000000\n",
+					    "NoNewPrivs:\t1\n",
+					    "Seccomp:\t2\n" };
+	char path[64], tpath[400], line[256];
+	int threads = 0;
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		FAIL("open %s", path);
+	while ((e = readdir(d))) {
+		unsigned int seen = 0;
+		size_t i;
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(tpath, sizeof(tpath), "%s/%s/status", path, e->d_name);
+		f = fopen(tpath, "r");
+		if (!f)
+			continue; /* a thread that just ended */
+		while (fgets(line, sizeof(line), f))
+			for (i = 0; i < sizeof(zero) / sizeof(zero[0]); i++)
+				if (!strcmp(line, zero[i]))
+					seen |= 1u << i;
+		fclose(f);
+		if (seen != (1u << (sizeof(zero) / sizeof(zero[0]))) - 1)
+			FAIL("thread %s of %d is not locked down (seen 0x%x of 0x7f)", e->d_name,
+			     (int)pid, seen);
+		threads++;
+	}
+	closedir(d);
+	return threads;
+}
+
 void tinst_children(pid_t pid, char *buf, size_t size)
 {
 	char path[64];

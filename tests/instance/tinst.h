@@ -82,6 +82,12 @@ void tinst_close(struct tinst *t);
 pid_t tinst_inner_pid(struct tinst *t);
 /* The jail's zygote: the instance's only child process (fails the case if there is none). */
 pid_t tinst_zygote_pid(struct tinst *t);
+/*
+ * Every thread of process @pid is locked down: no capability in any set,
+ * no_new_privs, a seccomp filter. Capabilities are per thread, so a thread
+ * made before the drop would keep them. Returns the number of threads.
+ */
+int tinst_check_threads_locked_down(pid_t pid);
 /* The children of @pid's main thread as /proc lists them ("4 7 "), "" for none. */
 void tinst_children(pid_t pid, char *buf, size_t size);
 
