@@ -213,6 +213,8 @@ size_t console_last_line(const char *needle, char *buf, size_t size);
 /* kernel.c: the library kernel. kernel_prepare() runs while host files can be opened. */
 int kernel_prepare(struct shoal_error *err);
 int kernel_boot(struct instance *in, struct shoal_error *err);
+int kernel_ram_reserve(struct instance *in, struct shoal_error *err);
+bool kernel_ram_warm_step(void); /* false: nothing left to warm */
 void kernel_halt(struct instance *in);
 
 /* rootfs.c: the root file system inside the kernel. */
@@ -237,6 +239,7 @@ int sandbox_unshare(struct shoal_error *err); /* pid namespace: before the fork 
 void sandbox_ahead_init(struct sandbox_ahead *a); /* nothing started, every fd -1 */
 int sandbox_ahead_start(struct sandbox_ahead *a);
 void sandbox_ahead_join(struct sandbox_ahead *a);
+bool sandbox_ahead_done(struct sandbox_ahead *a); /* what it built can be received */
 int sandbox_ahead_enter_namespaces(struct sandbox_ahead *a, const char *hostname,
 				   struct shoal_error *err);
 int sandbox_ahead_enter_root(struct sandbox_ahead *a, struct shoal_error *err);

@@ -23,9 +23,11 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <skl.h>
 
@@ -105,6 +107,65 @@ int kernel_prepare(struct shoal_error *err)
 		return shoal_error_set(err, ENOENT, "load libgcc_s.so.1: %s", dlerror());
 #endif
 	return 0;
+}
+
+/*
+ * The kernel's RAM, mapped before boot so that time the instance would
+ * otherwise spend waiting (for the namespaces built ahead) can fault in the
+ * part of it the boot writes first: the memory map, one struct page (64
+ * bytes) per 4 KiB page, which memblock places at the top of RAM (it
+ * allocates top-down) and the boot initialises page by page: 256 page faults
+ * for 64 MiB, ~0.3 ms here. Only that part, and only while there is nothing
+ * else to do: a page faulted in now is one the boot would have faulted in.
+ */
+static struct {
+	char *block;
+	unsigned long size;
+	char *warm_next, *warm_end;
+} kernel_ram;
+
+#define KERNEL_WARM_CHUNK (64 * 1024)
+
+static void *kernel_ram_alloc_cb(unsigned long size)
+{
+	char *block = kernel_ram.block;
+
+	if (!block || size != kernel_ram.size)
+		return NULL;
+	kernel_ram.block = NULL; /* the kernel's now */
+	kernel_ram.warm_next = kernel_ram.warm_end;
+	return block;
+}
+
+int kernel_ram_reserve(struct instance *in, struct shoal_error *err)
+{
+	unsigned long size = (unsigned long)in->config.configure.memory_mib << 20;
+	unsigned long map = size / 4096 * 64;
+
+	/* The POSIX host's own allocation, so its device models know the block. */
+	kernel_ram.block = skl_host_posix_ops.ram_alloc(size);
+	if (!kernel_ram.block)
+		return shoal_error_set(err, ENOMEM, "map %u MiB for the kernel's RAM",
+				       in->config.configure.memory_mib);
+	kernel_ram.size = size;
+	kernel_ram.warm_next =
+		kernel_ram.block + size -
+		((map + KERNEL_WARM_CHUNK - 1) & ~(unsigned long)(KERNEL_WARM_CHUNK - 1));
+	kernel_ram.warm_end = kernel_ram.block + size;
+	skl_host_posix_ops.ram_alloc = kernel_ram_alloc_cb;
+	return 0;
+}
+
+bool kernel_ram_warm_step(void)
+{
+	if (kernel_ram.warm_next >= kernel_ram.warm_end)
+		return false;
+	/* Faulted in as the boot would, writable; EINVAL (older hosts) ends it. */
+	if (madvise(kernel_ram.warm_next, KERNEL_WARM_CHUNK, MADV_POPULATE_WRITE) < 0)
+		kernel_ram.warm_next = kernel_ram.warm_end;
+	else
+		kernel_ram.warm_next += KERNEL_WARM_CHUNK;
+	return kernel_ram.warm_next < kernel_ram.warm_end;
 }
 
 int kernel_boot(struct instance *in, struct shoal_error *err)

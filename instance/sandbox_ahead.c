@@ -31,6 +31,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
@@ -217,6 +218,13 @@ static int ahead_receive(struct sandbox_ahead *a, struct shoal_error *err)
 		return shoal_error_set(err, EIO, "namespaces built ahead: descriptors missing");
 	memcpy(a->fds, CMSG_DATA(cm), sizeof(a->fds));
 	return 0;
+}
+
+bool sandbox_ahead_done(struct sandbox_ahead *a)
+{
+	struct pollfd pfd = { .fd = a->sock[0], .events = POLLIN };
+
+	return poll(&pfd, 1, 0) != 0;
 }
 
 int sandbox_ahead_enter_namespaces(struct sandbox_ahead *a, const char *hostname,

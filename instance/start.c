@@ -234,6 +234,13 @@ static int start_boot(struct instance *in, struct shoal_error *err)
 	 * zygote joins it (jail_go) rather than making another.
 	 */
 	start_phase_begin("namespaces");
+	r = kernel_ram_reserve(in, err);
+	if (r < 0)
+		return r;
+	/* Waiting for the builder: fault in the kernel's memory map meanwhile. */
+	while (confined && in->ahead.sock[0] >= 0 && !sandbox_ahead_done(&in->ahead) &&
+	       kernel_ram_warm_step())
+		;
 	if (confined) {
 		r = in->ahead.sock[0] >= 0
 			    ? sandbox_ahead_enter_namespaces(&in->ahead, cfg->hostname, err)
