@@ -48,7 +48,8 @@ $(INSTANCE_BIN): private LOCAL_LDLIBS += $(API_LDLIBS) $(call pkg-libs,libseccom
 # instead, which the loader maps at exec, where dlopen() in kernel.c cost
 # ~130 us (see kernel_prepare()).
 ifeq ($(SANITIZE_FLAGS),)
-$(INSTANCE_BIN): private LOCAL_LDLIBS += -static-pie
+# -z text: no relocation may write to the text, which trim.c unmaps when idle.
+$(INSTANCE_BIN): private LOCAL_LDLIBS += -static-pie -Wl,-z,text
 $(BUILD)/instance/kernel.o: LOCAL_CFLAGS += -DINSTANCE_STATIC=1
 else
 $(INSTANCE_BIN): private LOCAL_LDLIBS += -Wl,--push-state,--no-as-needed -lgcc_s -Wl,--pop-state

@@ -122,6 +122,7 @@ static struct {
 	char *block;
 	unsigned long size;
 	char *warm_next, *warm_end;
+	void *(*alloc)(unsigned long size); /* the POSIX host's own */
 } kernel_ram;
 
 #define KERNEL_WARM_CHUNK (64 * 1024)
@@ -130,11 +131,14 @@ static void *kernel_ram_alloc_cb(unsigned long size)
 {
 	char *block = kernel_ram.block;
 
-	if (!block || size != kernel_ram.size)
-		return NULL;
-	kernel_ram.block = NULL; /* the kernel's now */
+	kernel_ram.block = NULL;
 	kernel_ram.warm_next = kernel_ram.warm_end;
-	return block;
+	if (block && size == kernel_ram.size)
+		return block; /* the kernel's now */
+	/* Another size (a mem= in kernel_cmdline wins): the host's own allocation. */
+	if (block)
+		skl_host_posix_ops.ram_free(block, kernel_ram.size);
+	return kernel_ram.alloc(size);
 }
 
 int kernel_ram_reserve(struct instance *in, struct shoal_error *err)
@@ -143,7 +147,8 @@ int kernel_ram_reserve(struct instance *in, struct shoal_error *err)
 	unsigned long map = size / 4096 * 64;
 
 	/* The POSIX host's own allocation, so its device models know the block. */
-	kernel_ram.block = skl_host_posix_ops.ram_alloc(size);
+	kernel_ram.alloc = skl_host_posix_ops.ram_alloc;
+	kernel_ram.block = kernel_ram.alloc(size);
 	if (!kernel_ram.block)
 		return shoal_error_set(err, ENOMEM, "map %u MiB for the kernel's RAM",
 				       in->config.configure.memory_mib);

@@ -117,6 +117,32 @@ TEST_TIMEOUT(a_panic_before_the_console_is_reported_as_fatal, 90)
 	expect_fatal(&t, &cfg, NULL, 0, PROTO_FATAL_PANIC, "panicked", 40000, 4);
 }
 
+/*
+ * A mem= in kernel_cmdline wins over memory_mib (it comes after): the RAM
+ * the instance mapped ahead for memory_mib is given back and the kernel gets
+ * the size it asked for.
+ */
+TEST(mem_in_kernel_cmdline_wins_over_memory_mib)
+{
+	struct proto_msg cfg, ready, stats;
+	struct tinst t;
+
+	tinst_require_root();
+	tinst_spawn(&t, NULL);
+	tinst_hello(&t);
+	tinst_configure_init(&t, &cfg);
+	cfg.configure.kernel_cmdline = "mem=96M";
+	tinst_boot(&t, &cfg, NULL, 0, &ready);
+	proto_msg_free(&ready);
+	tinst_stats(&t, &stats);
+	printf("kernel memory: %llu bytes\n",
+	       (unsigned long long)stats.ok.stats.memory.kernel_total_bytes);
+	CHECK(stats.ok.stats.memory.kernel_total_bytes > 64ull << 20 &&
+	      stats.ok.stats.memory.kernel_total_bytes <= 96ull << 20);
+	proto_msg_free(&stats);
+	tinst_shutdown(&t);
+}
+
 TEST(a_configure_that_cannot_work_is_refused_and_changes_nothing)
 {
 	struct proto_msg cfg, ready;
