@@ -66,17 +66,6 @@ static int count_fds(pid_t pid)
 	return n;
 }
 
-static uint32_t host_threads(struct tinst *t)
-{
-	struct proto_msg msg;
-	uint32_t n;
-
-	tinst_stats(t, &msg);
-	n = msg.ok.stats.host_threads;
-	proto_msg_free(&msg);
-	return n;
-}
-
 TEST(jail_holds_programs_read_only_and_no_secret)
 {
 	char path[256], value[128];
@@ -155,7 +144,7 @@ TEST(missing_program_is_not_found_and_leaves_nothing)
 
 	tinst_require_root();
 	tinst_start(&t, NULL, NULL);
-	threads = host_threads(&t);
+	threads = tinst_host_threads(&t);
 	tinst_run(&t, missing, NULL, 10000, &res);
 	CHECK_EQ_INT(res.error, PROTO_ERR_NOT_FOUND);
 	CHECK(strstr(res.message, "shoal-no-such-program") != NULL);
@@ -168,7 +157,7 @@ TEST(missing_program_is_not_found_and_leaves_nothing)
 	/* No job process, no thread of a job server or of a job's stdio. */
 	tinst_children(tinst_zygote_pid(&t), kids, sizeof(kids));
 	CHECK_EQ_STR(kids, "");
-	CHECK_EQ_INT(host_threads(&t), threads);
+	CHECK_EQ_INT(tinst_host_threads(&t), threads);
 
 	proto_msg_init(&msg, PROTO_EXEC_SIGNAL, 0);
 	msg.exec_signal.job = 12345;
@@ -191,7 +180,7 @@ TEST(spawn_failure_after_the_server_leaves_nothing)
 	setenv("SHOAL_JOBSHIM", "/nonexistent/shoal-jobshim", 1);
 	tinst_start(&t, NULL, NULL);
 	unsetenv("SHOAL_JOBSHIM");
-	threads = host_threads(&t);
+	threads = tinst_host_threads(&t);
 	for (i = 0; i < 20; i++) {
 		tinst_run(&t, sh, "input", 10000, &res);
 		CHECK_EQ_INT(res.error, PROTO_ERR_UNSUPPORTED);
@@ -199,7 +188,7 @@ TEST(spawn_failure_after_the_server_leaves_nothing)
 	}
 	tinst_children(tinst_zygote_pid(&t), kids, sizeof(kids));
 	CHECK_EQ_STR(kids, "");
-	CHECK_EQ_INT(host_threads(&t), threads);
+	CHECK_EQ_INT(tinst_host_threads(&t), threads);
 	tinst_shutdown(&t);
 }
 
@@ -228,7 +217,7 @@ TEST(lifecycle_of_jobs)
 
 	tinst_require_jobshim();
 	tinst_start(&t, NULL, NULL);
-	threads = host_threads(&t);
+	threads = tinst_host_threads(&t);
 	tinst_run(&t, code, NULL, 30000, &res);
 	CHECK_EQ_INT(res.exit.exit_code, 42);
 	CHECK_EQ_INT(res.exit.signal, -1);
@@ -281,9 +270,9 @@ TEST(lifecycle_of_jobs)
 	/* Nothing is left: no job process, no thread of a server or of a job's stdio. */
 	tinst_children(tinst_zygote_pid(&t), kids, sizeof(kids));
 	CHECK_EQ_STR(kids, "");
-	for (i = 0; i < 100 && host_threads(&t) != threads; i++)
+	for (i = 0; i < 100 && tinst_host_threads(&t) != threads; i++)
 		usleep(20000);
-	CHECK_EQ_INT(host_threads(&t), threads);
+	CHECK_EQ_INT(tinst_host_threads(&t), threads);
 
 	/* Several at once; shutdown ends them (SIGTERM) and reports each before its ok. */
 	for (i = 0; i < 4; i++) {

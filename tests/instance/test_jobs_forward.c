@@ -250,17 +250,6 @@ static void remove_cgroups(const char *id)
 	}
 }
 
-static uint32_t host_threads(struct tinst *t)
-{
-	struct proto_msg msg;
-	uint32_t n;
-
-	tinst_stats(t, &msg);
-	n = msg.ok.stats.host_threads;
-	proto_msg_free(&msg);
-	return n;
-}
-
 /* How many of @pid's host fds are the host file @path (same device and inode). */
 static int host_fds_on(pid_t pid, const char *path)
 {
@@ -820,7 +809,7 @@ TEST(sigterm_ends_a_call_blocked_in_the_instance)
 
 	tinst_require_jobshim();
 	tinst_start(&t, NULL, NULL);
-	threads = host_threads(&t);
+	threads = tinst_host_threads(&t);
 	/*
 	 * cat reads its stdin, an instance pipe nobody writes: it waits in
 	 * a forwarded read. SIGTERM (no handler) must end it as it would end
@@ -845,9 +834,9 @@ TEST(sigterm_ends_a_call_blocked_in_the_instance)
 	CHECK(gone(reaper));
 	tinst_children(tinst_zygote_pid(&t), kids, sizeof(kids));
 	CHECK_EQ_STR(kids, "");
-	for (i = 0; i < 100 && host_threads(&t) != threads; i++)
+	for (i = 0; i < 100 && tinst_host_threads(&t) != threads; i++)
 		usleep(20000);
-	CHECK_EQ_INT(host_threads(&t), threads);
+	CHECK_EQ_INT(tinst_host_threads(&t), threads);
 
 	/*
 	 * The same from inside the job: a shell ends its blocked cat (a short

@@ -597,6 +597,17 @@ void tinst_stats(struct tinst *t, struct proto_msg *msg)
 		FAIL("stats: expected its ok, got %s", tinst_describe(msg));
 }
 
+uint32_t tinst_host_threads(struct tinst *t)
+{
+	struct proto_msg msg;
+	uint32_t n;
+
+	tinst_stats(t, &msg);
+	n = msg.ok.stats.host_threads;
+	proto_msg_free(&msg);
+	return n;
+}
+
 void tinst_require_jobshim(void)
 {
 	tinst_require_root();

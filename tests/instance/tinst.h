@@ -100,6 +100,8 @@ void *tinst_get(struct tinst *t, const char *path, size_t *len, uint32_t *mode,
 
 /* stats, answered ok; the result in @msg (caller frees). Job output that comes first is skipped. */
 void tinst_stats(struct tinst *t, struct proto_msg *msg);
+/* The instance's host threads, as its stats report them. */
+uint32_t tinst_host_threads(struct tinst *t);
 
 /*
  * Jobs. A job's result: its output per stream (checked to arrive in order,
